@@ -1,0 +1,105 @@
+// Package dataset holds labelled image collections: the embedded MNIST, readers for
+// IDX, NPY/NPZ (Kuzushiji-49), CIFAR binary batches and image folders, and the one
+// Dataset type every other toolkit package consumes.
+//
+// Pixels are stored as 8-bit values, channel-first (N×C×H×W), because every nuisance
+// transformation of the paper (PAPER.md) is defined on 0–255 intensities: the
+// background nuisance, for instance, replaces pixels equal to 0 by t ∈ {0..99}.
+// Batches convert to float32 in [0, 1] for the models.
+package dataset
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
+
+// Image is one C×H×W image with 8-bit pixels, channel-first. Pix may be a view into a
+// Dataset: copy it (Clone) before writing if the dataset must stay unchanged.
+type Image struct {
+	C, H, W int
+	Pix     []uint8
+}
+
+// NewImage returns a zero (black) image of the given shape.
+func NewImage(c, h, w int) Image { return Image{C: c, H: h, W: w, Pix: make([]uint8, c*h*w)} }
+
+// Clone returns a deep copy of img.
+func (img Image) Clone() Image {
+	img.Pix = append([]uint8(nil), img.Pix...)
+	return img
+}
+
+// At returns the pixel of channel c at row y, column x.
+func (img Image) At(c, y, x int) uint8 { return img.Pix[(c*img.H+y)*img.W+x] }
+
+// Set sets the pixel of channel c at row y, column x.
+func (img Image) Set(c, y, x int, v uint8) { img.Pix[(c*img.H+y)*img.W+x] = v }
+
+// Dataset is a labelled set of equally sized images.
+type Dataset struct {
+	Name    string
+	C, H, W int
+	Pix     []uint8  // N×C×H×W, row-major
+	Labels  []int    // N labels, each in [0, len(Classes))
+	Classes []string // class names, indexed by label
+}
+
+// Len returns the number of images.
+func (d *Dataset) Len() int { return len(d.Labels) }
+
+// NumClasses returns the number of classes.
+func (d *Dataset) NumClasses() int { return len(d.Classes) }
+
+// ImageSize returns the number of pixels (C·H·W) of one image.
+func (d *Dataset) ImageSize() int { return d.C * d.H * d.W }
+
+// Image returns image i as a view that shares the dataset's pixels.
+func (d *Dataset) Image(i int) Image {
+	n := d.ImageSize()
+	return Image{C: d.C, H: d.H, W: d.W, Pix: d.Pix[i*n : (i+1)*n : (i+1)*n]}
+}
+
+// Validate checks that the shapes, pixel count and labels agree.
+func (d *Dataset) Validate() error {
+	if d.C <= 0 || d.H <= 0 || d.W <= 0 {
+		return fmt.Errorf("dataset %q: image shape %d×%d×%d must be positive", d.Name, d.C, d.H, d.W)
+	}
+	if len(d.Pix) != len(d.Labels)*d.ImageSize() {
+		return fmt.Errorf("dataset %q: %d pixels for %d labels of %d×%d×%d images (want %d)",
+			d.Name, len(d.Pix), len(d.Labels), d.C, d.H, d.W, len(d.Labels)*d.ImageSize())
+	}
+	for i, y := range d.Labels {
+		if y < 0 || y >= len(d.Classes) {
+			return fmt.Errorf("dataset %q: label %d of image %d is outside [0, %d)", d.Name, y, i, len(d.Classes))
+		}
+	}
+	return nil
+}
+
+// Batch is a float32 minibatch, channel-first, pixel values scaled to [0, 1].
+type Batch struct {
+	N, C, H, W int
+	X          []float32 // N×C×H×W
+	Labels     []int     // N labels
+}
+
+// Tensor returns the batch's images as an N×C×H×W gorgonia tensor backed by X (no copy).
+func (b Batch) Tensor() *tensor.Dense {
+	return tensor.New(tensor.WithShape(b.N, b.C, b.H, b.W), tensor.WithBacking(b.X))
+}
+
+// Batch gathers the images at idx into a float32 batch in [0, 1].
+func (d *Dataset) Batch(idx []int) Batch {
+	n := d.ImageSize()
+	b := Batch{N: len(idx), C: d.C, H: d.H, W: d.W, X: make([]float32, len(idx)*n), Labels: make([]int, len(idx))}
+	for k, i := range idx {
+		src := d.Pix[i*n : (i+1)*n]
+		dst := b.X[k*n : (k+1)*n]
+		for j, p := range src {
+			dst[j] = float32(p) * (1.0 / 255)
+		}
+		b.Labels[k] = d.Labels[i]
+	}
+	return b
+}

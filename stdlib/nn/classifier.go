@@ -1,0 +1,19 @@
+// Package nn builds and runs the toolkit's neural networks with gorgonia: fast float32
+// layers (convolution, pooling, normalization) as custom gorgonia Ops, and the models
+// the experiments use (a small CNN, CIFAR-style ResNets).
+package nn
+
+import (
+	"context"
+
+	"github.com/goinv/goinv/stdlib/dataset"
+)
+
+// Classifier is what evaluation and the invariance measurement need of a model.
+// Trained models from this package implement it; so can a type defined in a cell.
+type Classifier interface {
+	// Logits returns the class scores of every image in b as an N×K row-major matrix.
+	Logits(ctx context.Context, b dataset.Batch) ([]float32, error)
+	// NumClasses returns K.
+	NumClasses() int
+}
