@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs goinv's whole test suite, as CI does:
+#
+#   bash install/test.sh
+#
+# Installs what the tests need (Debian packages, Go modules), then: formatting, vet,
+# generated code up to date, Go unit tests, fuzzing of the wire decoder, the kernel's
+# end-to-end tests through real Jupyter clients (jupyter_client, jupyter_kernel_test,
+# nbconvert, jupyter console), every notebook executed in the quick setting, and the
+# browser test. Stops at the first failing step and says which.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+step() {
+	local name=$1
+	shift
+	printf '\n==> %s\n' "$name"
+	local t0=$SECONDS
+	if ! "$@"; then
+		printf '\n==> FAILED: %s (after %ss)\n' "$name" $((SECONDS - t0)) >&2
+		exit 1
+	fi
+	printf '==> ok: %s (%ss)\n' "$name" $((SECONDS - t0))
+}
+
+gofmt_clean() {
+	local out
+	out=$(gofmt -l kernel stdlib install)
+	[[ -z "$out" ]] || { echo "gofmt would change:"; echo "$out"; return 1; }
+}
+
+generated_up_to_date() {
+	go generate ./...
+	local dirty
+	dirty=$(git status --porcelain -- kernel stdlib install)
+	[[ -z "$dirty" ]] || { echo "go generate changed files; run it and commit:"; echo "$dirty"; return 1; }
+}
+
+step "Debian packages" bash install/deps.sh --test
+step "Go modules" go mod download
+step "gofmt" gofmt_clean
+step "go vet" go vet ./...
+step "go generate is up to date" generated_up_to_date
+step "Go unit tests" go test -count=1 -timeout 20m ./...
+for t in kernel/e2e/run.sh notebooks/test/run.sh; do
+	if [[ -f "$t" ]]; then
+		step "$t" bash "$t"
+	fi
+done
+echo
+echo "install/test.sh: all steps passed"
