@@ -1,0 +1,111 @@
+package longtail
+
+import (
+	"bytes"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/nuisance"
+)
+
+func mnist(t testing.TB) (train, test *dataset.Dataset) {
+	t.Helper()
+	train, test, err := dataset.MNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return train, test
+}
+
+func TestSplitCountsAndOrder(t *testing.T) {
+	train, test := mnist(t)
+	p := Zipf(4800, 2, 5)
+	s, err := NewSplit(train, test, p, Options{Seed: 7, Instance: 3, Transform: nuisance.NewBackground()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := p.Sizes(10)
+	if got := s.Train.ClassCounts(); !reflect.DeepEqual(got, s.Counts) {
+		t.Errorf("train class counts %v, split Counts %v", got, s.Counts)
+	}
+	for k, c := range s.Order {
+		if s.Counts[c] != sizes[k] || s.Rank[c] != k+1 {
+			t.Errorf("class %d at rank %d: count %d rank %d, want %d, %d", c, k+1, s.Counts[c], s.Rank[c], sizes[k], k+1)
+		}
+	}
+	if s.Train.Len() != Total(p, 10) {
+		t.Errorf("train has %d images, want %d", s.Train.Len(), Total(p, 10))
+	}
+	if !reflect.DeepEqual(s.Test.ClassCounts(), test.ClassCounts()) || s.RawTest != test {
+		t.Errorf("test set not kept balanced/raw")
+	}
+	// Every training image is its base image with the background nuisance applied:
+	// the non-zero pixels are untouched.
+	for i, j := range s.TrainIndex {
+		if s.Train.Labels[i] != train.Labels[j] {
+			t.Fatalf("image %d: label %d, base label %d", i, s.Train.Labels[i], train.Labels[j])
+		}
+		a, b := s.Train.Image(i).Pix, train.Image(j).Pix
+		for k := range a {
+			if b[k] != 0 && a[k] != b[k] {
+				t.Fatalf("image %d pixel %d: %d, base %d", i, k, a[k], b[k])
+			}
+		}
+		if !bytes.Equal(s.RawTrain.Image(i).Pix, b) {
+			t.Fatalf("RawTrain image %d differs from base image %d", i, j)
+		}
+	}
+	if !sort.IntsAreSorted(s.TrainIndex) {
+		t.Errorf("TrainIndex not sorted")
+	}
+}
+
+func TestSplitDeterminism(t *testing.T) {
+	train, test := mnist(t)
+	mk := func(seed int64, inst int) *Split {
+		s, err := NewSplit(train, test, CIFARLT(100), Options{Seed: seed, Instance: inst, Transform: nuisance.NewRotation()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := mk(1, 0), mk(1, 0)
+	if !bytes.Equal(a.Train.Pix, b.Train.Pix) || !bytes.Equal(a.Test.Pix, b.Test.Pix) ||
+		!reflect.DeepEqual(a.TrainIndex, b.TrainIndex) || !reflect.DeepEqual(a.Order, b.Order) {
+		t.Fatalf("same seed and instance gave different splits")
+	}
+	if bytes.Equal(a.Test.Pix, test.Pix) {
+		t.Errorf("test set not transformed")
+	}
+	c, d := mk(2, 0), mk(1, 1)
+	if reflect.DeepEqual(a.Order, c.Order) {
+		t.Errorf("seeds 1 and 2 gave the same class order %v", a.Order)
+	}
+	if reflect.DeepEqual(a.Order, d.Order) {
+		t.Errorf("instances 0 and 1 gave the same class order %v", a.Order)
+	}
+	// Different instances should spread the classes over ranks: over 30 instances
+	// every class is the head class at least once is not guaranteed, but more than
+	// one class must be.
+	heads := map[int]bool{}
+	for inst := 0; inst < 30; inst++ {
+		heads[ClassOrder(10, 1, inst)[0]] = true
+	}
+	if len(heads) < 5 {
+		t.Errorf("30 instances put only %d distinct classes at the head", len(heads))
+	}
+}
+
+func TestSplitErrors(t *testing.T) {
+	train, test := mnist(t)
+	if _, err := NewSplit(train, test, Counts(7000), Options{}); err == nil {
+		t.Errorf("a class of 7000 from MNIST should fail")
+	} else {
+		t.Log(err)
+	}
+	if _, err := NewSplit(train, test, Counts(10), Options{Order: []int{0, 1, 2}}); err == nil {
+		t.Errorf("a short Order should fail")
+	}
+}
