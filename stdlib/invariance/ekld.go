@@ -25,6 +25,7 @@ import (
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/display"
 	"github.com/goinv/goinv/stdlib/evaluate"
+	"github.com/goinv/goinv/stdlib/longtail"
 	"github.com/goinv/goinv/stdlib/nn"
 	"github.com/goinv/goinv/stdlib/nuisance"
 )
@@ -383,3 +384,24 @@ type nopProgress struct{}
 
 func (nopProgress) Update(int, string) {}
 func (nopProgress) Done()              {}
+
+// EKLDSplit measures eKLD of m on a long-tailed split: x from split.RawTest, x' from
+// split.Transform applied afresh to the same x, training sizes from split.Counts. opts
+// may be nil; its TrainSizes is replaced by the split's counts.
+func EKLDSplit(ctx context.Context, m nn.Classifier, split *longtail.Split, opts *Options) (*Table, error) {
+	if split == nil {
+		return nil, fmt.Errorf("eKLD: nil split")
+	}
+	if split.Transform == nil {
+		return nil, fmt.Errorf("eKLD: split %s has no nuisance transform to measure invariance to", split.Name)
+	}
+	if split.RawTest == nil {
+		return nil, fmt.Errorf("eKLD: split %s has no test set", split.Name)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.TrainSizes = split.Counts
+	return EKLD(ctx, m, split.RawTest, split.Transform, &o)
+}

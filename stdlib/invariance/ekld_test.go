@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/longtail"
 )
 
 // synthetic returns k classes × n random 1×8×8 images; every image differs.
@@ -307,5 +308,26 @@ func TestKL(t *testing.T) {
 	// Logits far apart: probabilities underflow in float64, log-softmax does not.
 	if got := KL([]float32{0, 2000}, []float32{2000, 0}); math.IsInf(got, 0) || math.IsNaN(got) || math.Abs(got-2000) > 1e-9 {
 		t.Errorf("KL of extreme logits = %g, want 2000", got)
+	}
+}
+
+func TestEKLDSplit(t *testing.T) {
+	train, test := synthetic(3, 60, 20), synthetic(3, 20, 21)
+	s, err := longtail.NewSplit(train, test, longtail.Counts(50, 10, 2), longtail.Options{Seed: 3, Transform: shift{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := EKLDSplit(context.Background(), newLinear(3, 64, 22), s, quiet(Options{Images: 4, Transforms: 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tab.Rows {
+		if r.TrainSize != s.Counts[r.Class] || r.Images != 4 || !(r.EKLD > 0) {
+			t.Errorf("row %+v, counts %v", r, s.Counts)
+		}
+	}
+	s.Transform = nil
+	if _, err := EKLDSplit(context.Background(), newLinear(3, 64, 22), s, nil); err == nil {
+		t.Error("split without transform: no error")
 	}
 }
