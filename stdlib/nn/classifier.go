@@ -1,6 +1,3 @@
-// Package nn builds and runs the toolkit's neural networks with gorgonia: fast float32
-// layers (convolution, pooling, normalization) as custom gorgonia Ops, and the models
-// the experiments use (a small CNN, CIFAR-style ResNets).
 package nn
 
 import (

@@ -1,0 +1,301 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convGeom is the geometry of one 2-D convolution.
+type convGeom struct {
+	n, c, h, w     int // input
+	oc, kh, kw     int // filters
+	pad, stride    int
+	oh, ow         int // output
+	ckk, p         int // rows and columns of the im2col matrix
+	pointwise      bool
+	skipInputGrads bool
+}
+
+func newConvGeom(xs, ws tensor.Shape, pad, stride int) (convGeom, error) {
+	if len(xs) != 4 || len(ws) != 4 {
+		return convGeom{}, fmt.Errorf("conv2d: input %v and filters %v must both be 4-D (N×C×H×W, OC×C×KH×KW)", xs, ws)
+	}
+	if xs[1] != ws[1] {
+		return convGeom{}, fmt.Errorf("conv2d: input has %d channels, filters expect %d", xs[1], ws[1])
+	}
+	if pad < 0 || stride < 1 {
+		return convGeom{}, fmt.Errorf("conv2d: pad %d must be ≥ 0 and stride %d ≥ 1", pad, stride)
+	}
+	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], oc: ws[0], kh: ws[2], kw: ws[3], pad: pad, stride: stride}
+	g.oh = (g.h+2*pad-g.kh)/stride + 1
+	g.ow = (g.w+2*pad-g.kw)/stride + 1
+	if g.oh < 1 || g.ow < 1 {
+		return convGeom{}, fmt.Errorf("conv2d: %dx%d filters do not fit a %dx%d input with pad %d", g.kh, g.kw, g.h, g.w, pad)
+	}
+	g.ckk, g.p = g.c*g.kh*g.kw, g.oh*g.ow
+	g.pointwise = g.kh == 1 && g.kw == 1 && pad == 0 && stride == 1
+	return g, nil
+}
+
+func (g *convGeom) inSize() int  { return g.c * g.h * g.w }
+func (g *convGeom) outSize() int { return g.oc * g.p }
+
+// im2col unfolds one C×H×W image into the ckk×p matrix whose column j holds the
+// receptive field of output pixel j.
+func (g *convGeom) im2col(x, col []float32) {
+	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
+	row := 0
+	for c := 0; c < g.c; c++ {
+		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				dst := col[row*g.p : (row+1)*g.p]
+				row++
+				// valid output columns: 0 ≤ ox*s - pad + kj < w
+				lo, hi := validRange(ow, s, kj-pad, g.w)
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*s - pad + ki
+					d := dst[oy*ow : (oy+1)*ow]
+					if iy < 0 || iy >= g.h {
+						clear(d)
+						continue
+					}
+					src := xc[iy*g.w : (iy+1)*g.w]
+					clear(d[:lo])
+					if s == 1 {
+						copy(d[lo:hi], src[lo+kj-pad:hi+kj-pad])
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							d[ox] = src[ox*s-pad+kj]
+						}
+					}
+					clear(d[hi:])
+				}
+			}
+		}
+	}
+}
+
+// col2im folds a ckk×p matrix back into a C×H×W image, summing overlapping entries;
+// dx must be zeroed by the caller.
+func (g *convGeom) col2im(col, dx []float32) {
+	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
+	row := 0
+	for c := 0; c < g.c; c++ {
+		xc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				src := col[row*g.p : (row+1)*g.p]
+				row++
+				lo, hi := validRange(ow, s, kj-pad, g.w)
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*s - pad + ki
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					d := xc[iy*g.w : (iy+1)*g.w]
+					sr := src[oy*ow : (oy+1)*ow]
+					if s == 1 {
+						off := kj - pad
+						dd := d[lo+off : hi+off]
+						ss := sr[lo:hi]
+						for i := range dd {
+							dd[i] += ss[i]
+						}
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							d[ox*s-pad+kj] += sr[ox]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange returns the output columns [lo, hi) whose input column ox*s+off lies in [0, w).
+func validRange(ow, s, off, w int) (lo, hi int) {
+	lo = 0
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	hi = ow
+	if m := (w - 1 - off); m < 0 {
+		hi = 0
+	} else if m/s+1 < hi {
+		hi = m/s + 1
+	}
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// Conv2d convolves x (N×C×H×W) with the filters w (OC×C×KH×KW, PyTorch's layout) using
+// zero padding pad and stride stride, giving N×OC×OH×OW. It runs as one custom op
+// (im2col + SGEMM per image, parallel over the batch, buffers reused between steps)
+// whose gradients are again custom ops. When x is a graph input (a node without an op,
+// such as the image batch) the gradient with respect to x is not computed.
+func Conv2d(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
+	if err := checkFloat32("conv2d", x, w); err != nil {
+		return nil, err
+	}
+	g, err := newConvGeom(x.Shape(), w.Shape(), pad, stride)
+	if err != nil {
+		return nil, err
+	}
+	g.skipInputGrads = x.Op() == nil
+	op := &convOp{opBase: newOpBase("Conv2d"), g: g}
+	return gorgonia.ApplyOp(op, x, w)
+}
+
+type convOp struct {
+	opBase
+	g  convGeom
+	sc scratch
+}
+
+func (op *convOp) Arity() int { return 2 }
+func (op *convOp) Type() hm.Type {
+	return fnType(4, 4, 4)
+}
+func (op *convOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.n, op.g.oc, op.g.oh, op.g.ow}, nil
+}
+func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, _, err := inputs("conv2d", 2, vs)
+	if err != nil {
+		return nil, err
+	}
+	g := &op.g
+	x, w := in[0], in[1]
+	out := op.output(g.n, g.oc, g.oh, g.ow)
+	y := out.Data().([]float32)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		var col []float32
+		if !g.pointwise {
+			col = op.sc.get(wk, g.ckk*g.p)
+		}
+		for i := lo; i < hi; i++ {
+			xi := x[i*g.inSize() : (i+1)*g.inSize()]
+			if g.pointwise {
+				col = xi
+			} else {
+				g.im2col(xi, col)
+			}
+			sgemm(false, false, g.oc, g.p, g.ckk, 1, w, g.ckk, col, g.p, 0, y[i*g.outSize():], g.p)
+		}
+	})
+	return out, nil
+}
+func (op *convOp) DiffWRT(n int) []bool { return []bool{!op.g.skipInputGrads, true} }
+func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	dw, err := gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: op.g}, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	if op.g.skipInputGrads {
+		return gorgonia.Nodes{nil, dw}, nil
+	}
+	dx, err := gorgonia.ApplyOp(&convGradXOp{opBase: newOpBase("Conv2dGradX"), g: op.g}, in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, dw}, nil
+}
+
+// convGradXOp computes ∂L/∂x from (w, ∂L/∂y).
+type convGradXOp struct {
+	opBase
+	g  convGeom
+	sc scratch
+}
+
+func (op *convGradXOp) Arity() int    { return 2 }
+func (op *convGradXOp) Type() hm.Type { return fnType(4, 4, 4) }
+func (op *convGradXOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.n, op.g.c, op.g.h, op.g.w}, nil
+}
+func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, _, err := inputs("conv2d grad x", 2, vs)
+	if err != nil {
+		return nil, err
+	}
+	g := &op.g
+	w, dy := in[0], in[1]
+	out := op.output(g.n, g.c, g.h, g.w)
+	dx := out.Data().([]float32)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		var col []float32
+		if !g.pointwise {
+			col = op.sc.get(wk, g.ckk*g.p)
+		}
+		for i := lo; i < hi; i++ {
+			dxi := dx[i*g.inSize() : (i+1)*g.inSize()]
+			if g.pointwise {
+				col = dxi
+			}
+			sgemm(true, false, g.ckk, g.p, g.oc, 1, w, g.ckk, dy[i*g.outSize():], g.p, 0, col, g.p)
+			if !g.pointwise {
+				clear(dxi)
+				g.col2im(col, dxi)
+			}
+		}
+	})
+	return out, nil
+}
+
+// convGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ_n dy_n · im2col(x_n)ᵀ.
+type convGradWOp struct {
+	opBase
+	g    convGeom
+	sc   scratch
+	part scratch
+}
+
+func (op *convGradWOp) Arity() int    { return 2 }
+func (op *convGradWOp) Type() hm.Type { return fnType(4, 4, 4) }
+func (op *convGradWOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.oc, op.g.c, op.g.kh, op.g.kw}, nil
+}
+func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, _, err := inputs("conv2d grad w", 2, vs)
+	if err != nil {
+		return nil, err
+	}
+	g := &op.g
+	x, dy := in[0], in[1]
+	out := op.output(g.oc, g.c, g.kh, g.kw)
+	dw := out.Data().([]float32)
+	nw := numWorkers(g.n)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		acc := dw
+		if wk > 0 {
+			acc = op.part.get(wk, len(dw))
+		}
+		clear(acc)
+		var col []float32
+		if !g.pointwise {
+			col = op.sc.get(wk, g.ckk*g.p)
+		}
+		for i := lo; i < hi; i++ {
+			xi := x[i*g.inSize() : (i+1)*g.inSize()]
+			if g.pointwise {
+				col = xi
+			} else {
+				g.im2col(xi, col)
+			}
+			sgemm(false, true, g.oc, g.ckk, g.p, 1, dy[i*g.outSize():], g.p, col, g.p, 1, acc, g.ckk)
+		}
+	})
+	for wk := 1; wk < nw; wk++ {
+		p := op.part.get(wk, len(dw))
+		for i := range dw {
+			dw[i] += p[i]
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,34 @@
+// Package nn builds and runs the toolkit's neural networks with gorgonia: fast float32
+// layers as custom gorgonia ops, and the models the experiments use (a small CNN,
+// CIFAR-style ResNets, and models a notebook cell defines).
+//
+// # Layers
+//
+// Every layer is a function with gorgonia's shape — nodes in, node out — that adds
+// one custom op (and, when differentiated with gorgonia.Grad, custom gradient ops):
+//
+//	Conv2d(x, w, pad, stride)        N×C×H×W * OC×C×KH×KW (PyTorch layout)
+//	MaxPool2d(x, k, stride), AvgPool2d(x, k, stride), GlobalAvgPool2d(x)
+//	ReLU(x), LeakyReLU(x, alpha), Add(a, b), Scale(x, s)
+//	Linear(x, w) (w is K×D, x is N×… flattened), AddBias(x, b), CosineLinear(x, w)
+//	BatchNorm(x, gamma, beta, state, train), InstanceNorm(x, gamma, beta),
+//	LayerNorm(x, gamma, beta), ScaleShift(x, gamma, beta) (gamma/beta per channel, or
+//	per image and channel as in AdaIN), ShortcutA(x, out, stride)
+//	CrossEntropy(logits, *Loss) (cross-entropy, focal, LDAM margins, class weights)
+//
+// They mix freely with gorgonia's own ops, and run on gorgonia's TapeMachine. Unlike
+// gorgonia's stock ops they compute on float32 slices directly: convolutions are
+// im2col + SGEMM per image (OpenBLAS through cgo, or gonum's pure-Go SGEMM when built
+// with CGO_ENABLED=0 or -tags purego; see the BLAS constant), parallel over the batch
+// (Threads goroutines, default GOMAXPROCS), and every op reuses its output and scratch
+// buffers from one step to the next. The gradient with respect to a graph input (a
+// node without an op, such as the image batch) is not computed by Conv2d and Linear.
+//
+// # Models
+//
+// SmallCNN, ResNet (ResNet20, ResNet32) and Custom return a *Model: a graph-building
+// function plus parameters that every graph built from it shares. Model implements
+// Classifier (batched Logits in chunks of EvalBatch), saves to and loads from
+// safetensors checkpoints (Save, Load, LoadWeights) with PyTorch state_dict names, and
+// is trained by package train.
+package nn

@@ -1,0 +1,304 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// normMode says over which elements a normalisation computes its statistics.
+type normMode int
+
+const (
+	perChannel  normMode = iota // batch norm: each channel over N×H×W
+	perInstance                 // instance norm: each (image, channel) over H×W
+	perSample                   // layer norm: each image over C×H×W
+)
+
+// BatchNormState holds the running statistics of one batch-norm layer, used in
+// evaluation mode and saved in checkpoints.
+type BatchNormState struct {
+	Mean, Var []float32
+	Momentum  float32 // weight of the new batch in the running average; 0 means 0.1
+}
+
+// NewBatchNormState returns running statistics for c channels (mean 0, variance 1).
+func NewBatchNormState(c int) *BatchNormState {
+	s := &BatchNormState{Mean: make([]float32, c), Var: make([]float32, c)}
+	for i := range s.Var {
+		s.Var[i] = 1
+	}
+	return s
+}
+
+const normEps = 1e-5
+
+// normalize returns (x − mean)/sqrt(var + 1e-5) with statistics over the groups of mode.
+// For perChannel with a state: train uses batch statistics and updates the running
+// ones; otherwise the running statistics are used.
+func normalize(x *gorgonia.Node, mode normMode, state *BatchNormState, train bool) (*gorgonia.Node, error) {
+	s := x.Shape()
+	if len(s) < 2 {
+		return nil, fmt.Errorf("normalize: input %v must be at least N×C", s)
+	}
+	n, c, inner := s[0], s[1], prod(s[2:])
+	if mode == perChannel && state != nil && len(state.Mean) != c {
+		return nil, fmt.Errorf("batchnorm: state has %d channels, input %d", len(state.Mean), c)
+	}
+	useRunning := mode == perChannel && state != nil && !train
+	var groups, glen int
+	switch mode {
+	case perChannel:
+		groups, glen = c, n*inner
+	case perInstance:
+		groups, glen = n*c, inner
+	case perSample:
+		groups, glen = n, c*inner
+	}
+	// each calls f(g, off, len) for the contiguous runs of group g.
+	each := func(g int, f func(off, l int)) {
+		if mode == perChannel {
+			for i := 0; i < n; i++ {
+				f((i*c+g)*inner, inner)
+			}
+			return
+		}
+		f(g*glen, glen)
+	}
+	invstd := make([]float32, groups)
+	return apply("Normalize", s, []bool{true},
+		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+			t, y := op.tensorOut()
+			x := in[0]
+			parallelFor(groups, func(_, lo, hi int) {
+				for g := lo; g < hi; g++ {
+					var mean, v float64
+					if useRunning {
+						mean, v = float64(state.Mean[g]), float64(state.Var[g])
+					} else {
+						var sum float64
+						each(g, func(off, l int) {
+							for _, xv := range x[off : off+l] {
+								sum += float64(xv)
+							}
+						})
+						mean = sum / float64(glen)
+						var ss float64
+						each(g, func(off, l int) {
+							for _, xv := range x[off : off+l] {
+								d := float64(xv) - mean
+								ss += d * d
+							}
+						})
+						v = ss / float64(glen)
+						if mode == perChannel && state != nil {
+							m := state.Momentum
+							if m == 0 {
+								m = 0.1
+							}
+							unbiased := v
+							if glen > 1 {
+								unbiased = ss / float64(glen-1)
+							}
+							state.Mean[g] = (1-m)*state.Mean[g] + m*float32(mean)
+							state.Var[g] = (1-m)*state.Var[g] + m*float32(unbiased)
+						}
+					}
+					is := 1 / math.Sqrt(v+normEps)
+					invstd[g] = float32(is)
+					m32, is32 := float32(mean), float32(is)
+					each(g, func(off, l int) {
+						for j, xv := range x[off : off+l] {
+							y[off+j] = (xv - m32) * is32
+						}
+					})
+				}
+			})
+			return t, nil
+		},
+		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := apply("NormalizeGrad", s, nil,
+				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+					t, dx := op.tensorOut()
+					y, dy := in[0], in[1]
+					parallelFor(groups, func(_, lo, hi int) {
+						for g := lo; g < hi; g++ {
+							is := invstd[g]
+							if useRunning {
+								each(g, func(off, l int) {
+									for j, d := range dy[off : off+l] {
+										dx[off+j] = d * is
+									}
+								})
+								continue
+							}
+							// dx = (dy − mean(dy) − ŷ·mean(dy·ŷ)) / σ
+							var sd, sdy float64
+							each(g, func(off, l int) {
+								ys := y[off : off+l]
+								for j, d := range dy[off : off+l] {
+									sd += float64(d)
+									sdy += float64(d) * float64(ys[j])
+								}
+							})
+							md, mdy := float32(sd/float64(glen)), float32(sdy/float64(glen))
+							each(g, func(off, l int) {
+								ys := y[off : off+l]
+								for j, d := range dy[off : off+l] {
+									dx[off+j] = (d - md - ys[j]*mdy) * is
+								}
+							})
+						}
+					})
+					return t, nil
+				}, nil, out, grad)
+			return gorgonia.Nodes{dx}, err
+		}, x)
+}
+
+// ScaleShift returns x·gamma + beta along axis 1 of x (N×C or N×C×H×W). gamma and beta
+// are either vectors of length C (a per-channel affine map, as after batch norm) or
+// N×C matrices (a per-image map, as in AdaIN). beta may be nil.
+func ScaleShift(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
+	xs := x.Shape()
+	if len(xs) < 2 {
+		return nil, fmt.Errorf("scaleshift: input %v must be at least N×C", xs)
+	}
+	n, c, inner := xs[0], xs[1], prod(xs[2:])
+	gs := gamma.Shape()
+	perImage := len(gs) == 2
+	if !(len(gs) == 1 && gs[0] == c) && !(perImage && gs[0] == n && gs[1] == c) {
+		return nil, fmt.Errorf("scaleshift: gamma %v must be [%d] or [%d %d]", gs, c, n, c)
+	}
+	if beta != nil && !beta.Shape().Eq(gs) {
+		return nil, fmt.Errorf("scaleshift: beta %v must have gamma's shape %v", beta.Shape(), gs)
+	}
+	idx := func(i, ch int) int {
+		if perImage {
+			return i*c + ch
+		}
+		return ch
+	}
+	args := []*gorgonia.Node{x, gamma}
+	wrt := []bool{true, true}
+	if beta != nil {
+		args = append(args, beta)
+		wrt = append(wrt, true)
+	}
+	// reduce sums dy (⊙x) over the elements each gamma entry touches.
+	reduce := func(name string, dy, xn *gorgonia.Node) (*gorgonia.Node, error) {
+		a := []*gorgonia.Node{dy}
+		if xn != nil {
+			a = append(a, xn)
+		}
+		return apply(name, gs, nil,
+			func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+				t, r := op.tensorOut()
+				clear(r)
+				for i := 0; i < n; i++ {
+					for ch := 0; ch < c; ch++ {
+						o := (i*c + ch) * inner
+						var sum float32
+						if xn == nil {
+							for _, v := range in[0][o : o+inner] {
+								sum += v
+							}
+						} else {
+							xv := in[1][o : o+inner]
+							for j, v := range in[0][o : o+inner] {
+								sum += v * xv[j]
+							}
+						}
+						r[idx(i, ch)] += sum
+					}
+				}
+				return t, nil
+			}, nil, a...)
+	}
+	return apply("ScaleShift", xs, wrt,
+		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+			t, y := op.tensorOut()
+			x, g := in[0], in[1]
+			for i := 0; i < n; i++ {
+				for ch := 0; ch < c; ch++ {
+					o := (i*c + ch) * inner
+					gv := g[idx(i, ch)]
+					var bv float32
+					if beta != nil {
+						bv = in[2][idx(i, ch)]
+					}
+					for j, v := range x[o : o+inner] {
+						y[o+j] = v*gv + bv
+					}
+				}
+			}
+			return t, nil
+		},
+		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := apply("ScaleShiftGradX", xs, nil,
+				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+					t, dx := op.tensorOut()
+					dy, g := in[0], in[1]
+					for i := 0; i < n; i++ {
+						for ch := 0; ch < c; ch++ {
+							o := (i*c + ch) * inner
+							gv := g[idx(i, ch)]
+							for j, v := range dy[o : o+inner] {
+								dx[o+j] = v * gv
+							}
+						}
+					}
+					return t, nil
+				}, nil, grad, in[1])
+			if err != nil {
+				return nil, err
+			}
+			dg, err := reduce("ScaleShiftGradGamma", grad, in[0])
+			if err != nil {
+				return nil, err
+			}
+			if beta == nil {
+				return gorgonia.Nodes{dx, dg}, nil
+			}
+			db, err := reduce("ScaleShiftGradBeta", grad, nil)
+			return gorgonia.Nodes{dx, dg, db}, err
+		}, args...)
+}
+
+// BatchNorm normalises every channel of x (N×C×H×W or N×C) with batch statistics when
+// train is true (updating state's running statistics) and with state's running
+// statistics otherwise, then applies the per-channel affine map gamma, beta (length C).
+func BatchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train bool) (*gorgonia.Node, error) {
+	if state == nil {
+		return nil, fmt.Errorf("batchnorm: nil state")
+	}
+	xn, err := normalize(x, perChannel, state, train)
+	if err != nil {
+		return nil, err
+	}
+	return ScaleShift(xn, gamma, beta)
+}
+
+// InstanceNorm normalises every (image, channel) plane of x (N×C×H×W) over its pixels,
+// then applies gamma and beta if gamma is not nil: vectors of length C (a learned
+// affine map) or N×C matrices (AdaIN, with statistics produced by another network).
+func InstanceNorm(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
+	xn, err := normalize(x, perInstance, nil, true)
+	if err != nil || gamma == nil {
+		return xn, err
+	}
+	return ScaleShift(xn, gamma, beta)
+}
+
+// LayerNorm normalises every image of x (N×C×H×W) over all its C×H×W values, then
+// applies the per-channel gamma and beta (length C) if gamma is not nil, as MUNIT's
+// decoder does.
+func LayerNorm(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
+	xn, err := normalize(x, perSample, nil, true)
+	if err != nil || gamma == nil {
+		return xn, err
+	}
+	return ScaleShift(xn, gamma, beta)
+}
