@@ -2,9 +2,6 @@ package munit
 
 import (
 	"math"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // This file is a small reverse-mode automatic differentiation engine specialised to
@@ -19,8 +16,6 @@ import (
 // Tensors are float32, laid out N×H×W×C (channels last): a convolution's im2col rows
 // are then output pixels and its GEMM writes the next layer's input directly,
 // without the transposes a channel-first layout needs.
-
-var blas32 = gonum.Implementation{}
 
 // tensor is one activation (or a parameter seen as an activation) on a tape.
 type tensor struct {
@@ -202,14 +197,14 @@ func (tp *tape) conv2d(x, w, b *tensor, k, stride, pad int, reflect bool) *tenso
 			copy(out.D[r*cout:(r+1)*cout], b.D)
 		}
 	}
-	blas32.Sgemm(blas.NoTrans, blas.Trans, m, cout, kc, 1, col, kc, w.D, kc, 1, out.D, cout)
+	gemm(false, true, m, cout, kc, 1, col, kc, w.D, kc, 1, out.D, cout)
 	tp.record(func() {
 		if out.G == nil {
 			return
 		}
 		dy := out.G
 		if w.req {
-			blas32.Sgemm(blas.Trans, blas.NoTrans, cout, kc, m, 1, dy, cout, col, kc, 1, tp.gradOf(w), kc)
+			gemm(true, false, cout, kc, m, 1, dy, cout, col, kc, 1, tp.gradOf(w), kc)
 		}
 		if b != nil && b.req {
 			db := tp.gradOf(b)
@@ -225,11 +220,11 @@ func (tp *tape) conv2d(x, w, b *tensor, k, stride, pad int, reflect bool) *tenso
 		}
 		dx := tp.gradOf(x)
 		if g == nil {
-			blas32.Sgemm(blas.NoTrans, blas.NoTrans, m, kc, cout, 1, dy, cout, w.D, kc, 1, dx, kc)
+			gemm(false, false, m, kc, cout, 1, dy, cout, w.D, kc, 1, dx, kc)
 			return
 		}
 		dcol := tp.alloc(m * kc)
-		blas32.Sgemm(blas.NoTrans, blas.NoTrans, m, kc, cout, 1, dy, cout, w.D, kc, 0, dcol, kc)
+		gemm(false, false, m, kc, cout, 1, dy, cout, w.D, kc, 0, dcol, kc)
 		hw := x.H * x.W
 		kk := k * k
 		for n := 0; n < x.N; n++ {

@@ -1,0 +1,286 @@
+package munit
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+)
+
+// Checkpoints are safetensors files (huggingface.co/docs/safetensors): an 8-byte
+// little-endian header length, a JSON header naming each tensor's dtype, shape and
+// byte range, then the raw little-endian data. Generator weights are stored under
+// "gen.<layer>", discriminator weights under "dis.<layer>", Adam moments under
+// "adam.m.<tensor>" and "adam.v.<tensor>"; the header's __metadata__ holds the
+// configuration, the completed step count and the loss history as JSON strings.
+// Conv weights have shape Cout×kh×kw×Cin (channels last, as the layers compute).
+//
+// The reader and writer here are the minimum the checkpoints need; they read any
+// F32 safetensors file and write standard ones.
+
+type stEntry struct {
+	name  string
+	shape []int
+	data  []float32
+}
+
+func writeSafetensors(path string, entries []stEntry, meta map[string]string) error {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	header := map[string]any{}
+	if len(meta) > 0 {
+		header["__metadata__"] = meta
+	}
+	off := 0
+	for _, e := range entries {
+		n := 4 * len(e.data)
+		header[e.name] = map[string]any{"dtype": "F32", "shape": e.shape, "data_offsets": []int{off, off + n}}
+		off += n
+	}
+	hj, err := json.Marshal(header)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	for len(hj)%8 != 0 {
+		hj = append(hj, ' ') // the format pads the header with spaces to 8-byte alignment
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, 8+len(hj)+off))
+	var lb [8]byte
+	binary.LittleEndian.PutUint64(lb[:], uint64(len(hj)))
+	buf.Write(lb[:])
+	buf.Write(hj)
+	var fb [4]byte
+	for _, e := range entries {
+		for _, v := range e.data {
+			binary.LittleEndian.PutUint32(fb[:], math.Float32bits(v))
+			buf.Write(fb[:])
+		}
+	}
+	// Write to a temporary file and rename, so an interrupted save never leaves a
+	// truncated checkpoint behind.
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func readSafetensors(r io.Reader, name string) (map[string]stEntry, map[string]string, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(raw) < 8 {
+		return nil, nil, fmt.Errorf("read %s: too short for a safetensors file", name)
+	}
+	hl := binary.LittleEndian.Uint64(raw[:8])
+	if hl > uint64(len(raw)-8) {
+		return nil, nil, fmt.Errorf("read %s: header length %d exceeds the file", name, hl)
+	}
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(raw[8:8+hl], &header); err != nil {
+		return nil, nil, fmt.Errorf("read %s: header: %w", name, err)
+	}
+	data := raw[8+hl:]
+	meta := map[string]string{}
+	out := map[string]stEntry{}
+	for k, v := range header {
+		if k == "__metadata__" {
+			if err := json.Unmarshal(v, &meta); err != nil {
+				return nil, nil, fmt.Errorf("read %s: metadata: %w", name, err)
+			}
+			continue
+		}
+		var h struct {
+			Dtype   string `json:"dtype"`
+			Shape   []int  `json:"shape"`
+			Offsets [2]int `json:"data_offsets"`
+		}
+		if err := json.Unmarshal(v, &h); err != nil {
+			return nil, nil, fmt.Errorf("read %s: tensor %s: %w", name, k, err)
+		}
+		if h.Dtype != "F32" {
+			return nil, nil, fmt.Errorf("read %s: tensor %s has dtype %s, want F32", name, k, h.Dtype)
+		}
+		n := 1
+		for _, s := range h.Shape {
+			n *= s
+		}
+		if h.Offsets[0] < 0 || h.Offsets[1] > len(data) || h.Offsets[1]-h.Offsets[0] != 4*n {
+			return nil, nil, fmt.Errorf("read %s: tensor %s: byte range %v does not hold shape %v", name, k, h.Offsets, h.Shape)
+		}
+		f := make([]float32, n)
+		b := data[h.Offsets[0]:h.Offsets[1]]
+		for i := range f {
+			f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		out[k] = stEntry{name: k, shape: h.Shape, data: f}
+	}
+	return out, meta, nil
+}
+
+// archJSON is the part of Config a checkpoint needs to rebuild the networks.
+type archJSON struct {
+	Channels, ImageSize, Width, ResBlocks, Downsample, StyleDownsample int
+	MLPWidth, StyleDim, DisWidth, DisLayers                            int
+	Seed                                                               int64
+}
+
+func archOf(c Config) archJSON {
+	return archJSON{c.Channels, c.ImageSize, c.Width, c.ResBlocks, c.Downsample, c.StyleDownsample,
+		c.MLPWidth, c.StyleDim, c.DisWidth, c.DisLayers, c.Seed}
+}
+
+func (a archJSON) config() Config {
+	return Config{Channels: a.Channels, ImageSize: a.ImageSize, Width: a.Width, ResBlocks: a.ResBlocks,
+		Downsample: a.Downsample, StyleDownsample: a.StyleDownsample, MLPWidth: a.MLPWidth, StyleDim: a.StyleDim,
+		DisWidth: a.DisWidth, DisLayers: a.DisLayers, Seed: a.Seed}
+}
+
+func entries(prefix string, ps *paramSet, adam bool) []stEntry {
+	var es []stEntry
+	for _, p := range ps.list {
+		es = append(es, stEntry{prefix + p.name, p.shape, p.w})
+		if adam {
+			es = append(es, stEntry{"adam.m." + prefix + p.name, p.shape, p.m}, stEntry{"adam.v." + prefix + p.name, p.shape, p.v})
+		}
+	}
+	return es
+}
+
+func restore(prefix string, ps *paramSet, ts map[string]stEntry, adam bool, name string) error {
+	for _, p := range ps.list {
+		load := func(key string, dst []float32) error {
+			e, ok := ts[key]
+			if !ok {
+				return fmt.Errorf("read %s: tensor %s missing", name, key)
+			}
+			if len(e.data) != len(dst) {
+				return fmt.Errorf("read %s: tensor %s has %d values, the model needs %d", name, key, len(e.data), len(dst))
+			}
+			copy(dst, e.data)
+			return nil
+		}
+		if err := load(prefix+p.name, p.w); err != nil {
+			return err
+		}
+		if adam {
+			if err := load("adam.m."+prefix+p.name, p.m); err != nil {
+				return err
+			}
+			if err := load("adam.v."+prefix+p.name, p.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Save writes the generator's weights (no discriminator, no optimiser state) to a
+// safetensors file: the form of the ready-made generators.
+func (g *Generator) Save(path string) error {
+	aj, _ := json.Marshal(archOf(g.cfg))
+	return writeSafetensors(path, entries("gen.", &g.ps, false), map[string]string{
+		"format": "goinv-munit-generator", "config": string(aj)})
+}
+
+// save writes a full training checkpoint.
+func (t *trainer) save(path string) error {
+	aj, _ := json.Marshal(archOf(t.cfg))
+	hj, err := json.Marshal(t.hist)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	es := append(entries("gen.", &t.gen.ps, true), entries("dis.", &t.dis.ps, true)...)
+	return writeSafetensors(path, es, map[string]string{
+		"format": "goinv-munit-checkpoint", "config": string(aj), "step": strconv.Itoa(t.step), "history": string(hj)})
+}
+
+type checkpoint struct {
+	gen  *Generator
+	dis  *Discriminator // nil for a generator-only file
+	step int
+	hist *History
+}
+
+func loadCheckpoint(path string) (*checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("munit: %w", err)
+	}
+	defer f.Close()
+	return decodeCheckpoint(f, path)
+}
+
+func decodeCheckpoint(r io.Reader, name string) (*checkpoint, error) {
+	ts, meta, err := readSafetensors(r, name)
+	if err != nil {
+		return nil, fmt.Errorf("munit: %w", err)
+	}
+	var aj archJSON
+	if err := json.Unmarshal([]byte(meta["config"]), &aj); err != nil {
+		return nil, fmt.Errorf("munit: read %s: no generator configuration in the metadata: %w", name, err)
+	}
+	gen, err := NewGenerator(aj.config())
+	if err != nil {
+		return nil, fmt.Errorf("munit: read %s: %w", name, err)
+	}
+	full := meta["format"] == "goinv-munit-checkpoint"
+	if err := restore("gen.", &gen.ps, ts, full, name); err != nil {
+		return nil, fmt.Errorf("munit: %w", err)
+	}
+	ck := &checkpoint{gen: gen, hist: &History{}}
+	if !full {
+		return ck, nil
+	}
+	ck.dis = newDiscriminator(gen.cfg, rand.New(rand.NewSource(0)))
+	if err := restore("dis.", &ck.dis.ps, ts, true, name); err != nil {
+		return nil, fmt.Errorf("munit: %w", err)
+	}
+	if ck.step, err = strconv.Atoi(meta["step"]); err != nil {
+		return nil, fmt.Errorf("munit: read %s: step: %w", name, err)
+	}
+	if err := json.Unmarshal([]byte(meta["history"]), ck.hist); err != nil {
+		return nil, fmt.Errorf("munit: read %s: history: %w", name, err)
+	}
+	ck.hist.truncate(ck.step)
+	ck.hist.Interrupted = false
+	return ck, nil
+}
+
+// Load reads a generator from a safetensors file written by Save or by Train's
+// checkpoints.
+func Load(path string) (*Generator, error) {
+	ck, err := loadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	return ck.gen, nil
+}
+
+// LoadReader is Load for any reader (an embedded file, a download); name is used in
+// error messages.
+func LoadReader(r io.Reader, name string) (*Generator, error) {
+	ck, err := decodeCheckpoint(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return ck.gen, nil
+}
+
+var errNoGenerator = errors.New("munit: nil generator")

@@ -1,0 +1,252 @@
+package munit
+
+import (
+	"context"
+	"math"
+	"math/rand"
+	"path/filepath"
+	"testing"
+
+	"github.com/goinv/goinv/stdlib/dataset"
+)
+
+// toyDigits is a small labelled set: class k is a bright bar at row 4+4k on a
+// background of random intensity, so it has a class (bar position) and a nuisance
+// (background).
+func toyDigits(n int, seed int64) *dataset.Dataset {
+	rng := rand.New(rand.NewSource(seed))
+	ds := &dataset.Dataset{Name: "toy", C: 1, H: 28, W: 28, Classes: []string{"0", "1", "2", "3", "4"}}
+	for i := 0; i < n; i++ {
+		y := i % 5
+		img := dataset.NewImage(1, 28, 28)
+		bg := uint8(rng.Intn(100))
+		for p := range img.Pix {
+			img.Pix[p] = bg
+		}
+		for r := 4 + 4*y; r < 7+4*y; r++ {
+			for c := 4; c < 24; c++ {
+				img.Set(0, r, c, 255)
+			}
+		}
+		ds.Pix = append(ds.Pix, img.Pix...)
+		ds.Labels = append(ds.Labels, y)
+	}
+	return ds
+}
+
+func tinyConfig() Config {
+	return Config{Width: 8, ResBlocks: 1, MLPWidth: 32, StyleDim: 4, Quiet: true, Seed: 3}
+}
+
+func TestLossValues(t *testing.T) {
+	tp := newTape(true)
+	a := &tensor{N: 1, H: 1, W: 1, C: 4, D: []float32{1, -2, 0.5, 3}, req: true}
+	b := &tensor{N: 1, H: 1, W: 1, C: 4, D: []float32{0, 0, 1, 3}, req: true}
+	if got := tp.l1(a, b, 2); math.Abs(got-(1+2+0.5+0)/4) > 1e-7 {
+		t.Fatalf("l1 = %v, want 0.875", got)
+	}
+	if got := tp.mseTo(a, 1, 3); math.Abs(got-(0+9+0.25+4)/4) > 1e-7 {
+		t.Fatalf("mse = %v, want 3.3125", got)
+	}
+	tp.backward()
+	// ∂/∂a of 2·mean|a−b| + 3·mean(a−1)²; ∂/∂b of the L1 term.
+	wantA := []float32{2*0.25 + 3*2*0/4, -2*0.25 + 3*2*(-3)/4.0, -2*0.25 + 3*2*(-0.5)/4, 0 + 3*2*2/4.0}
+	wantB := []float32{-0.5, 0.5, 0.5, 0}
+	for i := range wantA {
+		if math.Abs(float64(a.G[i]-wantA[i])) > 1e-6 || math.Abs(float64(b.G[i]-wantB[i])) > 1e-6 {
+			t.Fatalf("gradients a %v b %v, want %v and %v", a.G, b.G, wantA, wantB)
+		}
+	}
+}
+
+// TestIterationLosses checks that the losses an iteration reports are the ones the
+// definitions give on its inputs, computed independently through the public API.
+func TestIterationLosses(t *testing.T) {
+	ds := toyDigits(10, 1)
+	cfg := tinyConfig().withDefaults()
+	cfg.BatchSize = 2
+	gen, _ := NewGenerator(cfg)
+	tr := &trainer{cfg: cfg, gen: gen, dis: newDiscriminator(cfg, rand.New(rand.NewSource(1))), hist: &History{},
+		tpG: newTape(true), tpD: newTape(true)}
+	imgs := []dataset.Image{ds.Image(0), ds.Image(3)}
+	// Expected reconstruction L1 before the update, on the [−1, 1] scale.
+	var want float64
+	for _, im := range imgs {
+		tp := newTape(false)
+		x := toInput(tp, []dataset.Image{im})
+		y := gen.decode(tp, gen.content(tp, x, false), gen.style(tp, x, false), false)
+		for i := range x.D {
+			want += math.Abs(float64(y.D[i] - x.D[i]))
+		}
+	}
+	want /= float64(2 * 28 * 28)
+	// Expected discriminator loss before its update, with the same style draw.
+	rng := rand.New(rand.NewSource(5))
+	l := tr.iterate(imgs, rng)
+	if math.Abs(l.recon-want) > 1e-5 {
+		t.Fatalf("reconstruction loss %v, want %v", l.recon, want)
+	}
+	for name, v := range map[string]float64{"dis": l.dis, "adv": l.adv, "style": l.style, "content": l.content} {
+		if !(v > 0) || math.IsInf(v, 0) {
+			t.Fatalf("%s loss %v is not a positive number", name, v)
+		}
+	}
+}
+
+func TestOverfitOneBatch(t *testing.T) {
+	ds := toyDigits(4, 2)
+	cfg := tinyConfig()
+	cfg.BatchSize = 4
+	cfg.LR = 2e-3
+	cfg = cfg.withDefaults()
+	gen, _ := NewGenerator(cfg)
+	tr := &trainer{cfg: cfg, gen: gen, dis: newDiscriminator(cfg, rand.New(rand.NewSource(1))), hist: &History{},
+		tpG: newTape(true), tpD: newTape(true)}
+	imgs := []dataset.Image{ds.Image(0), ds.Image(1), ds.Image(2), ds.Image(3)}
+	var first, last float64
+	for i := 0; i < 300; i++ {
+		l := tr.iterate(imgs, stepRand(1, i))
+		tr.step++
+		if i == 0 {
+			first = l.recon
+		}
+		last = l.recon
+	}
+	t.Logf("reconstruction L1 %.4f → %.4f (%.1f×)", first, last, first/last)
+	if first/last < 5 {
+		t.Fatalf("reconstruction L1 fell from %.4f to %.4f, less than 5×", first, last)
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	gen, err := NewGenerator(tinyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "g.safetensors")
+	if err := gen.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := toyDigits(1, 3).Image(0)
+	style := []float32{0.5, -1, 2, 0}
+	a, b := gen.Transform(img, style), back.Transform(img, style)
+	for i := range a.Pix {
+		if a.Pix[i] != b.Pix[i] {
+			t.Fatalf("pixel %d differs after the round trip: %d vs %d", i, a.Pix[i], b.Pix[i])
+		}
+	}
+	if gen.NumParams() != back.NumParams() || back.Config().Width != 8 {
+		t.Fatalf("loaded %v, saved %v", back, gen)
+	}
+}
+
+// TestResume: 12 steps straight and 6 + checkpoint + resume to 12 give the same curve.
+func TestResume(t *testing.T) {
+	ds := toyDigits(20, 4)
+	dir := t.TempDir()
+	cfg := tinyConfig()
+	cfg.Steps = 12
+	cfg.BatchSize = 2
+	_, full, err := Train(context.Background(), ds, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := cfg
+	half.Steps = 6
+	half.CheckpointPath = filepath.Join(dir, "ck.safetensors")
+	half.CheckpointEvery = 3
+	if _, _, err := Train(context.Background(), ds, half); err != nil {
+		t.Fatal(err)
+	}
+	res := cfg
+	res.Resume = half.CheckpointPath
+	_, resumed, err := Train(context.Background(), ds, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Len() != 12 {
+		t.Fatalf("resumed history has %d steps, want 12", resumed.Len())
+	}
+	for i := 0; i < 12; i++ {
+		if math.Abs(full.Recon[i]-resumed.Recon[i]) > 1e-6 || math.Abs(full.Dis[i]-resumed.Dis[i]) > 1e-6 {
+			t.Fatalf("step %d: resumed losses recon %v dis %v, uninterrupted %v %v", i+1,
+				resumed.Recon[i], resumed.Dis[i], full.Recon[i], full.Dis[i])
+		}
+	}
+}
+
+// stopAfter is a context whose Err reports cancellation from its k+1-th call on, as
+// an Interrupt between steps k and k+1 would.
+type stopAfter struct {
+	context.Context
+	calls, k int
+}
+
+func (c *stopAfter) Err() error {
+	c.calls++
+	if c.calls > c.k {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestInterrupt: an interrupted run returns the weights of its last completed step.
+func TestInterrupt(t *testing.T) {
+	ds := toyDigits(10, 5)
+	cfg := tinyConfig()
+	cfg.Steps = 1000
+	gen, h, err := Train(&stopAfter{Context: context.Background(), k: 4}, ds, cfg)
+	if err == nil || gen == nil || !h.Interrupted || h.Len() != 4 {
+		t.Fatalf("interrupted Train: history %v, err %v", h, err)
+	}
+	cfg.Steps = 4
+	ref, _, err := Train(context.Background(), ds, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := ds.Image(0)
+	style := []float32{1, 0, -1, 0.5}
+	a, b := gen.Transform(img, style), ref.Transform(img, style)
+	for i := range a.Pix {
+		if a.Pix[i] != b.Pix[i] {
+			t.Fatalf("interrupted generator differs from a 4-step run at pixel %d", i)
+		}
+	}
+}
+
+func TestTransformAndBank(t *testing.T) {
+	ds := toyDigits(10, 6)
+	gen, _ := NewGenerator(tinyConfig())
+	bank, err := Bank(context.Background(), gen, ds, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bank.Len() != 15 || bank.Validate() != nil {
+		t.Fatalf("bank has %d images (want 15): %v", bank.Len(), bank.Validate())
+	}
+	for i, y := range bank.Labels {
+		if y != i/3 {
+			t.Fatalf("bank label %d = %d, want %d", i, y, i/3)
+		}
+	}
+	img := ds.Image(0)
+	a := gen.Apply(img, rand.New(rand.NewSource(1)))
+	b := gen.Apply(img, rand.New(rand.NewSource(1)))
+	c := gen.Apply(img, rand.New(rand.NewSource(2)))
+	same, diff := true, false
+	for i := range a.Pix {
+		same = same && a.Pix[i] == b.Pix[i]
+		diff = diff || a.Pix[i] != c.Pix[i]
+	}
+	if !same || !diff {
+		t.Fatalf("Apply: same seed same image %v, other seed other image %v", same, diff)
+	}
+	grid := gen.VariantsGrid([]dataset.Image{img, ds.Image(1)}, 3, 1)
+	if w := grid.Bounds().Dx(); w != 2+5*(56+2)+6 {
+		t.Fatalf("grid width %d", w)
+	}
+}
