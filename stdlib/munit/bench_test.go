@@ -1,27 +1,13 @@
 package munit
 
-import (
-	"math/rand"
-	"testing"
-
-	"github.com/goinv/goinv/stdlib/dataset"
-)
+import "testing"
 
 func benchIteration(b *testing.B, batch int) {
-	ds := toyDigits(64, 1)
-	cfg := Config{BatchSize: batch, Quiet: true}.withDefaults()
-	gen, _ := NewGenerator(cfg)
-	tr := &trainer{cfg: cfg, gen: gen, dis: newDiscriminator(cfg, rand.New(rand.NewSource(1))), hist: &History{},
-		tpG: newTape(true), tpD: newTape(true)}
-	imgs := make([]dataset.Image, batch)
-	for i := range imgs {
-		imgs[i] = ds.Image(i % ds.Len())
+	d, err := TimeIteration(Config{BatchSize: batch}, b.N)
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		tr.iterate(imgs, stepRand(1, i))
-		tr.step++
-	}
+	b.ReportMetric(float64(d.Microseconds())/1000, "ms/iteration")
 }
 
 // BenchmarkIteration1 and BenchmarkIteration32 time one MUNIT iteration

@@ -1,18 +1,16 @@
 package munit
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
+
+	"github.com/goinv/goinv/stdlib/safetensors"
 )
 
 // Checkpoints are safetensors files (huggingface.co/docs/safetensors): an 8-byte
@@ -23,8 +21,7 @@ import (
 // configuration, the completed step count and the loss history as JSON strings.
 // Conv weights have shape Cout×kh×kw×Cin (channels last, as the layers compute).
 //
-// The reader and writer here are the minimum the checkpoints need; they read any
-// F32 safetensors file and write standard ones.
+// Reading and writing go through package safetensors.
 
 type stEntry struct {
 	name  string
@@ -33,105 +30,38 @@ type stEntry struct {
 }
 
 func writeSafetensors(path string, entries []stEntry, meta map[string]string) error {
-	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
-	header := map[string]any{}
-	if len(meta) > 0 {
-		header["__metadata__"] = meta
-	}
-	off := 0
+	f := &safetensors.File{Metadata: meta}
 	for _, e := range entries {
-		n := 4 * len(e.data)
-		header[e.name] = map[string]any{"dtype": "F32", "shape": e.shape, "data_offsets": []int{off, off + n}}
-		off += n
+		f.Add(safetensors.F32(e.name, e.shape, e.data))
 	}
-	hj, err := json.Marshal(header)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	for len(hj)%8 != 0 {
-		hj = append(hj, ' ') // the format pads the header with spaces to 8-byte alignment
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, 8+len(hj)+off))
-	var lb [8]byte
-	binary.LittleEndian.PutUint64(lb[:], uint64(len(hj)))
-	buf.Write(lb[:])
-	buf.Write(hj)
-	var fb [4]byte
-	for _, e := range entries {
-		for _, v := range e.data {
-			binary.LittleEndian.PutUint32(fb[:], math.Float32bits(v))
-			buf.Write(fb[:])
-		}
-	}
-	// Write to a temporary file and rename, so an interrupted save never leaves a
-	// truncated checkpoint behind.
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+			return fmt.Errorf("munit: write %s: %w", path, err)
 		}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := safetensors.WriteFile(path, f); err != nil {
+		return fmt.Errorf("munit: %w", err)
 	}
 	return nil
 }
 
 func readSafetensors(r io.Reader, name string) (map[string]stEntry, map[string]string, error) {
-	raw, err := io.ReadAll(r)
+	f, err := safetensors.Decode(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	if len(raw) < 8 {
-		return nil, nil, fmt.Errorf("read %s: too short for a safetensors file", name)
-	}
-	hl := binary.LittleEndian.Uint64(raw[:8])
-	if hl > uint64(len(raw)-8) {
-		return nil, nil, fmt.Errorf("read %s: header length %d exceeds the file", name, hl)
-	}
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(raw[8:8+hl], &header); err != nil {
-		return nil, nil, fmt.Errorf("read %s: header: %w", name, err)
-	}
-	data := raw[8+hl:]
-	meta := map[string]string{}
 	out := map[string]stEntry{}
-	for k, v := range header {
-		if k == "__metadata__" {
-			if err := json.Unmarshal(v, &meta); err != nil {
-				return nil, nil, fmt.Errorf("read %s: metadata: %w", name, err)
-			}
-			continue
+	for _, t := range f.Tensors {
+		d, err := t.Float32()
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		var h struct {
-			Dtype   string `json:"dtype"`
-			Shape   []int  `json:"shape"`
-			Offsets [2]int `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(v, &h); err != nil {
-			return nil, nil, fmt.Errorf("read %s: tensor %s: %w", name, k, err)
-		}
-		if h.Dtype != "F32" {
-			return nil, nil, fmt.Errorf("read %s: tensor %s has dtype %s, want F32", name, k, h.Dtype)
-		}
-		n := 1
-		for _, s := range h.Shape {
-			n *= s
-		}
-		if h.Offsets[0] < 0 || h.Offsets[1] > len(data) || h.Offsets[1]-h.Offsets[0] != 4*n {
-			return nil, nil, fmt.Errorf("read %s: tensor %s: byte range %v does not hold shape %v", name, k, h.Offsets, h.Shape)
-		}
-		f := make([]float32, n)
-		b := data[h.Offsets[0]:h.Offsets[1]]
-		for i := range f {
-			f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		out[k] = stEntry{name: k, shape: h.Shape, data: f}
+		out[t.Name] = stEntry{name: t.Name, shape: t.Shape, data: d}
 	}
-	return out, meta, nil
+	if f.Metadata == nil {
+		f.Metadata = map[string]string{}
+	}
+	return out, f.Metadata, nil
 }
 
 // archJSON is the part of Config a checkpoint needs to rebuild the networks.
