@@ -3,6 +3,7 @@ package nuisance
 import (
 	"context"
 	"fmt"
+	"image"
 	"math/rand"
 	"runtime"
 	"strings"
@@ -243,4 +244,28 @@ func SampleDataset(ds *dataset.Dataset, idx []int, t Transform, n int, rng *rand
 		}
 	}
 	return out
+}
+
+// Grid shows originals beside transformed versions: one row per index in idx, the
+// original image first, then n fresh draws of t (drawn from seed), each row labelled
+// with its class name.
+func Grid(ds *dataset.Dataset, t Transform, idx []int, n int, seed int64) image.Image {
+	rng := rand.New(rand.NewSource(seed))
+	rows := make([][]dataset.Image, len(idx))
+	labels := make([]string, len(idx))
+	for r, i := range idx {
+		src := ds.Image(i)
+		rows[r] = append([]dataset.Image{src}, Samples(src, t, n, rng)...)
+		if y := ds.Labels[i]; y >= 0 && y < len(ds.Classes) {
+			labels[r] = ds.Classes[y]
+		}
+	}
+	return dataset.GridRows(rows, dataset.GridOptions{RowLabels: labels})
+}
+
+// CompareGrid shows the same images from two datasets side by side, row by row: the
+// first cols images of a above those of b (e.g. RawTrain above Train of a split).
+func CompareGrid(a, b *dataset.Dataset, idx []int) image.Image {
+	return dataset.GridRows([][]dataset.Image{a.Images(idx), b.Images(idx)},
+		dataset.GridOptions{RowLabels: []string{a.Name, b.Name}})
 }

@@ -79,23 +79,24 @@ func morph(src dataset.Image, k int, dilate bool) dataset.Image {
 	if k <= 1 {
 		return out
 	}
+	// Erosion is dilation of the negative: min(x) = 255 − max(255 − x). One max
+	// kernel keeps the inner loops branch-free.
+	if !dilate {
+		for i, p := range out.Pix {
+			out.Pix[i] = 255 - p
+		}
+	}
 	h, w := src.H, src.W
 	lo := -(k / 2)
 	hi := k - 1 - k/2
-	tmp := make([]uint8, h*w)
 	n := h * w
-	better := func(a, b uint8) bool {
-		if dilate {
-			return a > b
-		}
-		return a < b
-	}
+	tmp := make([]uint8, n)
 	for ch := 0; ch < src.C; ch++ {
-		in := src.Pix[ch*n : (ch+1)*n]
 		o := out.Pix[ch*n : (ch+1)*n]
 		for y := 0; y < h; y++ {
-			row := in[y*w : (y+1)*w]
-			for x := 0; x < w; x++ {
+			row := o[y*w : (y+1)*w]
+			trow := tmp[y*w : (y+1)*w]
+			for x := range trow {
 				a, b := x+lo, x+hi
 				if a < 0 {
 					a = 0
@@ -105,11 +106,9 @@ func morph(src dataset.Image, k int, dilate bool) dataset.Image {
 				}
 				v := row[a]
 				for _, p := range row[a+1 : b+1] {
-					if better(p, v) {
-						v = p
-					}
+					v = max(v, p)
 				}
-				tmp[y*w+x] = v
+				trow[x] = v
 			}
 		}
 		for y := 0; y < h; y++ {
@@ -120,15 +119,19 @@ func morph(src dataset.Image, k int, dilate bool) dataset.Image {
 			if b > h-1 {
 				b = h - 1
 			}
-			for x := 0; x < w; x++ {
-				v := tmp[a*w+x]
-				for yy := a + 1; yy <= b; yy++ {
-					if p := tmp[yy*w+x]; better(p, v) {
-						v = p
-					}
+			orow := o[y*w : (y+1)*w]
+			copy(orow, tmp[a*w:(a+1)*w])
+			for yy := a + 1; yy <= b; yy++ {
+				r := tmp[yy*w : (yy+1)*w]
+				for x, p := range r {
+					orow[x] = max(orow[x], p)
 				}
-				o[y*w+x] = v
 			}
+		}
+	}
+	if !dilate {
+		for i, p := range out.Pix {
+			out.Pix[i] = 255 - p
 		}
 	}
 	return out
