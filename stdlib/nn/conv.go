@@ -140,6 +140,12 @@ func validRange(ow, s, off, w int) (lo, hi int) {
 // whose gradients are again custom ops. When x is a graph input (a node without an op,
 // such as the image batch) the gradient with respect to x is not computed.
 func Conv2d(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
+	return Conv2dBias(x, w, nil, pad, stride)
+}
+
+// Conv2dBias is Conv2d followed by adding the per-channel bias b (length OC), fused
+// into one pass over the output; b may be nil.
+func Conv2dBias(x, w, b *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
 	if err := checkFloat32("conv2d", x, w); err != nil {
 		return nil, err
 	}
@@ -149,29 +155,52 @@ func Conv2d(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
 	}
 	g.skipInputGrads = x.Op() == nil
 	op := &convOp{opBase: newOpBase("Conv2d"), g: g}
-	return gorgonia.ApplyOp(op, x, w)
+	if b == nil {
+		return gorgonia.ApplyOp(op, x, w)
+	}
+	if b.Dims() != 1 || b.Shape()[0] != g.oc {
+		return nil, fmt.Errorf("conv2d: bias %v must have %d entries", b.Shape(), g.oc)
+	}
+	if err := checkFloat32("conv2d", b); err != nil {
+		return nil, err
+	}
+	op.bias = true
+	return gorgonia.ApplyOp(op, x, w, b)
 }
 
 type convOp struct {
 	opBase
-	g  convGeom
-	sc scratch
+	g    convGeom
+	bias bool
+	sc   scratch
 }
 
-func (op *convOp) Arity() int { return 2 }
+func (op *convOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
 func (op *convOp) Type() hm.Type {
+	if op.bias {
+		return fnType(4, 4, 4, 1)
+	}
 	return fnType(4, 4, 4)
 }
 func (op *convOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.g.n, op.g.oc, op.g.oh, op.g.ow}, nil
 }
 func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, _, err := inputs("conv2d", 2, vs)
+	in, _, err := inputs("conv2d", op.Arity(), vs)
 	if err != nil {
 		return nil, err
 	}
 	g := &op.g
 	x, w := in[0], in[1]
+	var bias []float32
+	if op.bias {
+		bias = in[2]
+	}
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
 	parallelFor(g.n, func(wk, lo, hi int) {
@@ -186,25 +215,43 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			} else {
 				g.im2col(xi, col)
 			}
-			sgemm(false, false, g.oc, g.p, g.ckk, 1, w, g.ckk, col, g.p, 0, y[i*g.outSize():], g.p)
+			yi := y[i*g.outSize() : (i+1)*g.outSize()]
+			beta := float32(0)
+			if bias != nil {
+				for c, bv := range bias {
+					row := yi[c*g.p : (c+1)*g.p]
+					for j := range row {
+						row[j] = bv
+					}
+				}
+				beta = 1
+			}
+			sgemm(false, false, g.oc, g.p, g.ckk, 1, w, g.ckk, col, g.p, beta, yi, g.p)
 		}
 	})
 	return out, nil
 }
-func (op *convOp) DiffWRT(n int) []bool { return []bool{!op.g.skipInputGrads, true} }
+func (op *convOp) DiffWRT(n int) []bool { return []bool{!op.g.skipInputGrads, true, true}[:n] }
 func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dw, err := gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: op.g}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
-	if op.g.skipInputGrads {
-		return gorgonia.Nodes{nil, dw}, nil
+	out := gorgonia.Nodes{nil, dw}
+	if op.bias {
+		db, err := channelSum(grad, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, db)
 	}
-	dx, err := gorgonia.ApplyOp(&convGradXOp{opBase: newOpBase("Conv2dGradX"), g: op.g}, in[1], grad)
-	if err != nil {
+	if op.g.skipInputGrads {
+		return out, nil
+	}
+	if out[0], err = gorgonia.ApplyOp(&convGradXOp{opBase: newOpBase("Conv2dGradX"), g: op.g}, in[1], grad); err != nil {
 		return nil, err
 	}
-	return gorgonia.Nodes{dx, dw}, nil
+	return out, nil
 }
 
 // convGradXOp computes ∂L/∂x from (w, ∂L/∂y).

@@ -9,7 +9,38 @@ import (
 )
 
 // ReLU returns max(x, 0) elementwise.
-func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) { return LeakyReLU(x, 0) }
+func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return apply("ReLU", x.Shape(), []bool{true},
+		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+			t, y := op.tensorOut()
+			x := in[0]
+			parallelFor(len(y), func(_, lo, hi int) {
+				// Branch-free: random signs would defeat the branch predictor.
+				for i, v := range x[lo:hi] {
+					b := math.Float32bits(v)
+					y[lo+i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+				}
+			})
+			return t, nil
+		},
+		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := apply("ReLUGrad", out.Shape(), nil,
+				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+					t, dx := op.tensorOut()
+					y, dy := in[0], in[1]
+					parallelFor(len(dx), func(_, lo, hi int) {
+						for i, v := range y[lo:hi] {
+							// y ≥ 0, so y > 0 exactly when its bits are not zero.
+							b := int32(math.Float32bits(v))
+							mask := uint32((b | -b) >> 31)
+							dx[lo+i] = math.Float32frombits(math.Float32bits(dy[lo+i]) & mask)
+						}
+					})
+					return t, nil
+				}, nil, out, grad)
+			return gorgonia.Nodes{dx}, err
+		}, x)
+}
 
 // LeakyReLU returns x where x > 0 and alpha·x elsewhere.
 func LeakyReLU(x *gorgonia.Node, alpha float32) (*gorgonia.Node, error) {
@@ -44,7 +75,8 @@ func LeakyReLU(x *gorgonia.Node, alpha float32) (*gorgonia.Node, error) {
 }
 
 // MaxPool2d takes the maximum over k×k windows of x (N×C×H×W) moved by stride, without
-// padding (the output is ⌊(H−k)/stride⌋+1 high).
+// padding (the output is ⌊(H−k)/stride⌋+1 high). The gradient goes to the first
+// maximum of each window.
 func MaxPool2d(x *gorgonia.Node, k, stride int) (*gorgonia.Node, error) {
 	s := x.Shape()
 	if len(s) != 4 || k < 1 || stride < 1 || s[2] < k || s[3] < k {
@@ -52,33 +84,60 @@ func MaxPool2d(x *gorgonia.Node, k, stride int) (*gorgonia.Node, error) {
 	}
 	n, c, h, w := s[0], s[1], s[2], s[3]
 	oh, ow := (h-k)/stride+1, (w-k)/stride+1
-	var argmax []int32 // index into the input plane of each output's maximum
+	// For 2×2 windows with stride 2 the forward pass records the position of each
+	// maximum within its plane; other windows recompute it in the backward pass.
+	fast := k == 2 && stride == 2
+	var argmax []int32
+	if fast {
+		argmax = make([]int32, n*c*oh*ow)
+	}
 	return apply("MaxPool2d", tensor.Shape{n, c, oh, ow}, []bool{true},
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
-			if len(argmax) != len(y) {
-				argmax = make([]int32, len(y))
-			}
 			x := in[0]
 			parallelFor(n*c, func(_, lo, hi int) {
 				for pl := lo; pl < hi; pl++ {
 					xp := x[pl*h*w : (pl+1)*h*w]
-					yo := pl * oh * ow
+					yp := y[pl*oh*ow : (pl+1)*oh*ow]
+					if k == 2 && stride == 2 {
+						ap := argmax[pl*oh*ow : (pl+1)*oh*ow]
+						for oy := 0; oy < oh; oy++ {
+							r0, r1 := xp[2*oy*w:2*oy*w+w], xp[(2*oy+1)*w:(2*oy+1)*w+w]
+							yr := yp[oy*ow : (oy+1)*ow]
+							ar := ap[oy*ow : (oy+1)*ow]
+							base := int32(2 * oy * w)
+							for ox := range yr {
+								// Branch-free (max and integer conditional moves): the
+								// comparisons are unpredictable. Ties go to the first.
+								a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+								m0 := max(max(a, b), max(c, d))
+								i0 := int32(w + 1)
+								if c == m0 {
+									i0 = int32(w)
+								}
+								if b == m0 {
+									i0 = 1
+								}
+								if a == m0 {
+									i0 = 0
+								}
+								i0 += int32(2 * ox)
+								yr[ox] = m0
+								ar[ox] = base + i0
+							}
+						}
+						continue
+					}
 					for oy := 0; oy < oh; oy++ {
 						for ox := 0; ox < ow; ox++ {
-							best, bi := float32(math.Inf(-1)), 0
+							best := float32(math.Inf(-1))
 							for ky := 0; ky < k; ky++ {
-								r := (oy*stride + ky) * w
-								for kx := 0; kx < k; kx++ {
-									j := r + ox*stride + kx
-									if v := xp[j]; v > best {
-										best, bi = v, j
-									}
+								r := (oy*stride+ky)*w + ox*stride
+								for _, v := range xp[r : r+k] {
+									best = max(best, v)
 								}
 							}
-							y[yo] = best
-							argmax[yo] = int32(bi)
-							yo++
+							yp[oy*ow+ox] = best
 						}
 					}
 				}
@@ -89,18 +148,39 @@ func MaxPool2d(x *gorgonia.Node, k, stride int) (*gorgonia.Node, error) {
 			dx, err := apply("MaxPool2dGrad", s, nil,
 				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 					t, dx := op.tensorOut()
-					dy := in[0]
+					x, y, dy := in[0], in[1], in[2]
 					parallelFor(n*c, func(_, lo, hi int) {
 						for pl := lo; pl < hi; pl++ {
+							xp := x[pl*h*w : (pl+1)*h*w]
 							dp := dx[pl*h*w : (pl+1)*h*w]
 							clear(dp)
-							for o := pl * oh * ow; o < (pl+1)*oh*ow; o++ {
-								dp[argmax[o]] += dy[o]
+							if fast {
+								o := pl * oh * ow
+								for j, a := range argmax[o : o+oh*ow] {
+									dp[a] = dy[o+j]
+								}
+								continue
+							}
+							for oy := 0; oy < oh; oy++ {
+								for ox := 0; ox < ow; ox++ {
+									o := pl*oh*ow + oy*ow + ox
+									m := y[o]
+								window:
+									for ky := 0; ky < k; ky++ {
+										r := (oy*stride+ky)*w + ox*stride
+										for kx := 0; kx < k; kx++ {
+											if xp[r+kx] == m {
+												dp[r+kx] += dy[o]
+												break window
+											}
+										}
+									}
+								}
 							}
 						}
 					})
 					return t, nil
-				}, nil, grad)
+				}, nil, in[0], out, grad)
 			return gorgonia.Nodes{dx}, err
 		}, x)
 }

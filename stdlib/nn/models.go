@@ -90,20 +90,26 @@ func buildSmallCNN(s *scope, x *gorgonia.Node, k int) (*gorgonia.Node, error) {
 	for i, ch := range []int{a.Conv1, a.Conv2} {
 		name := fmt.Sprintf("conv%d", i+1)
 		in := h.Shape()[1]
-		var err error
-		if h, err = s.conv(name, h, ch, 3, 1, 1); err != nil {
+		w, err := s.param(name+".weight", []int{ch, in, 3, 3}, true, kaiming(in*9))
+		if err != nil {
 			return nil, err
 		}
-		if h, err = s.bias(name, h, in*9); err != nil {
+		b, err := s.param(name+".bias", []int{ch}, true, uniform(in*9))
+		if err != nil {
 			return nil, err
 		}
-		if h, err = ReLU(h); err != nil {
+		if h, err = Conv2dBias(h, w, b, 1, 1); err != nil {
 			return nil, err
 		}
 		if sh := h.Shape(); sh[2] < 2 || sh[3] < 2 {
 			return nil, fmt.Errorf("smallcnn: input %dx%d too small", s.m.H, s.m.W)
 		}
+		// Pooling before the ReLU computes the same function (ReLU is monotone) on a
+		// quarter of the values.
 		if h, err = MaxPool2d(h, 2, 2); err != nil {
+			return nil, err
+		}
+		if h, err = ReLU(h); err != nil {
 			return nil, err
 		}
 	}
