@@ -1,0 +1,146 @@
+package dataset
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// CIFAR10Classes are the class names of CIFAR-10 (as in batches.meta.txt).
+var CIFAR10Classes = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+
+const cifarPixels = 3 * 32 * 32
+
+// DecodeCIFAR reads CIFAR binary records from r: each record is labelBytes label
+// bytes followed by 3×32×32 pixels (red, green, blue planes). The label used is byte
+// labelIndex of the record (CIFAR-10: 1 label byte, index 0; CIFAR-100: 2 bytes,
+// coarse at 0 and fine at 1). Labels must be below classes. name appears in errors.
+func DecodeCIFAR(r io.Reader, name string, labelBytes, labelIndex, classes int) (*Dataset, error) {
+	if labelBytes < 1 || labelIndex < 0 || labelIndex >= labelBytes {
+		return nil, fmt.Errorf("dataset: %s: label byte %d of %d is not valid", name, labelIndex, labelBytes)
+	}
+	rec := labelBytes + cifarPixels
+	d := &Dataset{Name: name, C: 3, H: 32, W: 32, Classes: numberedClasses(classes)}
+	br := bufio.NewReaderSize(r, 1<<16)
+	buf := make([]byte, rec)
+	for i := 0; ; i++ {
+		n, err := io.ReadFull(br, buf)
+		if err == io.EOF {
+			break
+		}
+		if err == io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("dataset: %s: truncated: record %d has %d of its %d bytes (%d label bytes + 3×32×32 pixels)", name, i, n, rec, labelBytes)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %s: %w", name, err)
+		}
+		y := int(buf[labelIndex])
+		if y >= classes {
+			return nil, fmt.Errorf("dataset: %s: record %d has label %d, want < %d: not a CIFAR file with %d label bytes?", name, i, y, classes, labelBytes)
+		}
+		d.Labels = append(d.Labels, y)
+		d.Pix = append(d.Pix, buf[labelBytes:]...)
+	}
+	if d.Len() == 0 {
+		return nil, fmt.Errorf("dataset: %s: empty: want %d-byte CIFAR records", name, rec)
+	}
+	return d, nil
+}
+
+// ReadCIFAR reads a CIFAR binary batch file (see DecodeCIFAR).
+func ReadCIFAR(path string, labelBytes, labelIndex, classes int) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		rec := int64(labelBytes + cifarPixels)
+		if st.Size()%rec != 0 {
+			return nil, fmt.Errorf("dataset: %s: truncated or not CIFAR: %d bytes is not a whole number of %d-byte records", path, st.Size(), rec)
+		}
+	}
+	return DecodeCIFAR(f, path, labelBytes, labelIndex, classes)
+}
+
+// cifarDir returns dir, or its cifar-10-batches-bin / cifar-100-binary subfolder when
+// the files are there (the archives unpack into those).
+func cifarDir(dir, sub, probe string) string {
+	if _, err := os.Stat(filepath.Join(dir, probe)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, sub, probe)); err == nil {
+			return filepath.Join(dir, sub)
+		}
+	}
+	return dir
+}
+
+// readNames reads one class name per non-empty line.
+func readNames(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// LoadCIFAR10 reads the CIFAR-10 binary version from dir (or dir/cifar-10-batches-bin):
+// data_batch_1.bin … data_batch_5.bin (50,000 training images) and test_batch.bin
+// (10,000), 3×32×32. Class names come from batches.meta.txt when present.
+func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
+	dir = cifarDir(dir, "cifar-10-batches-bin", "test_batch.bin")
+	var parts []*Dataset
+	for i := 1; i <= 5; i++ {
+		p, err := ReadCIFAR(filepath.Join(dir, fmt.Sprintf("data_batch_%d.bin", i)), 1, 0, 10)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, p)
+	}
+	if train, err = Concat(parts...); err != nil {
+		return nil, nil, err
+	}
+	if test, err = ReadCIFAR(filepath.Join(dir, "test_batch.bin"), 1, 0, 10); err != nil {
+		return nil, nil, err
+	}
+	classes := CIFAR10Classes
+	if names, err := readNames(filepath.Join(dir, "batches.meta.txt")); err == nil && len(names) == 10 {
+		classes = names
+	}
+	train.Name, test.Name = "CIFAR-10 train", "CIFAR-10 test"
+	train.Classes, test.Classes = append([]string(nil), classes...), append([]string(nil), classes...)
+	return train, test, nil
+}
+
+// LoadCIFAR100 reads the CIFAR-100 binary version from dir (or dir/cifar-100-binary):
+// train.bin (50,000 images) and test.bin (10,000), with the 100 fine labels, or the 20
+// coarse superclass labels when coarse is true. Class names come from
+// fine_label_names.txt / coarse_label_names.txt when present.
+func LoadCIFAR100(dir string, coarse bool) (train, test *Dataset, err error) {
+	dir = cifarDir(dir, "cifar-100-binary", "test.bin")
+	idx, n, names, kind := 1, 100, "fine_label_names.txt", "fine"
+	if coarse {
+		idx, n, names, kind = 0, 20, "coarse_label_names.txt", "coarse"
+	}
+	if train, err = ReadCIFAR(filepath.Join(dir, "train.bin"), 2, idx, n); err != nil {
+		return nil, nil, err
+	}
+	if test, err = ReadCIFAR(filepath.Join(dir, "test.bin"), 2, idx, n); err != nil {
+		return nil, nil, err
+	}
+	classes := numberedClasses(n)
+	if nm, err := readNames(filepath.Join(dir, names)); err == nil && len(nm) == n {
+		classes = nm
+	}
+	train.Name, test.Name = "CIFAR-100 ("+kind+") train", "CIFAR-100 ("+kind+") test"
+	train.Classes, test.Classes = classes, append([]string(nil), classes...)
+	return train, test, nil
+}

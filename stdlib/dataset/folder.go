@@ -1,0 +1,144 @@
+package dataset
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/gif" // register decoders for image.Decode
+	_ "image/jpeg"
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/image/draw"
+)
+
+// FolderOptions configures LoadFolder. The zero value keeps the size of the first
+// image and reads RGB.
+type FolderOptions struct {
+	Width, Height int  // size every image is resized to; 0 takes the first image's
+	Gray          bool // one luminance channel instead of three
+	// Context, if not nil, cancels a long load between images.
+	Context context.Context
+}
+
+// imageExts are the extensions LoadFolder reads; other files are skipped.
+var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true}
+
+// LoadFolder reads an image folder with one subfolder per class (classes named after
+// the subfolders, in sorted order), decoding PNG, JPEG and GIF files with the standard
+// library and resizing each to the chosen size with bicubic interpolation
+// (golang.org/x/image/draw.CatmullRom). Other files are skipped; a file with an image
+// extension that does not decode is an error naming it.
+func LoadFolder(dir string, opts FolderOptions) (*Dataset, error) {
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	var classes []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			classes = append(classes, e.Name())
+		}
+	}
+	sort.Strings(classes)
+	if len(classes) == 0 {
+		return nil, fmt.Errorf("dataset: %s: no class subfolders: want one folder of images per class", dir)
+	}
+	d := &Dataset{Name: filepath.Base(filepath.Clean(dir)), Classes: classes, W: opts.Width, H: opts.Height, C: 3}
+	if opts.Gray {
+		d.C = 1
+	}
+	for label, cls := range classes {
+		files, err := os.ReadDir(filepath.Join(dir, cls))
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		names := make([]string, 0, len(files))
+		for _, f := range files {
+			if !f.IsDir() && imageExts[strings.ToLower(filepath.Ext(f.Name()))] {
+				names = append(names, f.Name())
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			path := filepath.Join(dir, cls, name)
+			img, err := decodeImageFile(path)
+			if err != nil {
+				return nil, err
+			}
+			if d.W == 0 || d.H == 0 {
+				b := img.Bounds()
+				d.W, d.H = b.Dx(), b.Dy()
+			}
+			if err := d.Append(FromImage(img, d.W, d.H, opts.Gray), label); err != nil {
+				return nil, fmt.Errorf("dataset: %s: %w", path, err)
+			}
+		}
+	}
+	if d.Len() == 0 {
+		return nil, fmt.Errorf("dataset: %s: no PNG, JPEG or GIF images in the class folders", dir)
+	}
+	return d, nil
+}
+
+func decodeImageFile(path string) (img image.Image, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("dataset: %s: decoder failed: %v", path, p)
+		}
+	}()
+	img, format, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %s: not a decodable PNG, JPEG or GIF image: %w", path, err)
+	}
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("dataset: %s: empty %s image", path, format)
+	}
+	return img, nil
+}
+
+// FromImage converts a standard image to an Image of the given size, resized with
+// bicubic interpolation (golang.org/x/image/draw.CatmullRom) when the size differs:
+// one luminance channel when gray, else three RGB channels (transparent pixels are
+// composited over black).
+func FromImage(src image.Image, width, height int, gray bool) Image {
+	b := src.Bounds()
+	rgba := image.NewRGBA(image.Rect(0, 0, width, height))
+	if b.Dx() == width && b.Dy() == height {
+		draw.Draw(rgba, rgba.Bounds(), src, b.Min, draw.Src)
+	} else {
+		draw.CatmullRom.Scale(rgba, rgba.Bounds(), src, b, draw.Src, nil)
+	}
+	plane := width * height
+	if gray {
+		out := NewImage(1, height, width)
+		for p := 0; p < plane; p++ {
+			c := color.RGBA{R: rgba.Pix[4*p], G: rgba.Pix[4*p+1], B: rgba.Pix[4*p+2], A: 255}
+			out.Pix[p] = color.GrayModel.Convert(c).(color.Gray).Y
+		}
+		return out
+	}
+	out := NewImage(3, height, width)
+	for p := 0; p < plane; p++ {
+		out.Pix[p] = rgba.Pix[4*p]
+		out.Pix[plane+p] = rgba.Pix[4*p+1]
+		out.Pix[2*plane+p] = rgba.Pix[4*p+2]
+	}
+	return out
+}
