@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -27,7 +28,7 @@ type npyArray struct {
 
 // npyKind parses a NumPy dtype string ("|u1", "<i8", ">f4", …) into kind and size.
 func npyKind(dtype string) (kind byte, size int, ok bool) {
-	s := strings.TrimLeft(dtype, "<>|=")
+	s := strings.TrimLeft(strings.Trim(dtype, "'\" "), "<>|=")
 	if len(s) < 2 {
 		return 0, 0, false
 	}
@@ -69,7 +70,7 @@ func decodeNPY(r io.Reader, name string, avail int64) (a *npyArray, err error) {
 	h := rd.Header.Descr
 	kind, size, ok := npyKind(h.Type)
 	if !ok {
-		return nil, fmt.Errorf("%s: unsupported dtype %q: want an integer (u1…u8, i1…i8), float (f4, f8) or bool array", name, h.Type)
+		return nil, fmt.Errorf("%s: unsupported dtype %q: want an integer (u1…u8, i1…i8), float (f4, f8) or bool array", name, strings.Trim(h.Type, "'\" "))
 	}
 	if h.Fortran && len(h.Shape) > 1 {
 		return nil, fmt.Errorf("%s: Fortran-ordered array of shape %v: want C order (save with numpy.ascontiguousarray)", name, h.Shape)
@@ -84,7 +85,7 @@ func decodeNPY(r io.Reader, name string, avail int64) (a *npyArray, err error) {
 	if avail >= 0 && n*int64(size) > avail {
 		return nil, fmt.Errorf("%s: truncated: shape %v of %s needs %d bytes, at most %d are there", name, h.Shape, h.Type, n*int64(size), avail)
 	}
-	a = &npyArray{dtype: h.Type, shape: append([]int(nil), h.Shape...)}
+	a = &npyArray{dtype: strings.Trim(h.Type, "'\" "), shape: append([]int(nil), h.Shape...)}
 	conv := func(get func(i int) float64, m int) {
 		a.vals = make([]float64, m)
 		for i := range a.vals {
@@ -145,8 +146,11 @@ func decodeNPY(r io.Reader, name string, avail int64) (a *npyArray, err error) {
 		err = rd.Read(&a.vals)
 		m = len(a.vals)
 	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%s: truncated: the data of the %s array of shape %v ends early", name, a.dtype, h.Shape)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading %s array of shape %v: %w", name, h.Type, h.Shape, eofToTruncated(err))
+		return nil, fmt.Errorf("%s: reading %s array of shape %v: %w", name, a.dtype, h.Shape, err)
 	}
 	if int64(m) != n {
 		return nil, fmt.Errorf("%s: truncated: shape %v needs %d elements, read %d", name, h.Shape, n, m)
