@@ -178,14 +178,22 @@ func (tp *tape) conv2d(x, w, b *tensor, k, stride, pad int, reflect bool) *tenso
 		ho, wo = g.ho, g.wo
 		col = tp.alloc(x.N * ho * wo * kc)
 		hw := x.H * x.W
-		kk := k * k
 		for n := 0; n < x.N; n++ {
 			xs := x.D[n*hw*cin : (n+1)*hw*cin]
 			cs := col[n*ho*wo*kc : (n+1)*ho*wo*kc]
+			if cin == 1 {
+				// One channel: the column matrix is the gather table itself.
+				for i, s := range g.src {
+					if s >= 0 {
+						cs[i] = xs[s]
+					}
+				}
+				continue
+			}
 			for i, s := range g.src {
 				if s >= 0 {
-					p, t := i/kk, i%kk
-					copy(cs[p*kc+t*cin:p*kc+(t+1)*cin], xs[int(s)*cin:int(s+1)*cin])
+					// Taps are consecutive: tap i of the table starts at column offset i·cin.
+					copy(cs[i*cin:(i+1)*cin], xs[int(s)*cin:int(s+1)*cin])
 				}
 			}
 		}
@@ -226,15 +234,21 @@ func (tp *tape) conv2d(x, w, b *tensor, k, stride, pad int, reflect bool) *tenso
 		dcol := tp.alloc(m * kc)
 		gemm(false, false, m, kc, cout, 1, dy, cout, w.D, kc, 0, dcol, kc)
 		hw := x.H * x.W
-		kk := k * k
 		for n := 0; n < x.N; n++ {
 			xs := dx[n*hw*cin : (n+1)*hw*cin]
 			cs := dcol[n*ho*wo*kc : (n+1)*ho*wo*kc]
+			if cin == 1 {
+				for i, s := range g.src {
+					if s >= 0 {
+						xs[s] += cs[i]
+					}
+				}
+				continue
+			}
 			for i, s := range g.src {
 				if s >= 0 {
-					p, t := i/kk, i%kk
 					d := xs[int(s)*cin : int(s+1)*cin]
-					for j, v := range cs[p*kc+t*cin : p*kc+(t+1)*cin] {
+					for j, v := range cs[i*cin : (i+1)*cin] {
 						d[j] += v
 					}
 				}

@@ -74,9 +74,14 @@ func TestConvGradients(t *testing.T) {
 		{"4x4 stride 2 on 3x3", 3, 4, 2, 1, true},
 		{"7x7 zero pad", 6, 7, 1, 3, false},
 		{"1x1", 4, 1, 1, 0, false},
+		{"7x7 reflect one channel", 6, 7, 1, 3, true},
 	} {
-		x := randTensor(rng, 2, tc.h, tc.h, 3, true)
-		w := randTensor(rng, 4, 1, 1, tc.k*tc.k*3, true)
+		cin := 3
+		if tc.k == 7 && tc.reflect {
+			cin = 1
+		}
+		x := randTensor(rng, 2, tc.h, tc.h, cin, true)
+		w := randTensor(rng, 4, 1, 1, tc.k*tc.k*cin, true)
 		b := randTensor(rng, 1, 1, 1, 4, true)
 		checkGrad(t, tc.name, []*tensor{x, w, b}, func(tp *tape) *tensor {
 			return tp.conv2d(x, w, b, tc.k, tc.stride, tc.pad, tc.reflect)

@@ -33,6 +33,7 @@ func gitExperiment(ctx context.Context, args []string) error {
 	images := fs.Int("ekld-images", 40, "eKLD test images per class")
 	transforms := fs.Int("ekld-transforms", 20, "eKLD transforms per image")
 	out := fs.String("out", "notebooks/results/git.csv", "CSV file to write")
+	genPath := fs.String("gen", "", "generator files, {nuisance} replaced by the name; empty: the pretrained ones")
 	fs.Parse(args)
 
 	res := &experiment.Results{Complete: true}
@@ -43,7 +44,12 @@ func gitExperiment(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		gen, err := munit.Pretrained(name)
+		var gen *munit.Generator
+		if *genPath == "" {
+			gen, err = munit.Pretrained(name)
+		} else {
+			gen, err = munit.Load(strings.ReplaceAll(*genPath, "{nuisance}", name))
+		}
 		if err != nil {
 			return err
 		}
