@@ -58,6 +58,9 @@ type Config struct {
 	// EKLD sets the eKLD measurement (Images, Transforms, BatchSize, Workers); its Seed,
 	// Classes and TrainSizes are set by the runner. Zero Images/Transforms mean 40 × 20.
 	EKLD invariance.Options
+	// TestPerClass, if positive, measures test accuracy on the first TestPerClass test
+	// images of each class instead of the whole test set (to save time).
+	TestPerClass int
 	// Trainer trains one model; nil means an error (see the train-backed trainer of this
 	// package for the default).
 	Trainer Trainer
@@ -251,9 +254,13 @@ func Run(ctx context.Context, c Config) (*Results, error) {
 				}
 				return stop(fmt.Errorf("experiment: split for %s instance %d: %w", tname, inst, err))
 			}
+			testSet := split.Test
+			if cfg.TestPerClass > 0 {
+				testSet = testSet.PerClass(cfg.TestPerClass)
+			}
 			for _, m := range pending {
 				key := RunKey{tname, m, inst}
-				rows, info, err := runOne(ctx, &cfg, key, split, t, func(stage string) {
+				rows, info, err := runOne(ctx, &cfg, key, split, testSet, t, func(stage string) {
 					bar.Update(finished, fmt.Sprintf("%s: %s", key, stage))
 				})
 				if err != nil {
@@ -275,7 +282,7 @@ func Run(ctx context.Context, c Config) (*Results, error) {
 				}
 			}
 			// The split's datasets are large; let them go before the next one.
-			split = nil
+			split, testSet = nil, nil
 			runtime.GC()
 		}
 	}
@@ -284,7 +291,7 @@ func Run(ctx context.Context, c Config) (*Results, error) {
 }
 
 // runOne trains and measures one run.
-func runOne(ctx context.Context, cfg *Config, key RunKey, split *longtail.Split, t nuisance.Transform, stage func(string)) ([]Row, RunInfo, error) {
+func runOne(ctx context.Context, cfg *Config, key RunKey, split *longtail.Split, testSet *dataset.Dataset, t nuisance.Transform, stage func(string)) ([]Row, RunInfo, error) {
 	info := RunInfo{RunKey: key}
 	seed := mix(cfg.Seed, int64(key.Instance), 0x747261696e)
 	stage("training")
@@ -306,7 +313,7 @@ func runOne(ctx context.Context, cfg *Config, key RunKey, split *longtail.Split,
 
 	stage("test accuracy")
 	t0 = time.Now()
-	rep, err := evaluate.Evaluate(ctx, model, split.Test, &evaluate.Options{Quiet: !cfg.Verbose, Label: key.String() + " test"})
+	rep, err := evaluate.Evaluate(ctx, model, testSet, &evaluate.Options{Quiet: !cfg.Verbose, Label: key.String() + " test"})
 	info.EvalSeconds = time.Since(t0).Seconds()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -17,12 +17,13 @@ type Meta struct {
 	Seed           int64  `json:"seed"`
 	EKLDImages     int    `json:"ekld_images"`
 	EKLDTransforms int    `json:"ekld_transforms"`
+	TestPerClass   int    `json:"test_per_class,omitempty"`
 	Trainer        string `json:"trainer"`
 }
 
 func meta(c *Config) Meta {
 	return Meta{Dataset: c.Train.Name, Profile: fmt.Sprint(c.Profile), Seed: c.Seed,
-		EKLDImages: c.EKLD.Images, EKLDTransforms: c.EKLD.Transforms, Trainer: c.TrainerName}
+		EKLDImages: c.EKLD.Images, EKLDTransforms: c.EKLD.Transforms, TestPerClass: c.TestPerClass, Trainer: c.TrainerName}
 }
 
 // store is the results CSV a Run appends to.
