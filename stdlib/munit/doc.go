@@ -29,6 +29,15 @@
 // generated images for GIT augmentation of classifier training. Checkpoints are
 // safetensors files. Pretrained generators for MNIST-LT live in Pretrained.
 //
+// In a notebook:
+//
+//	split, _ := longtail.MNIST(longtail.Exponential(2000, 100), longtail.Options{Transform: nuisance.NewBackground()})
+//	gen, hist, err := munit.Train(cell.Context(), split.Train, munit.Config{Steps: 3000, BatchSize: 4})
+//	hist.Plot()                                      // loss curves
+//	gen.VariantsGrid(imgs, 8, 1)                     // real | reconstruction | 8 styles
+//	bank, _ := munit.Bank(cell.Context(), gen, split.Train, 200, 1) // for train.GIT{Bank: bank}
+//	gen, _ = munit.Pretrained("background")          // or skip training altogether
+//
 // The layers run on a small tape-based automatic differentiation engine in this
 // package (tape.go), not on a gorgonia graph: see the comment there for why.
 package munit

@@ -5,9 +5,11 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/display"
 )
 
 // toyDigits is a small labelled set: class k is a bright bar at row 4+4k on a
@@ -252,5 +254,67 @@ func TestTransformAndBank(t *testing.T) {
 	grid := gen.VariantsGrid([]dataset.Image{img, ds.Image(1)}, 3, 1)
 	if w := grid.Bounds().Dx(); w != 2+5*(56+2)+6 {
 		t.Fatalf("grid width %d", w)
+	}
+}
+
+func TestHistoryPlot(t *testing.T) {
+	h := &History{}
+	for i := 1; i <= 120; i++ {
+		h.add(i, losses{dis: 0.5, adv: 0.3, recon: 1 / float64(i), style: 0.8, content: 0.5}, 0.01)
+	}
+	p := h.Plot()
+	if _, err := p.WriterTo(300, 200, "png"); err != nil {
+		t.Fatalf("render the loss plot: %v", err)
+	}
+	if s := h.String(); s == "" {
+		t.Fatal("empty String")
+	}
+}
+
+// recordSink remembers what is published.
+type recordSink struct {
+	mu      sync.Mutex
+	created map[string]string // id → first MIME type seen
+	updates map[string]int
+}
+
+func (s *recordSink) Display(data display.MIMEBundle, md map[string]any, id string, update bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if update {
+		s.updates[id]++
+		return
+	}
+	for k := range data {
+		if k == "image/png" || s.created[id] == "" {
+			s.created[id] = k
+		}
+	}
+}
+func (s *recordSink) ClearOutput(bool) {}
+
+// TestNotebookOutput: Train shows one sample grid and updates it in place.
+func TestNotebookOutput(t *testing.T) {
+	s := &recordSink{created: map[string]string{}, updates: map[string]int{}}
+	display.SetSink(s)
+	defer display.SetSink(nil)
+	cfg := tinyConfig()
+	cfg.Quiet = false
+	cfg.Steps = 6
+	cfg.SampleEvery = 2
+	if _, _, err := Train(context.Background(), toyDigits(10, 7), cfg); err != nil {
+		t.Fatal(err)
+	}
+	images := 0
+	for id, kind := range s.created {
+		if kind == "image/png" {
+			images++
+			if s.updates[id] != 3 {
+				t.Errorf("sample grid updated %d times in 6 steps every 2, want 3", s.updates[id])
+			}
+		}
+	}
+	if images != 1 || len(s.created) != 2 {
+		t.Fatalf("published %v, want one progress bar and one image", s.created)
 	}
 }
