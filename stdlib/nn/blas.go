@@ -51,3 +51,10 @@ func gonumSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	}
 	gonumImpl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32 matrices with the
+// backend the layers use (op(A) is m×k, op(B) is k×n, lda/ldb/ldc are row strides). It
+// is exported for benchmarks and for notebook code that wants a fast matrix multiply.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}

@@ -155,6 +155,7 @@ func Conv2dBias(x, w, b *gorgonia.Node, pad, stride int) (*gorgonia.Node, error)
 	}
 	g.skipInputGrads = x.Op() == nil
 	op := &convOp{opBase: newOpBase("Conv2d"), g: g}
+	op.flops = 2 * int64(g.n) * int64(g.oc) * int64(g.ckk) * int64(g.p)
 	if b == nil {
 		return gorgonia.ApplyOp(op, x, w)
 	}

@@ -287,7 +287,7 @@ func Linear(x, w *gorgonia.Node) (*gorgonia.Node, error) {
 	}
 	n, d, k := xs[0], ws[1], ws[0]
 	skipX := x.Op() == nil
-	return apply("Linear", tensor.Shape{n, k}, []bool{!skipX, true},
+	return withFlops(2 * n * d * k)(apply("Linear", tensor.Shape{n, k}, []bool{!skipX, true},
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
 			sgemm(false, true, n, k, d, 1, in[0], d, in[1], d, 0, y, k)
@@ -310,7 +310,19 @@ func Linear(x, w *gorgonia.Node) (*gorgonia.Node, error) {
 					return t, nil
 				}, nil, in[1], grad)
 			return gorgonia.Nodes{dx, dw}, err
-		}, x, w)
+		}, x, w))
+}
+
+// withFlops records the FLOPs of the op of the node it wraps.
+func withFlops(f int) func(*gorgonia.Node, error) (*gorgonia.Node, error) {
+	return func(n *gorgonia.Node, err error) (*gorgonia.Node, error) {
+		if err == nil {
+			if op, ok := n.Op().(*fnOp); ok {
+				op.flops = int64(f)
+			}
+		}
+		return n, err
+	}
 }
 
 // AddBias adds b (a vector of length C) along axis 1 of x (N×C or N×C×H×W).

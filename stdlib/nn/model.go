@@ -442,6 +442,30 @@ func (m *Model) evalGraph(n int) (*Graph, error) {
 	return gr, nil
 }
 
+// FLOPs returns the floating-point operations of one forward pass on one image,
+// counting the multiply-adds of convolutions and fully connected layers (×2). A
+// training step costs about three times as much (forward, and the gradients with
+// respect to inputs and weights).
+func (m *Model) FLOPs() (int64, error) {
+	if !m.ready {
+		return 0, errors.New("nn: model not initialised")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gr, err := m.newGraph(1, false, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer gr.Close()
+	var total int64
+	for _, n := range gr.g.AllNodes() {
+		if op, ok := n.Op().(interface{ flopCount() int64 }); ok {
+			total += op.flopCount()
+		}
+	}
+	return total, nil
+}
+
 // Predict returns the arg-max class of every image in b.
 func (m *Model) Predict(ctx context.Context, b dataset.Batch) ([]int, error) {
 	z, err := m.Logits(ctx, b)

@@ -19,10 +19,13 @@ var opIDs atomic.Uint64
 // gorgonia's hashing, and a reusable output tensor so a training step allocates
 // (almost) nothing once the first step has run.
 type opBase struct {
-	id   uint64
-	name string
-	out  *tensor.Dense
+	id    uint64
+	name  string
+	out   *tensor.Dense
+	flops int64 // multiply-adds ×2 of one forward run, for FLOP counts
 }
+
+func (o *opBase) flopCount() int64 { return o.flops }
 
 func newOpBase(name string) opBase { return opBase{id: opIDs.Add(1), name: name} }
 
