@@ -244,8 +244,9 @@ func (t *trainer) iterate(imgs []dataset.Image, rng *rand.Rand) losses {
 // In a notebook it shows a progress bar with the losses and, every SampleEvery
 // steps, a grid (real | reconstruction | random styles) updated in place. With
 // CheckpointPath it writes a checkpoint every CheckpointEvery steps and at the end;
-// with Resume it continues a checkpoint's run (cfg.Steps is the total, including the
-// resumed steps). When ctx is cancelled it stops at the next iteration boundary and
+// with Resume it continues a checkpoint's run with the checkpoint's architecture and
+// seed (cfg.Steps is the total, including the resumed steps), continuing the same
+// loss curve. When ctx is cancelled it stops at the next iteration boundary and
 // returns the generator as of the last completed iteration, its History marked
 // Interrupted, and ctx's error.
 func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generator, *History, error) {
@@ -261,10 +262,12 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 		if err != nil {
 			return nil, nil, err
 		}
-		// The architecture comes from the checkpoint; the schedule from cfg.
+		// The architecture and the seed come from the checkpoint (so the resumed run
+		// draws what the uninterrupted one would); the schedule comes from cfg.
 		arch := ck.gen.cfg
 		run := cfg.withDefaults()
 		copyArch(&run, arch)
+		run.Seed = arch.Seed
 		ck.gen.cfg = run
 		t = &trainer{cfg: run, gen: ck.gen, dis: ck.dis, step: ck.step, hist: ck.hist}
 		if ck.dis == nil {
