@@ -22,6 +22,7 @@ func benchTrainStep(b *testing.B, m *Model, n, c, h, w int) {
 	for i := range x {
 		x[i] = r.Float32()
 	}
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := gr.Run(x); err != nil {

@@ -58,12 +58,13 @@ type Model struct {
 	build  func(s *scope, x *gorgonia.Node, k int) (*gorgonia.Node, error)
 	custom CustomFunc
 
-	mu     sync.Mutex
-	params []*Param
-	index  map[string]*Param
-	bn     map[string]*BatchNormState
-	ready  bool
-	eval   map[int]*Graph
+	mu        sync.Mutex
+	params    []*Param
+	index     map[string]*Param
+	bn        map[string]*BatchNormState
+	ready     bool
+	eval      map[int]*Graph
+	evalBatch int
 }
 
 // NumClasses returns the number of classes (0 before Init).
@@ -105,9 +106,23 @@ func (m *Model) Init(c, h, w int, classes []string) error {
 	m.index = map[string]*Param{}
 	m.bn = map[string]*BatchNormState{}
 	// Building a one-image graph creates every parameter.
-	if _, err := m.newGraph(1, false, nil); err != nil {
+	gr, err := m.newGraph(1, false, nil)
+	if err != nil {
 		m.params, m.index = nil, nil
 		return err
+	}
+	// Every op keeps its output buffer, so an inference graph holds all activations:
+	// size its batch to stay within evalMemory.
+	var floats int
+	for _, n := range gr.g.AllNodes() {
+		if n.Op() != nil {
+			floats += prod(n.Shape())
+		}
+	}
+	gr.Close()
+	m.evalBatch = EvalBatch
+	for m.evalBatch > 8 && m.evalBatch*floats*4 > evalMemory {
+		m.evalBatch /= 2
 	}
 	m.ready = true
 	return nil
@@ -378,12 +393,16 @@ func (gr *Graph) Grads() [][]float32 {
 // Close releases the graph's machine.
 func (gr *Graph) Close() { gr.vm.Close() }
 
-// EvalBatch is the batch size of the inference graphs Logits uses.
+// EvalBatch is the largest batch of the inference graphs Logits uses; models whose
+// activations would take more than 64 MB at that size use a smaller power of two.
 const EvalBatch = 256
 
+const evalMemory = 64 << 20
+
 // Logits returns the class scores of every image in b (N×K, row-major), running the
-// inference graph (batch-norm with running statistics) in chunks of EvalBatch. It
-// checks ctx between chunks.
+// inference graph (batch-norm with running statistics) in chunks of at most EvalBatch
+// images (a smaller batch is padded to the next power of two). It checks ctx between
+// chunks. The logits of an image do not depend on the other images of the batch.
 func (m *Model) Logits(ctx context.Context, b dataset.Batch) ([]float32, error) {
 	if !m.ready {
 		return nil, errors.New("nn: model not initialised (train it or call Init)")
@@ -398,16 +417,17 @@ func (m *Model) Logits(ctx context.Context, b dataset.Batch) ([]float32, error) 
 	defer m.mu.Unlock()
 	k, size := len(m.Classes), m.C*m.H*m.W
 	out := make([]float32, b.N*k)
-	for lo := 0; lo < b.N; lo += EvalBatch {
+	eb := m.evalBatch
+	for lo := 0; lo < b.N; lo += eb {
 		if ctx != nil {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		hi := min(lo+EvalBatch, b.N)
-		n := EvalBatch
-		if b.N < EvalBatch {
-			n = b.N
+		hi := min(lo+eb, b.N)
+		n := 1
+		for n < hi-lo {
+			n *= 2
 		}
 		gr, err := m.evalGraph(n)
 		if err != nil {

@@ -32,7 +32,7 @@ func TestLogitsBatchingIsConsistent(t *testing.T) {
 	if err := m.Init(1, 12, 12, tenClasses); err != nil {
 		t.Fatal(err)
 	}
-	b := randomBatch(EvalBatch+7, 1, 12, 12, 1) // two chunks, the last one padded
+	b := randomBatch(EvalBatch+7, 1, 12, 12, 1) // two chunks, the last one padded to 8
 	all, err := m.Logits(context.Background(), b)
 	if err != nil {
 		t.Fatal(err)
