@@ -174,7 +174,12 @@ type convOp struct {
 	g    convGeom
 	bias bool
 	sc   scratch
+	// cols keeps the im2col matrices of the whole batch for the weight gradient when
+	// they are small (cacheColBytes); otherwise the gradient unfolds x again.
+	cols []float32
 }
+
+const cacheColBytes = 32 << 20
 
 func (op *convOp) Arity() int {
 	if op.bias {
@@ -206,14 +211,18 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	y := out.Data().([]float32)
 	parallelFor(g.n, func(wk, lo, hi int) {
 		var col []float32
-		if !g.pointwise {
+		if !g.pointwise && op.cols == nil {
 			col = op.sc.get(wk, g.ckk*g.p)
 		}
 		for i := lo; i < hi; i++ {
 			xi := x[i*g.inSize() : (i+1)*g.inSize()]
-			if g.pointwise {
+			switch {
+			case g.pointwise:
 				col = xi
-			} else {
+			case op.cols != nil:
+				col = op.cols[i*g.ckk*g.p : (i+1)*g.ckk*g.p]
+				g.im2col(xi, col)
+			default:
 				g.im2col(xi, col)
 			}
 			yi := y[i*g.outSize() : (i+1)*g.outSize()]
@@ -234,7 +243,10 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 }
 func (op *convOp) DiffWRT(n int) []bool { return []bool{!op.g.skipInputGrads, true, true}[:n] }
 func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dw, err := gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: op.g}, in[0], grad)
+	if !op.g.pointwise && op.g.n*op.g.ckk*op.g.p*4 <= cacheColBytes {
+		op.cols = make([]float32, op.g.n*op.g.ckk*op.g.p)
+	}
+	dw, err := gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: op.g, fwd: op}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -299,6 +311,7 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 // convGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ_n dy_n · im2col(x_n)ᵀ.
 type convGradWOp struct {
 	opBase
+	fwd  *convOp // its cols, when cached, hold im2col(x) of this step
 	g    convGeom
 	sc   scratch
 	part scratch
@@ -325,15 +338,19 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			acc = op.part.get(wk, len(dw))
 		}
 		clear(acc)
+		cached := op.fwd != nil && op.fwd.cols != nil
 		var col []float32
-		if !g.pointwise {
+		if !g.pointwise && !cached {
 			col = op.sc.get(wk, g.ckk*g.p)
 		}
 		for i := lo; i < hi; i++ {
 			xi := x[i*g.inSize() : (i+1)*g.inSize()]
-			if g.pointwise {
+			switch {
+			case g.pointwise:
 				col = xi
-			} else {
+			case cached:
+				col = op.fwd.cols[i*g.ckk*g.p : (i+1)*g.ckk*g.p]
+			default:
 				g.im2col(xi, col)
 			}
 			sgemm(false, true, g.oc, g.ckk, g.p, 1, dy[i*g.outSize():], g.p, col, g.p, 1, acc, g.ckk)

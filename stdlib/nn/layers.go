@@ -365,25 +365,29 @@ func channelSum(dy, x *gorgonia.Node) (*gorgonia.Node, error) {
 	return apply("ChannelSum", tensor.Shape{c}, nil,
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, db := op.tensorOut()
-			for ch := 0; ch < c; ch++ {
-				var sum float32
-				for i := 0; i < n; i++ {
-					o := (i*c + ch) * inner
-					if x == nil {
-						for _, v := range in[0][o : o+inner] {
-							sum += v
-						}
-					} else {
-						xs := in[1][o : o+inner]
-						for j, v := range in[0][o : o+inner] {
-							sum += v * xs[j]
-						}
-					}
-				}
-				db[ch] = sum
-			}
+			parallelFor(c, func(_, lo, hi int) { channelSumRange(in, db, x != nil, n, c, inner, lo, hi) })
 			return t, nil
 		}, nil, args...)
+}
+
+func channelSumRange(in [][]float32, db []float32, withX bool, n, c, inner, lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		var sum float32
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * inner
+			if !withX {
+				for _, v := range in[0][o : o+inner] {
+					sum += v
+				}
+			} else {
+				xs := in[1][o : o+inner]
+				for j, v := range in[0][o : o+inner] {
+					sum += v * xs[j]
+				}
+			}
+		}
+		db[ch] = sum
+	}
 }
 
 // CosineLinear returns the cosine similarity of every row of x (N×D) with every row of

@@ -200,3 +200,19 @@ func TestGITBatches(t *testing.T) {
 		t.Errorf("threshold GIT generated %v of %v per class", gen, tot)
 	}
 }
+
+func TestFitResNetLearns(t *testing.T) {
+	d := longTailed(60, 60, 60, 60)
+	m, err := nn.ResNet(nn.Arch{Depth: 8, Width: 8, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Fit(context.Background(), m, d, Config{Epochs: 5, BatchSize: 32, LR: 0.05, Schedule: "cosine", Quiet: true, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.History
+	if h[len(h)-1].Loss > 0.7*h[0].Loss || h[len(h)-1].Acc < 0.8 {
+		t.Errorf("ResNet-8 did not learn an easy task:\n%v", res)
+	}
+}
