@@ -6,6 +6,7 @@
 //	munit check -nuisance background -gen stdlib/munit/pretrained/mnist-lt-background.safetensors
 //	munit git -nuisances background,dilation -seeds 3 -out notebooks/results/git.csv
 //	munit bench
+//	munit grid -gen FILE -nuisance background -out grid.png
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: munit train|check|git|bench [flags]")
+		fmt.Fprintln(os.Stderr, "usage: munit train|check|git|bench|grid [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -39,6 +40,8 @@ func main() {
 		err = gitExperiment(ctx, os.Args[2:])
 	case "bench":
 		err = bench(os.Args[2:])
+	case "grid":
+		err = gridCmd(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -125,4 +128,30 @@ func writeGrid(path string, gen *munit.Generator, test *dataset.Dataset, styles 
 	}
 	fmt.Println("wrote", path)
 	return nil
+}
+
+// gridCmd writes the variants grid of a generator (or a training checkpoint) for one
+// test image per class of MNIST-LT's test set with the nuisance baked in.
+func gridCmd(args []string) error {
+	fs := flag.NewFlagSet("grid", flag.ExitOnError)
+	name := fs.String("nuisance", "background", "nuisance of the test images")
+	genPath := fs.String("gen", "", "generator or checkpoint file (default: the pretrained one)")
+	styles := fs.Int("styles", 8, "random styles per image")
+	out := fs.String("out", "grid.png", "PNG file to write")
+	fs.Parse(args)
+	var gen *munit.Generator
+	var err error
+	if *genPath == "" {
+		gen, err = munit.Pretrained(*name)
+	} else {
+		gen, err = munit.Load(*genPath)
+	}
+	if err != nil {
+		return err
+	}
+	split, err := mnistLT(*name, 0, 0)
+	if err != nil {
+		return err
+	}
+	return writeGrid(*out, gen, split.Test, *styles)
 }
