@@ -1,0 +1,1149 @@
+// Package cell is the pre-pass that turns a notebook cell into code yaegi can evaluate
+// with the semantics Go users expect.
+//
+// yaegi evaluates either a file fragment (imports and declarations) or a list of
+// statements, decided by the first token; a cell mixes both in any order. Prepare
+// splits the cell at its top-level boundaries with go/scanner, keeps every byte at its
+// original offset (text of the other kind is blanked, newlines kept), and parses the
+// two halves with go/parser. It then rewrites what yaegi gets wrong:
+//
+//   - imports are hoisted and de-duplicated against the session (yaegi refuses to
+//     import a package twice), and packages used but not imported are imported for
+//     the user when their name is unambiguous (fmt, strings, display, plot, ...);
+//   - top-level funcs become package-level func variables, and a later definition with
+//     the same signature assigns the variable, so callers compiled earlier see the new
+//     body (yaegi binds calls statically);
+//   - a type declared again gets a fresh internal name (Pointʹ2) and later cells use
+//     the newest one (yaegi silently keeps the first definition);
+//   - top-level if/for/switch statements that define two or more variables with := are
+//     wrapped in a closure (yaegi issue #232: "undefined: a");
+//   - min, max and clear (Go 1.21) call preloaded helpers, and range over an integer
+//     (Go 1.22) becomes a three-clause loop;
+//   - the last expression of the cell is passed to the executor's display hook.
+//
+// Every rewrite is recorded, so positions the interpreter reports map back to the
+// line and column of the cell as the user wrote it.
+package cell
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/printer"
+	"go/scanner"
+	"go/token"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Names of the helpers the executor preloads into every session.
+const (
+	LastVar   = "goinvLast"  // the variable the cell's value is assigned to
+	MinFunc   = "goinvMin"   // generic min
+	MaxFunc   = "goinvMax"   // generic max
+	ClearFunc = "goinvClear" // clear for maps and slices
+)
+
+const (
+	declPrefix = "package main;"
+	// stmtWrap is what yaegi puts around a statement list; stmtLead is what we put
+	// first so that the list never starts with a token yaegi would take as a
+	// declaration (a cell starting with func(){...}() leaves yaegi in a broken state).
+	stmtWrap = "package main; func main() {"
+	stmtLead = ";"
+)
+
+// Session is the pre-pass state carried from cell to cell. The zero value is not
+// usable: call NewSession.
+type Session struct {
+	// Imports maps the name a package is known by in the session to its path.
+	Imports map[string]string
+	// Packages maps package names to import paths for automatic imports.
+	Packages map[string]string
+	// IntVar reports whether a session variable has an integer type, so that
+	// `for i := range n` can be rewritten before the first try. May be nil.
+	IntVar func(name string) bool
+	// VarType returns the type name of a session variable of a basic type ("int",
+	// "float64", ...), or "". It picks the non-generic min and max helpers. May be nil.
+	VarType func(name string) string
+
+	names    map[string]string // declared top-level name → kind (var, const, func, type)
+	funcSigs map[string]string // func name → signature of its variable
+	types    map[string]string // user type name → internal name
+	typeGen  map[string]int
+	docs     map[string]string // declared name → doc comment
+	methods  map[string]bool   // names of methods declared in cells
+}
+
+// NewSession returns an empty session.
+func NewSession() *Session {
+	return &Session{
+		Imports:  map[string]string{},
+		Packages: map[string]string{},
+		names:    map[string]string{},
+		funcSigs: map[string]string{},
+		types:    map[string]string{},
+		typeGen:  map[string]int{},
+		docs:     map[string]string{},
+		methods:  map[string]bool{},
+	}
+}
+
+// HasMethod reports whether some cell declared a method with this name.
+func (s *Session) HasMethod(name string) bool { return s.methods[name] }
+
+// Names returns the top-level names declared by the cells so far with their kind
+// ("var", "const", "func" or "type").
+func (s *Session) Names() map[string]string { return s.names }
+
+// Doc returns the doc comment of a name declared in a cell.
+func (s *Session) Doc(name string) string { return s.docs[name] }
+
+// TypeName returns the internal name of the user's type name (itself unless the type
+// was redeclared).
+func (s *Session) TypeName(name string) string {
+	if n, ok := s.types[name]; ok {
+		return n
+	}
+	return name
+}
+
+// Unmangle replaces internal type names in a message by the names the user wrote.
+func (s *Session) Unmangle(msg string) string {
+	for user, internal := range s.types {
+		if user != internal {
+			msg = strings.ReplaceAll(msg, internal, user)
+		}
+	}
+	return msg
+}
+
+// LastKind says what the executor should do with the cell's last statement.
+type LastKind int
+
+const (
+	LastNone  LastKind = iota // not an expression: no execute_result
+	LastShow                  // a single value: evaluate ShowStmts
+	LastMaybe                 // a call whose arity is unknown: check FunExpr first
+)
+
+// Plan is a prepared cell.
+type Plan struct {
+	// Decls holds the imports and declarations, to evaluate first (nil if none).
+	Decls *Source
+	// Stmts holds the statements (nil if none); ShowStmts is the same with the last
+	// expression assigned to LastVar.
+	Stmts, ShowStmts *Source
+	// Last says how to treat the last statement. For LastMaybe, FunExpr is the
+	// side-effect-free function expression of the call: evaluate it, and use
+	// ShowStmts if its type has exactly one result.
+	Last    LastKind
+	FunExpr string
+	// Ranges are the cell offsets of `range X` expressions that were not rewritten
+	// because X's type is unknown; if the interpreter cannot range over one, prepare
+	// again with that offset in Options.IntRanges.
+	Ranges []int
+	// Imports are the imports this cell adds to the session, name → path.
+	Imports map[string]string
+
+	s        *Session
+	names    map[string]string
+	funcSigs map[string]string
+	types    map[string]string
+	docs     map[string]string
+	methods  map[string]bool
+}
+
+// Commit records the plan's declarations in the session. Call it once the
+// declarations compiled.
+func (p *Plan) Commit() {
+	s := p.s
+	for k, v := range p.Imports {
+		s.Imports[k] = v
+	}
+	for k, v := range p.names {
+		s.names[k] = v
+	}
+	for k, v := range p.funcSigs {
+		s.funcSigs[k] = v
+	}
+	for k, v := range p.types {
+		if v != k {
+			s.typeGen[k]++
+		}
+		s.types[k] = v
+	}
+	for k, v := range p.docs {
+		s.docs[k] = v
+	}
+	for k := range p.methods {
+		s.methods[k] = true
+	}
+}
+
+// Error is a syntax error in a cell, at a position in the cell as written.
+type Error struct {
+	Line, Col int // 1-based; Col counts code points
+	Msg       string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
+
+// Options tune Prepare.
+type Options struct {
+	// IntRanges lists cell offsets of range expressions known to be integers.
+	IntRanges map[int]bool
+}
+
+type segment struct {
+	start, end int
+	decl       bool
+	tok        token.Token
+}
+
+// split cuts src into top-level declarations and statements.
+func split(src string) ([]segment, error) {
+	fset := token.NewFileSet()
+	file := fset.AddFile("cell.go", -1, len(src))
+	var sc scanner.Scanner
+	var firstErr error
+	sc.Init(file, []byte(src), func(pos token.Position, msg string) {
+		if firstErr == nil {
+			firstErr = &Error{Line: pos.Line, Col: runeCol(src, pos.Offset), Msg: msg}
+		}
+	}, 0)
+	type tk struct {
+		off int
+		tok token.Token
+	}
+	var toks []tk
+	for {
+		pos, tok, _ := sc.Scan()
+		if tok == token.EOF {
+			break
+		}
+		toks = append(toks, tk{file.Offset(pos), tok})
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	var segs []segment
+	depth := 0
+	start := -1
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if start < 0 {
+			if t.tok == token.SEMICOLON {
+				continue
+			}
+			start = i
+		}
+		switch t.tok {
+		case token.LPAREN, token.LBRACE, token.LBRACK:
+			depth++
+		case token.RPAREN, token.RBRACE, token.RBRACK:
+			depth--
+		}
+		if depth <= 0 && (t.tok == token.SEMICOLON || i == len(toks)-1) {
+			end := t.off
+			if t.tok != token.SEMICOLON {
+				end = len(src)
+				// the last token ends where the source's trimmed text ends
+				end = len(strings.TrimRight(src, " \t\r\n"))
+			}
+			first := toks[start]
+			seg := segment{start: first.off, end: end, tok: first.tok}
+			switch first.tok {
+			case token.IMPORT, token.TYPE, token.VAR, token.CONST:
+				seg.decl = true
+			case token.FUNC:
+				seg.decl = isFuncDecl(toks[start:i+1], func(j int) token.Token { return toks[start+j].tok })
+			}
+			segs = append(segs, seg)
+			start = -1
+			depth = 0
+		}
+	}
+	return segs, nil
+}
+
+// isFuncDecl tells a func or method declaration from a func literal statement.
+func isFuncDecl[T any](toks []T, tok func(int) token.Token) bool {
+	if len(toks) < 2 {
+		return false
+	}
+	if tok(1) == token.IDENT {
+		return true
+	}
+	if tok(1) != token.LPAREN {
+		return false
+	}
+	depth := 0
+	for j := 1; j < len(toks); j++ {
+		switch tok(j) {
+		case token.LPAREN:
+			depth++
+		case token.RPAREN:
+			depth--
+			if depth == 0 {
+				return j+2 < len(toks) && tok(j+1) == token.IDENT && tok(j+2) == token.LPAREN
+			}
+		}
+	}
+	return false
+}
+
+func runeCol(src string, off int) int {
+	_, c := offsetLineCol(src, off)
+	return c
+}
+
+// blank returns src with the given segments replaced by spaces, newlines kept.
+func blank(src string, segs []segment, decl bool) string {
+	b := []byte(src)
+	for _, s := range segs {
+		if s.decl != decl {
+			continue
+		}
+		for i := s.start; i < s.end && i < len(b); i++ {
+			if b[i] != '\n' {
+				b[i] = ' '
+			}
+		}
+	}
+	return string(b)
+}
+
+// Prepare rewrites a cell for evaluation.
+func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
+	segs, err := split(src)
+	if err != nil {
+		return nil, err
+	}
+	// var and const after a statement stay in the statement list, so that they see
+	// the values computed before them in the same cell.
+	seenStmt := false
+	hasDecl, hasStmt := false, false
+	for i := range segs {
+		if !segs[i].decl {
+			seenStmt = true
+		} else if seenStmt && (segs[i].tok == token.VAR || segs[i].tok == token.CONST) {
+			segs[i].decl = false
+		}
+		if segs[i].decl {
+			hasDecl = true
+		} else {
+			hasStmt = true
+		}
+	}
+	p := &Plan{
+		s:        s,
+		Imports:  map[string]string{},
+		names:    map[string]string{},
+		funcSigs: map[string]string{},
+		types:    map[string]string{},
+		docs:     map[string]string{},
+		methods:  map[string]bool{},
+	}
+	r := &rewriter{s: s, p: p, src: src, opt: opt}
+
+	declIn := declPrefix + blank(src, segs, false)
+	stmtIn := stmtWrap + stmtLead + blank(src, segs, true) + "\n}"
+	fset := token.NewFileSet()
+	var declF, stmtF *ast.File
+	if hasDecl {
+		declF, err = parser.ParseFile(fset, "cell.go", declIn, parser.ParseComments)
+		if err != nil {
+			return nil, r.syntaxError(err, len(declPrefix))
+		}
+	}
+	if hasStmt {
+		stmtF, err = parser.ParseFile(fset, "cell.go", stmtIn, 0)
+		if err != nil {
+			return nil, r.syntaxError(err, len(stmtWrap)+len(stmtLead))
+		}
+	}
+	r.fset = fset
+	r.collect(declF, stmtF)
+	var declEdits, stmtEdits []edit
+	if declF != nil {
+		declEdits = r.rewriteDecls(declF, declIn)
+	}
+	if stmtF != nil {
+		stmtEdits = r.rewriteStmts(stmtF, stmtIn)
+	}
+	// Automatic imports go into the declaration source, which exists even when the
+	// cell has only statements.
+	auto := r.autoImports(declF, stmtF)
+	if len(auto) > 0 || declF != nil {
+		if declF == nil {
+			declIn = declPrefix + blank(src, segs, false)
+		}
+		var b strings.Builder
+		for _, name := range auto {
+			fmt.Fprintf(&b, "import %s %q;", name, p.Imports[name])
+		}
+		if b.Len() > 0 {
+			declEdits = append(declEdits, edit{pos: len(declPrefix), end: len(declPrefix), text: b.String(), order: -100})
+		}
+		p.Decls = newSource(declIn, declEdits, len(declPrefix), src, 0)
+	}
+	if stmtF != nil {
+		p.Stmts = newSource(stmtIn, stmtEdits, len(stmtWrap)+len(stmtLead), src, len(stmtWrap))
+		if r.lastEdits != nil {
+			p.ShowStmts = newSource(stmtIn, append(append([]edit(nil), stmtEdits...), r.lastEdits...), len(stmtWrap)+len(stmtLead), src, len(stmtWrap))
+		}
+	}
+	return p, nil
+}
+
+func newSource(in string, edits []edit, prefix int, cell string, wrap int) *Source {
+	out, kept := apply(in, edits)
+	code := out
+	if wrap > 0 {
+		code = out[wrap : len(out)-2] // yaegi puts back "package main; func main() {" and "}"
+	}
+	return &Source{Code: code, out: out, prefix: prefix, cell: cell, edits: kept}
+}
+
+func (r *rewriter) syntaxError(err error, prefix int) error {
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		e := list[0]
+		off := e.Pos.Offset - prefix
+		if off < 0 {
+			off = 0
+		}
+		if off > len(r.src) {
+			off = len(r.src)
+		}
+		l, c := offsetLineCol(r.src, off)
+		return &Error{Line: l, Col: c, Msg: e.Msg}
+	}
+	return err
+}
+
+type rewriter struct {
+	s    *Session
+	p    *Plan
+	src  string
+	opt  Options
+	fset *token.FileSet
+
+	cellNames map[string]bool // names declared anywhere in this cell
+	renames   map[string]string
+	excluded  map[*ast.Ident]bool
+	lastEdits []edit
+	rangeN    int
+	seenRange map[*ast.RangeStmt]bool
+	stmtOff   int // offset of the user's text in the statement input
+}
+
+// collect records the cell's top-level declarations and decides type renames.
+func (r *rewriter) collect(declF, stmtF *ast.File) {
+	r.cellNames = map[string]bool{}
+	r.renames = map[string]string{}
+	for k, v := range r.s.types {
+		r.renames[k] = v
+	}
+	r.excluded = map[*ast.Ident]bool{}
+	for _, f := range []*ast.File{declF, stmtF} {
+		if f == nil {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.SelectorExpr:
+				r.excluded[x.Sel] = true
+			case *ast.StructType:
+				for _, fl := range x.Fields.List {
+					for _, nm := range fl.Names {
+						r.excluded[nm] = true
+					}
+				}
+			case *ast.InterfaceType:
+				for _, fl := range x.Methods.List {
+					for _, nm := range fl.Names {
+						r.excluded[nm] = true
+					}
+				}
+			case *ast.CompositeLit:
+				for _, el := range x.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						if id, ok := kv.Key.(*ast.Ident); ok {
+							r.excluded[id] = true
+						}
+					}
+				}
+			case *ast.FuncDecl:
+				if x.Recv != nil {
+					r.excluded[x.Name] = true
+				}
+			case *ast.LabeledStmt:
+				r.excluded[x.Label] = true
+			case *ast.BranchStmt:
+				if x.Label != nil {
+					r.excluded[x.Label] = true
+				}
+			case *ast.AssignStmt:
+				if x.Tok == token.DEFINE {
+					for _, l := range x.Lhs {
+						if id, ok := l.(*ast.Ident); ok {
+							r.cellNames[id.Name] = true
+						}
+					}
+				}
+			case *ast.ValueSpec:
+				for _, nm := range x.Names {
+					r.cellNames[nm.Name] = true
+				}
+			case *ast.TypeSpec:
+				r.cellNames[x.Name.Name] = true
+			case *ast.Field:
+				for _, nm := range x.Names {
+					r.cellNames[nm.Name] = true
+				}
+			}
+			return true
+		})
+	}
+	if declF != nil {
+		for _, d := range declF.Decls {
+			switch d := d.(type) {
+			case *ast.GenDecl:
+				for _, sp := range d.Specs {
+					switch sp := sp.(type) {
+					case *ast.TypeSpec:
+						name := sp.Name.Name
+						if name == "_" {
+							continue
+						}
+						internal := name
+						if _, declared := r.s.types[name]; declared {
+							internal = fmt.Sprintf("%sʹ%d", name, r.s.typeGen[name]+2)
+						}
+						r.renames[name] = internal
+						r.p.types[name] = internal
+						r.p.names[name] = "type"
+						r.p.docs[name] = docOf(d.Doc, sp.Doc)
+					case *ast.ValueSpec:
+						for _, nm := range sp.Names {
+							if nm.Name != "_" {
+								r.p.names[nm.Name] = d.Tok.String()
+								r.p.docs[nm.Name] = docOf(d.Doc, sp.Doc)
+							}
+						}
+					}
+				}
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					r.cellNames[d.Name.Name] = true
+				} else {
+					r.p.methods[d.Name.Name] = true
+				}
+				if d.Recv == nil && d.Name.Name != "init" && d.Name.Name != "_" {
+					r.p.names[d.Name.Name] = "func"
+					r.p.docs[d.Name.Name] = docOf(d.Doc, nil)
+				}
+			}
+		}
+	}
+	if stmtF != nil {
+		for _, st := range mainBody(stmtF) {
+			switch st := st.(type) {
+			case *ast.AssignStmt:
+				if st.Tok == token.DEFINE {
+					for _, l := range st.Lhs {
+						if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+							r.p.names[id.Name] = "var"
+						}
+					}
+				}
+			case *ast.DeclStmt:
+				if g, ok := st.Decl.(*ast.GenDecl); ok {
+					for _, sp := range g.Specs {
+						if vs, ok := sp.(*ast.ValueSpec); ok {
+							for _, nm := range vs.Names {
+								if nm.Name != "_" {
+									r.p.names[nm.Name] = g.Tok.String()
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func docOf(a, b *ast.CommentGroup) string {
+	if b != nil {
+		return b.Text()
+	}
+	if a != nil {
+		return a.Text()
+	}
+	return ""
+}
+
+func mainBody(f *ast.File) []ast.Stmt {
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "main" && fd.Body != nil {
+			return fd.Body.List
+		}
+	}
+	return nil
+}
+
+// common rewrites for both halves: type renames, min/max/clear, range over int.
+func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
+	var edits []edit
+	declaredHere := func(id *ast.Ident) bool { return id.Obj != nil }
+	sessionHas := func(name string) bool {
+		_, ok := r.s.names[name]
+		return ok || r.cellNames[name]
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.Ident:
+			if r.excluded[x] {
+				return true
+			}
+			if internal, ok := r.renames[x.Name]; ok && internal != x.Name {
+				edits = append(edits, edit{pos: r.off(x.Pos()), end: r.off(x.End()), text: internal})
+			}
+		case *ast.CallExpr:
+			if id, ok := x.Fun.(*ast.Ident); ok && !declaredHere(id) && !sessionHas(id.Name) {
+				repl := map[string]string{"min": MinFunc, "max": MaxFunc, "clear": ClearFunc}[id.Name]
+				if repl != "" && id.Name != "clear" {
+					// yaegi cannot type a package-level variable defined from a generic
+					// call, so use the helper for the arguments' type when it is known.
+					if t := r.argsType(x.Args); t != "" {
+						repl += "_" + t
+					}
+				}
+				if repl != "" {
+					edits = append(edits, edit{pos: r.off(id.Pos()), end: r.off(id.End()), text: repl})
+				}
+			}
+		case *ast.LabeledStmt:
+			if rs, ok := x.Stmt.(*ast.RangeStmt); ok {
+				edits = append(edits, r.rangeInt(rs, x, in, prefix)...)
+			}
+		case *ast.RangeStmt:
+			edits = append(edits, r.rangeInt(x, nil, in, prefix)...)
+		}
+		return true
+	})
+	return edits
+}
+
+func (r *rewriter) off(p token.Pos) int { return r.fset.Position(p).Offset }
+
+// rangeInt rewrites `for k := range X` when X is an integer.
+func (r *rewriter) rangeInt(rs *ast.RangeStmt, label *ast.LabeledStmt, in string, prefix int) []edit {
+	if rs.Value != nil || rs.X == nil {
+		return nil
+	}
+	// Rewrite each range statement once, whether reached through its label or not.
+	if r.seenRange == nil {
+		r.seenRange = map[*ast.RangeStmt]bool{}
+	}
+	if r.seenRange[rs] {
+		return nil
+	}
+	r.seenRange[rs] = true
+	xoff := r.off(rs.X.Pos()) - prefix
+	isInt := r.opt.IntRanges[xoff] || r.intExpr(rs.X)
+	if !isInt {
+		if id, ok := rs.X.(*ast.Ident); ok && id.Obj == nil && r.s.IntVar != nil && r.s.IntVar(id.Name) {
+			isInt = true
+		}
+	}
+	if !isInt {
+		if knownNonInt(rs.X) {
+			return nil
+		}
+		r.p.Ranges = append(r.p.Ranges, xoff)
+		return nil
+	}
+	r.rangeN++
+	n := fmt.Sprintf("goinvN%d", r.rangeN)
+	key := fmt.Sprintf("goinvI%d", r.rangeN)
+	assign := ":="
+	if rs.Key != nil {
+		key = in[r.off(rs.Key.Pos()):r.off(rs.Key.End())]
+		if key == "_" {
+			key = fmt.Sprintf("goinvI%d", r.rangeN)
+		}
+		if rs.Tok == token.ASSIGN {
+			assign = "="
+		}
+	}
+	xs := in[r.off(rs.X.Pos()):r.off(rs.X.End())]
+	if simpleExpr(rs.X) && assign == ":=" {
+		init := fmt.Sprintf("%s, %s := (%s)-(%s), (%s)", key, n, xs, xs, xs)
+		return []edit{{pos: r.off(rs.For), end: r.off(rs.Body.Lbrace), text: fmt.Sprintf("for %s; %s < %s; %s++ ", init, key, n, key)}}
+	}
+	// X may have side effects: evaluate it once, in a block around the loop.
+	start := rs.For
+	lab := ""
+	if label != nil {
+		start = label.Pos()
+		lab = label.Label.Name + ": "
+	}
+	return []edit{
+		{pos: r.off(start), end: r.off(rs.X.Pos()), text: "{ " + n + " := ", order: -20},
+		{pos: r.off(rs.X.End()), end: r.off(rs.Body.Lbrace), text: fmt.Sprintf("; %sfor %s %s %s-%s; %s < %s; %s++ ", lab, key, assign, n, n, key, n, key)},
+		{pos: r.off(rs.Body.End()), end: r.off(rs.Body.End()), text: " }", order: 20},
+	}
+}
+
+// intExpr reports whether e is an integer by its syntax alone.
+func (r *rewriter) intExpr(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		return x.Kind == token.INT
+	case *ast.ParenExpr:
+		return r.intExpr(x.X)
+	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && id.Obj == nil {
+			switch id.Name {
+			case "len", "cap", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr":
+				return true
+			}
+		}
+	case *ast.BinaryExpr:
+		switch x.Op {
+		case token.ADD, token.SUB, token.MUL, token.QUO, token.REM, token.SHL, token.SHR, token.AND, token.OR, token.XOR, token.AND_NOT:
+			return r.intExpr(x.X) || r.intExpr(x.Y)
+		}
+	case *ast.Ident:
+		// A variable defined in this cell from an integer expression.
+		if x.Obj != nil {
+			switch d := x.Obj.Decl.(type) {
+			case *ast.AssignStmt:
+				for i, l := range d.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name == x.Name && len(d.Rhs) == len(d.Lhs) {
+						return r.intExpr(d.Rhs[i])
+					}
+				}
+			case *ast.ValueSpec:
+				if t, ok := d.Type.(*ast.Ident); ok {
+					return strings.Contains(t.Name, "int")
+				}
+				for i, nm := range d.Names {
+					if nm.Name == x.Name && i < len(d.Values) {
+						return r.intExpr(d.Values[i])
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// knownNonInt reports whether e is certainly not an integer (a literal of another kind).
+func knownNonInt(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.CompositeLit, *ast.FuncLit:
+		return true
+	case *ast.BasicLit:
+		return x.Kind != token.INT
+	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && (id.Name == "make" || id.Name == "append") {
+			return true
+		}
+	case *ast.SliceExpr:
+		return true
+	}
+	return false
+}
+
+// simpleExpr reports whether e can be evaluated more than once without side effects.
+func simpleExpr(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.BasicLit, *ast.Ident:
+		return true
+	case *ast.SelectorExpr:
+		return simpleExpr(x.X)
+	case *ast.ParenExpr:
+		return simpleExpr(x.X)
+	case *ast.BinaryExpr:
+		return simpleExpr(x.X) && simpleExpr(x.Y)
+	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && (id.Name == "len" || id.Name == "cap") && len(x.Args) == 1 {
+			return simpleExpr(x.Args[0])
+		}
+	}
+	return false
+}
+
+func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
+	edits := r.common(f, in, len(declPrefix))
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			if d.Tok != token.IMPORT {
+				continue
+			}
+			kept := 0
+			var drops []edit
+			for _, sp := range d.Specs {
+				is := sp.(*ast.ImportSpec)
+				p, err := strconv.Unquote(is.Path.Value)
+				if err != nil {
+					continue
+				}
+				name := importName(p)
+				if is.Name != nil {
+					name = is.Name.Name
+				}
+				if name == "_" || name == "." {
+					kept++
+					continue
+				}
+				if r.sessionImports(p) || r.p.Imports[name] == p {
+					drops = append(drops, r.blankEdit(in, is.Pos(), is.End()))
+					continue
+				}
+				r.p.Imports[name] = p
+				kept++
+			}
+			if kept == 0 {
+				edits = append(edits, r.blankEdit(in, d.Pos(), d.End()))
+			} else {
+				edits = append(edits, drops...)
+			}
+		case *ast.FuncDecl:
+			if d.Recv != nil || d.Body == nil || d.Name.Name == "init" || d.Name.Name == "main" || d.Name.Name == "_" || d.Type.TypeParams != nil {
+				continue
+			}
+			name := d.Name.Name
+			sig := r.sigKey(d.Type, in)
+			r.p.funcSigs[name] = sig
+			head := "var " + name + " = func"
+			var tail []edit
+			if old, ok := r.s.funcSigs[name]; ok && old == sig {
+				head = "func init() { " + name + " = func"
+				tail = []edit{{pos: r.off(d.Body.End()), end: r.off(d.Body.End()), text: " }", order: 20}}
+			}
+			edits = append(edits, edit{pos: r.off(d.Type.Func), end: r.off(d.Name.End()), text: head})
+			edits = append(edits, tail...)
+		}
+	}
+	return edits
+}
+
+func (r *rewriter) sessionImports(p string) bool {
+	for _, v := range r.s.Imports {
+		if v == p {
+			return true
+		}
+	}
+	return false
+}
+
+// blankEdit replaces [pos, end) by spaces, keeping newlines so lines stay put.
+func (r *rewriter) blankEdit(in string, pos, end token.Pos) edit {
+	a, b := r.off(pos), r.off(end)
+	t := []byte(in[a:b])
+	for i := range t {
+		if t[i] != '\n' {
+			t[i] = ' '
+		}
+	}
+	return edit{pos: a, end: b, text: string(t)}
+}
+
+// sigKey prints a func type with type renames applied, to compare signatures.
+func (r *rewriter) sigKey(ft *ast.FuncType, in string) string {
+	var buf bytes.Buffer
+	cp := *ft
+	cp.Func = token.NoPos
+	printer.Fprint(&buf, token.NewFileSet(), &cp)
+	key := buf.String()
+	for user, internal := range r.renames {
+		if user != internal {
+			key = replaceIdent(key, user, internal)
+		}
+	}
+	return strings.Join(strings.Fields(key), " ")
+}
+
+func replaceIdent(s, old, new string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		before := i == 0 || !isIdentByte(s[i-1])
+		after := i+len(old) == len(s) || !isIdentByte(s[i+len(old)])
+		b.WriteString(s[:i])
+		if before && after {
+			b.WriteString(new)
+		} else {
+			b.WriteString(old)
+		}
+		s = s[i+len(old):]
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+func importName(p string) string {
+	name := path.Base(p)
+	if strings.HasPrefix(name, "v") && len(name) > 1 && strings.Trim(name[1:], "0123456789") == "" {
+		name = path.Base(path.Dir(p))
+	}
+	name = strings.TrimPrefix(name, "go-")
+	return strings.NewReplacer("-", "_", ".", "_").Replace(name)
+}
+
+func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
+	prefix := len(stmtWrap) + len(stmtLead)
+	edits := r.common(f, in, prefix)
+	body := mainBody(f)
+	for _, st := range body {
+		switch st.(type) {
+		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
+			if multiDefine(st) {
+				edits = append(edits,
+					edit{pos: r.off(st.Pos()), end: r.off(st.Pos()), text: "func() { ", order: -50},
+					edit{pos: r.off(st.End()), end: r.off(st.End()), text: " }()", order: 50})
+			}
+		}
+	}
+	// The last expression.
+	var last ast.Stmt
+	for i := len(body) - 1; i >= 0; i-- {
+		if _, ok := body[i].(*ast.EmptyStmt); !ok {
+			last = body[i]
+			break
+		}
+	}
+	es, ok := last.(*ast.ExprStmt)
+	if !ok {
+		return edits
+	}
+	r.p.Last = LastShow
+	if call, ok := es.X.(*ast.CallExpr); ok {
+		r.p.Last, r.p.FunExpr = r.callArity(call, in)
+	}
+	if r.p.Last != LastNone {
+		r.lastEdits = []edit{
+			{pos: r.off(es.X.Pos()), end: r.off(es.X.Pos()), text: LastVar + " := ", order: -40},
+		}
+	}
+	return edits
+}
+
+// callArity decides whether the value of a call as last statement is shown.
+func (r *rewriter) callArity(call *ast.CallExpr, in string) (LastKind, string) {
+	switch fun := call.Fun.(type) {
+	case *ast.Ident:
+		if fun.Obj == nil {
+			if _, declared := r.s.names[fun.Name]; !declared && !r.cellNames[fun.Name] {
+				switch fun.Name {
+				case "len", "cap", "append", "complex", "real", "imag", "new", "make", "min", "max", "copy", "recover",
+					"bool", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr",
+					"float32", "float64", "complex64", "complex128", "byte", "rune", "any", "error":
+					return LastShow, ""
+				case "panic", "print", "println", "close", "delete", "clear":
+					return LastNone, ""
+				}
+			}
+		}
+		if r.s.types[fun.Name] != "" || r.p.types[fun.Name] != "" {
+			return LastShow, "" // a conversion
+		}
+		return LastMaybe, in[r.off(fun.Pos()):r.off(fun.End())]
+	case *ast.SelectorExpr:
+		if simpleExpr(fun) {
+			return LastMaybe, in[r.off(fun.Pos()):r.off(fun.End())]
+		}
+		return LastMaybe, ""
+	case *ast.ArrayType, *ast.MapType, *ast.ChanType, *ast.FuncType, *ast.InterfaceType, *ast.StarExpr:
+		return LastShow, "" // conversions
+	case *ast.ParenExpr:
+		return LastShow, ""
+	}
+	return LastMaybe, ""
+}
+
+// multiDefine reports whether st defines two or more variables at once somewhere inside.
+func multiDefine(st ast.Stmt) bool {
+	found := false
+	ast.Inspect(st, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.AssignStmt:
+			if x.Tok == token.DEFINE && len(x.Lhs) > 1 {
+				found = true
+			}
+		case *ast.ValueSpec:
+			if len(x.Names) > 1 {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// autoImports returns the names of packages the cell uses without importing them,
+// registering their paths in the plan.
+func (r *rewriter) autoImports(declF, stmtF *ast.File) []string {
+	used := map[string]bool{}
+	for _, f := range []*ast.File{declF, stmtF} {
+		if f == nil {
+			continue
+		}
+		unresolved := map[*ast.Ident]bool{}
+		for _, id := range f.Unresolved {
+			unresolved[id] = true
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && unresolved[id] {
+					used[id.Name] = true
+				}
+			}
+			return true
+		})
+	}
+	var names []string
+	for name := range used {
+		if _, ok := r.s.Imports[name]; ok {
+			continue
+		}
+		if _, ok := r.p.Imports[name]; ok {
+			continue
+		}
+		if _, ok := r.s.names[name]; ok || r.cellNames[name] {
+			continue
+		}
+		p, ok := r.s.Packages[name]
+		if !ok || r.sessionImports(p) {
+			continue
+		}
+		r.p.Imports[name] = p
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// BasicTypes are the types with non-generic min and max helpers (goinvMin_int, ...).
+var BasicTypes = []string{"int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr", "float32", "float64", "string"}
+
+// argsType infers the common type of min/max arguments by their syntax, or "".
+func (r *rewriter) argsType(args []ast.Expr) string {
+	untyped := ""
+	for _, a := range args {
+		t := r.exprType(a)
+		switch t {
+		case "":
+			return ""
+		case "untyped int":
+			if untyped == "" {
+				untyped = "int"
+			}
+		case "untyped float":
+			untyped = "float64"
+		default:
+			return t
+		}
+	}
+	return untyped
+}
+
+func (r *rewriter) exprType(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		switch x.Kind {
+		case token.INT:
+			return "untyped int"
+		case token.FLOAT:
+			return "untyped float"
+		case token.STRING:
+			return "string"
+		}
+	case *ast.ParenExpr:
+		return r.exprType(x.X)
+	case *ast.UnaryExpr:
+		return r.exprType(x.X)
+	case *ast.BinaryExpr:
+		switch x.Op {
+		case token.ADD, token.SUB, token.MUL, token.QUO, token.REM:
+			a, b := r.exprType(x.X), r.exprType(x.Y)
+			if a == "" || b == "" {
+				return ""
+			}
+			if !strings.HasPrefix(a, "untyped") {
+				return a
+			}
+			if !strings.HasPrefix(b, "untyped") {
+				return b
+			}
+			if a == "untyped float" || b == "untyped float" {
+				return "untyped float"
+			}
+			return a
+		}
+	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && id.Obj == nil {
+			switch id.Name {
+			case "len", "cap":
+				return "int"
+			case "min", "max":
+				return r.argsType(x.Args)
+			}
+			for _, t := range BasicTypes {
+				if id.Name == t {
+					return t
+				}
+			}
+		}
+	case *ast.Ident:
+		if x.Obj != nil {
+			switch d := x.Obj.Decl.(type) {
+			case *ast.AssignStmt:
+				for i, l := range d.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name == x.Name && len(d.Rhs) == len(d.Lhs) {
+						t := r.exprType(d.Rhs[i])
+						switch t {
+						case "untyped int":
+							return "int"
+						case "untyped float":
+							return "float64"
+						}
+						return t
+					}
+				}
+			case *ast.ValueSpec:
+				if t, ok := d.Type.(*ast.Ident); ok {
+					for _, b := range BasicTypes {
+						if t.Name == b {
+							return b
+						}
+					}
+				}
+			}
+			return ""
+		}
+		if r.s.VarType != nil {
+			return r.s.VarType(x.Name)
+		}
+	}
+	return ""
+}

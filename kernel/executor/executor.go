@@ -1,0 +1,177 @@
+// Package executor is the goinv executor process: one yaegi session that runs cells
+// on behalf of the supervisor.
+//
+// The supervisor starts `goinv executor` with requests on fd 3 and events on fd 4 (see
+// package ipc) and reads fd 1 and 2. Requests are read by their own goroutine, so an
+// interrupt cancels the running cell's context within microseconds; cells run one at
+// a time on another goroutine. All event writes go through one mutex: a pipe write
+// larger than 4 KiB is not atomic.
+package executor
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/goinv/goinv/kernel/ipc"
+	"github.com/goinv/goinv/stdlib/display"
+)
+
+// Main runs the executor on fds 3 and 4 until shutdown or until the requests pipe
+// closes. It returns the process exit status.
+func Main() int {
+	req := os.NewFile(3, "requests")
+	ev := os.NewFile(4, "events")
+	if req == nil || ev == nil {
+		fmt.Fprintln(os.Stderr, "goinv executor: fds 3 and 4 must be the request and event pipes; start it through `goinv kernel`")
+		return 2
+	}
+	x, err := New(ev)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goinv executor:", err)
+		return 1
+	}
+	return x.Serve(req)
+}
+
+// Executor is one session.
+type Executor struct {
+	evMu sync.Mutex
+	ev   io.Writer
+
+	sess *session
+
+	mu        sync.Mutex
+	running   uint64             // ID of the running execute request, 0 if none
+	cancel    context.CancelFunc // cancels the running cell
+	inputWait chan string        // an input_reply is awaited
+
+	work chan ipc.Request
+	done chan struct{}
+}
+
+// New prepares an executor that writes events to ev.
+func New(ev io.Writer) (*Executor, error) {
+	x := &Executor{ev: ev, work: make(chan ipc.Request, 64), done: make(chan struct{})}
+	s, err := newSession(x)
+	if err != nil {
+		return nil, err
+	}
+	x.sess = s
+	display.SetSink(sinkFor(x))
+	return x, nil
+}
+
+// Serve reads requests from r until shutdown or EOF.
+func (x *Executor) Serve(r io.Reader) int {
+	x.send(ipc.Event{Kind: ipc.EventReady})
+	go x.worker()
+	for {
+		var q ipc.Request
+		if err := ipc.ReadFrame(r, &q); err != nil {
+			if err != io.EOF {
+				fmt.Fprintln(os.Stderr, "goinv executor: read request:", err)
+				return 1
+			}
+			return 0
+		}
+		switch q.Kind {
+		case ipc.KindInterrupt:
+			x.interrupt()
+		case ipc.KindInputReply:
+			x.mu.Lock()
+			ch := x.inputWait
+			x.mu.Unlock()
+			if ch != nil {
+				select {
+				case ch <- q.Value:
+				default:
+				}
+			}
+		case ipc.KindShutdown:
+			x.interrupt()
+			x.reply(q.ID, map[string]any{"status": "ok", "restart": false})
+			return 0
+		default:
+			x.work <- q
+		}
+	}
+}
+
+func (x *Executor) worker() {
+	for q := range x.work {
+		var content map[string]any
+		switch q.Kind {
+		case ipc.KindExecute:
+			content = x.execute(q)
+		case ipc.KindComplete:
+			content = x.sess.complete(q.Code, q.Cursor)
+		case ipc.KindInspect:
+			content = x.sess.inspect(q.Code, q.Cursor, q.DetailLevel)
+		case ipc.KindIsComplete:
+			content = isComplete(q.Code)
+		default:
+			content = map[string]any{"status": "error", "ename": "UnknownRequest", "evalue": "unknown request kind " + q.Kind, "traceback": []string{}}
+		}
+		x.reply(q.ID, content)
+	}
+}
+
+func (x *Executor) interrupt() {
+	x.mu.Lock()
+	if x.cancel != nil {
+		x.cancel()
+	}
+	x.mu.Unlock()
+}
+
+// send writes one event; safe for concurrent use.
+func (x *Executor) send(e ipc.Event) {
+	x.evMu.Lock()
+	defer x.evMu.Unlock()
+	if err := ipc.WriteFrame(x.ev, e); err != nil {
+		fmt.Fprintln(os.Stderr, "goinv executor: write event:", err)
+	}
+}
+
+func (x *Executor) reply(id uint64, content map[string]any) {
+	x.send(ipc.Event{ID: id, Kind: ipc.EventReply, Content: content})
+}
+
+// current returns the ID of the running execute request (0 if none).
+func (x *Executor) current() uint64 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.running
+}
+
+// encodeBundle turns binary data into base64 strings, as Jupyter expects.
+func encodeBundle(b display.MIMEBundle) map[string]any {
+	out := make(map[string]any, len(b))
+	for k, v := range b {
+		if bs, ok := v.([]byte); ok {
+			out[k] = base64.StdEncoding.EncodeToString(bs)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+type sink struct{ x *Executor }
+
+func sinkFor(x *Executor) display.Sink { return sink{x} }
+
+func (s sink) Display(data display.MIMEBundle, md map[string]any, id string, update bool) {
+	if md == nil {
+		md = map[string]any{}
+	}
+	s.x.send(ipc.Event{ID: s.x.current(), Kind: ipc.EventDisplay, Data: encodeBundle(data), Metadata: md, DisplayID: id, Update: update})
+}
+
+func (s sink) ClearOutput(wait bool) {
+	s.x.send(ipc.Event{ID: s.x.current(), Kind: ipc.EventClearOutput, Wait: wait})
+}

@@ -1,0 +1,473 @@
+package executor
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/goinv/goinv/kernel/ipc"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("GOINV_TEST_EXECUTOR") == "1" {
+		os.Exit(Main())
+	}
+	os.Exit(m.Run())
+}
+
+// proc is an executor process driven like the supervisor drives it.
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	req    io.WriteCloser
+	events chan ipc.Event
+	mu     sync.Mutex
+	stdout bytes.Buffer
+	stderr bytes.Buffer
+	nextID uint64
+	// input answers input_request events when set.
+	input func(prompt string) string
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func start(t *testing.T) *proc {
+	t.Helper()
+	reqR, reqW, _ := os.Pipe()
+	evR, evW, _ := os.Pipe()
+	p := &proc{t: t, req: reqW, events: make(chan ipc.Event, 1000)}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GOINV_TEST_EXECUTOR=1")
+	cmd.ExtraFiles = []*os.File{reqR, evW}
+	cmd.Stdout = lockedWriter{&p.mu, &p.stdout}
+	cmd.Stderr = lockedWriter{&p.mu, &p.stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	reqR.Close()
+	evW.Close()
+	p.cmd = cmd
+	go func() {
+		for {
+			var e ipc.Event
+			if err := ipc.ReadFrame(evR, &e); err != nil {
+				close(p.events)
+				return
+			}
+			p.events <- e
+		}
+	}()
+	t.Cleanup(func() {
+		reqW.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	select {
+	case e := <-p.events:
+		if e.Kind != ipc.EventReady {
+			t.Fatalf("first event %+v", e)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("executor did not become ready")
+	}
+	return p
+}
+
+type result struct {
+	reply   map[string]any
+	events  []ipc.Event
+	stdout  string
+	stderr  string
+	elapsed time.Duration
+}
+
+func (r result) status() string { s, _ := r.reply["status"].(string); return s }
+func (r result) ename() string  { s, _ := r.reply["ename"].(string); return s }
+func (r result) evalue() string { s, _ := r.reply["evalue"].(string); return s }
+func (r result) traceback() string {
+	var lines []string
+	if tb, ok := r.reply["traceback"].([]any); ok {
+		for _, l := range tb {
+			lines = append(lines, fmt.Sprint(l))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// value returns the text/plain execute_result, or "" if none.
+func (r result) value() string {
+	for _, e := range r.events {
+		if e.Kind == ipc.EventExecuteResult {
+			s, _ := e.Data["text/plain"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+func (r result) hasResult() bool {
+	for _, e := range r.events {
+		if e.Kind == ipc.EventExecuteResult {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *proc) request(q ipc.Request) result {
+	p.t.Helper()
+	p.nextID++
+	q.ID = p.nextID
+	p.mu.Lock()
+	o0, e0 := p.stdout.Len(), p.stderr.Len()
+	p.mu.Unlock()
+	t0 := time.Now()
+	if err := ipc.WriteFrame(p.req, q); err != nil {
+		p.t.Fatal(err)
+	}
+	var r result
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case e, ok := <-p.events:
+			if !ok {
+				p.t.Fatalf("executor exited during %q; stderr: %s", q.Code, p.stderr.String())
+			}
+			if e.Kind == ipc.EventInputRequest && p.input != nil {
+				ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInputReply, Value: p.input(e.Prompt)})
+				continue
+			}
+			if e.Kind == ipc.EventReply && e.ID == q.ID {
+				r.reply = e.Content
+				r.elapsed = time.Since(t0)
+				time.Sleep(20 * time.Millisecond) // let the pipe readers catch up
+				p.mu.Lock()
+				r.stdout = p.stdout.String()[o0:]
+				r.stderr = p.stderr.String()[e0:]
+				p.mu.Unlock()
+				return r
+			}
+			r.events = append(r.events, e)
+		case <-timeout:
+			p.t.Fatalf("no reply to %+v", q)
+		}
+	}
+}
+
+func (p *proc) run(code string) result {
+	p.t.Helper()
+	return p.request(ipc.Request{Kind: ipc.KindExecute, Code: code, AllowStdin: true})
+}
+
+// ok runs code and fails the test on an error reply.
+func (p *proc) ok(code string) result {
+	p.t.Helper()
+	r := p.run(code)
+	if r.status() != "ok" {
+		p.t.Fatalf("cell %q failed: %s: %s\n%s\nstderr: %s", code, r.ename(), r.evalue(), r.traceback(), r.stderr)
+	}
+	return r
+}
+
+func TestBasics(t *testing.T) {
+	p := start(t)
+	if v := p.ok("1 + 2").value(); v != "3" {
+		t.Errorf("1 + 2 = %q", v)
+	}
+	r := p.ok(`fmt.Println("hello")`)
+	if r.stdout != "hello\n" || r.hasResult() {
+		t.Errorf("Println: stdout %q, result %v", r.stdout, r.hasResult())
+	}
+	r = p.ok("import \"os\"\nx := 41\nos.Stdout.WriteString(\"direct\\n\")\nx++\nfmt.Fprintln(os.Stderr, \"err\")\nx")
+	if r.value() != "42" || r.stdout != "direct\n" || r.stderr != "err\n" {
+		t.Errorf("mixed cell: value %q stdout %q stderr %q", r.value(), r.stdout, r.stderr)
+	}
+	if v := p.ok("import \"os\"\nx * 2").value(); v != "84" {
+		t.Errorf("re-import: %q", v)
+	}
+	if r := p.ok("var err error\nerr"); r.hasResult() {
+		t.Errorf("nil error shown: %q", r.value())
+	}
+	if r := p.ok("y := 3"); r.hasResult() {
+		t.Errorf("statement shows a value")
+	}
+	if v := p.ok(`strings.ToUpper("go")`).value(); v != `"GO"` {
+		t.Errorf("auto-import: %q", v)
+	}
+}
+
+func TestRedefinition(t *testing.T) {
+	p := start(t)
+	p.ok("func f() int { return 1 }\nfunc g() int { return f() * 10 }")
+	if v := p.ok("g()").value(); v != "10" {
+		t.Fatalf("g() = %q", v)
+	}
+	p.ok("func f() int { return 2 }")
+	if v := p.ok("g()").value(); v != "20" {
+		t.Errorf("after redefining f, g() = %q, want 20", v)
+	}
+	p.ok("type P struct{ X int }\np := P{X: 1}")
+	p.ok("type P struct{ X, Y int }\nq := P{X: 1, Y: 2}")
+	if v := p.ok("q.Y + p.X").value(); v != "3" {
+		t.Errorf("redeclared type: %q", v)
+	}
+	p.ok("func (p P) Sum() int { return p.X + p.Y }")
+	if v := p.ok("q.Sum()").value(); v != "3" {
+		t.Errorf("method on redeclared type: %q", v)
+	}
+	p.ok("var v = 3")
+	p.ok("var v = \"s\"")
+	if v := p.ok("v").value(); v != `"s"` {
+		t.Errorf("var redefinition: %q", v)
+	}
+	p.ok("const c = 1")
+	p.ok("const c = 2")
+	if v := p.ok("c").value(); v != "2" {
+		t.Errorf("const redefinition: %q", v)
+	}
+}
+
+func TestYaegiWorkarounds(t *testing.T) {
+	p := start(t)
+	p.ok("func two() (int, error) { return 2, nil }")
+	r := p.ok("s := 0\nfor i := 0; i < 3; i++ {\n\ta, err := two()\n\tif err == nil { s += a + i }\n}\ns")
+	if r.value() != "9" {
+		t.Errorf("#232 loop: %q", r.value())
+	}
+	if v := p.ok("n := 4\nt := 0\nfor i := range n { t += i }\nt").value(); v != "6" {
+		t.Errorf("range over int: %q", v)
+	}
+	if v := p.ok("t2 := 0\nfor i := range 3 { t2 += i }\nt2").value(); v != "3" {
+		t.Errorf("range over literal: %q", v)
+	}
+	if v := p.ok("k := int64(5)\nt3 := int64(0)\nfor i := range k { t3 += i }\nt3").value(); v != "10" {
+		t.Errorf("range over session int64: %q", v)
+	}
+	if v := p.ok("min(3, 1, 2) + max(4, 5)").value(); v != "6" {
+		t.Errorf("min/max: %q", v)
+	}
+	if v := p.ok("m := map[string]int{\"a\": 1}\nclear(m)\nlen(m)").value(); v != "0" {
+		t.Errorf("clear: %q", v)
+	}
+	if r := p.ok(`fmt.Println("x")`); r.hasResult() {
+		t.Errorf("Println shows (n, err)")
+	}
+	if v := p.ok("two()").value(); v != "" {
+		t.Errorf("multi-value call shows %q", v)
+	}
+	if v := p.ok("func() int { return 7 }()").value(); v != "7" {
+		t.Errorf("func literal call: %q", v)
+	}
+	if v := p.ok("func() { fmt.Println(\"lit\") }()\n1").value(); v != "1" {
+		t.Errorf("cell starting with func literal: %q", v)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	p := start(t)
+	p.ok("x := 5")
+	r := p.run("y := 1\n\nz := undefinedThing + 1")
+	if r.ename() != "CompileError" || !strings.HasPrefix(r.evalue(), "3:") {
+		t.Errorf("compile error: %s %q\n%s", r.ename(), r.evalue(), r.traceback())
+	}
+	r = p.run("a := 1\nfunc broken( {")
+	if r.ename() != "CompileError" || !strings.HasPrefix(r.evalue(), "2:") {
+		t.Errorf("syntax error: %s %q", r.ename(), r.evalue())
+	}
+	r = p.run("x = 6\npanic(\"boom\")")
+	if r.ename() != "Panic" || r.evalue() != "boom" {
+		t.Errorf("panic: %s %q\n%s", r.ename(), r.evalue(), r.traceback())
+	}
+	p.ok("func explode(n int) int {\n\tif n > 2 {\n\t\tpanic(fmt.Sprint(\"too big: \", n))\n\t}\n\treturn n\n}")
+	r = p.run("explode(1) + explode(3)")
+	if r.ename() != "Panic" || r.evalue() != "too big: 3" {
+		t.Errorf("panic in func: %s %q", r.ename(), r.evalue())
+	}
+	t.Logf("traceback:\n%s", r.traceback())
+	if v := p.ok("x").value(); v != "6" {
+		t.Errorf("variables lost after panic: x = %q", v)
+	}
+	r = p.run("var s []int\n_ = s[3]")
+	if r.ename() != "RuntimeError" {
+		t.Errorf("index out of range: %s %q", r.ename(), r.evalue())
+	}
+	r = p.run("func() { panic(\"lit\") }()")
+	if r.ename() != "Panic" {
+		t.Errorf("panic in literal: %s %s", r.ename(), r.evalue())
+	}
+	if v := p.ok("x + 1").value(); v != "7" {
+		t.Errorf("session broken after panic in literal: %q", v)
+	}
+	r = p.run("type T struct{}\nvar q T = 3")
+	if r.status() != "error" {
+		t.Errorf("bad declaration accepted")
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	p := start(t)
+	p.ok("n := 0")
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
+	}()
+	r := p.run("for { n++ }")
+	if r.ename() != "Interrupted" {
+		t.Fatalf("for {}: %s %q", r.ename(), r.evalue())
+	}
+	if r.elapsed > 2*time.Second {
+		t.Errorf("interrupt took %v", r.elapsed)
+	}
+	if v := p.ok("n > 0").value(); v != "true" {
+		t.Errorf("n after interrupt: %q", v)
+	}
+	// Compiled code watching cell.Context().
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
+	}()
+	r = p.run("import \"github.com/goinv/goinv/stdlib/cell\"\n<-cell.Context().Done()\n1")
+	if r.ename() != "Interrupted" {
+		t.Errorf("context cell: %s", r.ename())
+	}
+}
+
+func TestDisplay(t *testing.T) {
+	p := start(t)
+	r := p.ok("h := display.HTML(\"<b>x</b>\")\nh.Update(\"<b>y</b>\")\nh")
+	if r.hasResult() {
+		t.Errorf("handle as last expression shows %q", r.value())
+	}
+	var disp []ipc.Event
+	for _, e := range r.events {
+		if e.Kind == ipc.EventDisplay {
+			disp = append(disp, e)
+		}
+	}
+	if len(disp) != 2 || disp[0].Data["text/html"] != "<b>x</b>" || !disp[1].Update || disp[1].DisplayID != disp[0].DisplayID {
+		t.Errorf("display events %+v", disp)
+	}
+	r = p.ok("type H struct{ N int }\nfunc (h H) HTML() string { return fmt.Sprintf(\"<i>%d</i>\", h.N) }\nH{N: 4}")
+	var res ipc.Event
+	for _, e := range r.events {
+		if e.Kind == ipc.EventExecuteResult {
+			res = e
+		}
+	}
+	if res.Data["text/html"] != "<i>4</i>" || res.Data["text/plain"] == nil {
+		t.Errorf("rich value: %+v", res.Data)
+	}
+	r = p.ok("import \"image\"\nimage.NewRGBA(image.Rect(0, 0, 4, 4))")
+	for _, e := range r.events {
+		if e.Kind == ipc.EventExecuteResult {
+			res = e
+		}
+	}
+	if s, _ := res.Data["image/png"].(string); !strings.HasPrefix(s, "iVBOR") {
+		t.Errorf("image result has no base64 PNG: %v", res.Data)
+	}
+	r = p.ok("display.Clear()")
+	if len(r.events) != 1 || r.events[0].Kind != ipc.EventClearOutput {
+		t.Errorf("clear: %+v", r.events)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	p := start(t)
+	p.input = func(string) string { return "gopher" }
+	r := p.ok("var name string\nfmt.Scanln(&name)\nname")
+	if r.value() != `"gopher"` {
+		t.Errorf("Scanln read %q", r.value())
+	}
+	r = p.ok("import \"bufio\"\nline, _ := bufio.NewReader(os.Stdin).ReadString('\\n')\nline")
+	if r.value() != `"gopher\n"` {
+		t.Errorf("bufio read %q", r.value())
+	}
+}
+
+func TestMagics(t *testing.T) {
+	p := start(t)
+	dir := t.TempDir()
+	p.ok("%cd " + dir)
+	p.ok("%%writefile hello.txt\nhi there\n")
+	b, err := os.ReadFile(dir + "/hello.txt")
+	if err != nil || string(b) != "hi there\n" {
+		t.Errorf("writefile: %q %v", b, err)
+	}
+	r := p.ok("!cat hello.txt")
+	if r.stdout != "hi there\n" {
+		t.Errorf("!cat: %q", r.stdout)
+	}
+	p.ok("%env GOINV_X=42")
+	if v := p.ok("os.Getenv(\"GOINV_X\")").value(); v != `"42"` {
+		t.Errorf("env: %q", v)
+	}
+	r = p.ok("%time\nz := 1\nz + 1")
+	if r.value() != "2" || !strings.Contains(r.stderr, "wall time") {
+		t.Errorf("time: %q %q", r.value(), r.stderr)
+	}
+	p.ok("kept := 1")
+	p.ok("%reset")
+	if r := p.run("kept"); r.status() != "error" {
+		t.Errorf("reset kept variables")
+	}
+	if !strings.Contains(p.ok("%help").stdout, "%reset") {
+		t.Errorf("help")
+	}
+}
+
+func TestCompleteInspect(t *testing.T) {
+	p := start(t)
+	p.ok("myVariable := 3\nfunc myFunc(a int) int { return a }")
+	r := p.request(ipc.Request{Kind: ipc.KindComplete, Code: "x := myV", Cursor: 8})
+	m, _ := r.reply["matches"].([]any)
+	if len(m) != 1 || m[0] != "myVariable" || r.reply["cursor_start"] != float64(5) {
+		t.Errorf("complete: %+v", r.reply)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindComplete, Code: "strings.ToU", Cursor: 11})
+	m, _ = r.reply["matches"].([]any)
+	if len(m) == 0 || m[0] != "ToUpper" {
+		t.Errorf("complete package member: %+v", r.reply)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindComplete, Code: "é := display.NewP", Cursor: 17})
+	m, _ = r.reply["matches"].([]any)
+	if len(m) == 0 || m[0] != "NewProgress" || r.reply["cursor_start"] != float64(13) {
+		t.Errorf("complete toolkit member with non-ASCII prefix: %+v", r.reply)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindInspect, Code: "strings.ToUpper", Cursor: 10})
+	d, _ := r.reply["data"].(map[string]any)
+	if text, _ := d["text/plain"].(string); !strings.Contains(text, "func ToUpper(s string) string") || !strings.Contains(text, "upper case") {
+		t.Errorf("inspect strings.ToUpper: %q", text)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindInspect, Code: "myVariable", Cursor: 3})
+	d, _ = r.reply["data"].(map[string]any)
+	if text, _ := d["text/plain"].(string); !strings.Contains(text, "int = 3") {
+		t.Errorf("inspect variable: %q", text)
+	}
+	for code, want := range map[string]string{"x := 1": "complete", "for i := 0; i < 3; i++ {": "incomplete", "x := )": "invalid", "%time": "complete"} {
+		r = p.request(ipc.Request{Kind: ipc.KindIsComplete, Code: code})
+		if r.reply["status"] != want {
+			t.Errorf("is_complete(%q) = %v, want %s", code, r.reply["status"], want)
+		}
+	}
+}

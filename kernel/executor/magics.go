@@ -1,0 +1,147 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+const magicHelp = `goinv cells are Go: imports, declarations and statements in any order; the value
+of the last expression is shown. Lines at the start of a cell may be magics:
+
+  %help                 this text
+  %reset                start a fresh session (all variables, funcs and types are dropped)
+  %env                  list the environment
+  %env NAME             show one variable
+  %env NAME=VALUE       set a variable (seen by os.Getenv and by commands)
+  %cd DIR               change the working directory (%cd alone shows it)
+  %time                 run the rest of the cell and report its wall time
+  !command              run a shell command, streaming its output
+  %%writefile FILE      write the rest of the cell to FILE (first line of the cell only)
+
+Rich output: display.HTML, Markdown, Latex, JSON, PNG, JPEG, SVG, Image, Plot, and
+display.NewProgress for progress bars. Interrupt stops the running cell and keeps the
+variables; cell.Context() is the running cell's context for long toolkit calls.
+`
+
+// magics runs the magic lines at the start of code. It returns the Go code left to run,
+// or handled = true when the cell is done.
+func (s *session) magics(ctx context.Context, code string) (rest string, cerr *cellError, handled bool) {
+	trimmed := strings.TrimLeft(code, " \t\r\n")
+	if strings.HasPrefix(trimmed, "%%writefile") {
+		first, body, _ := strings.Cut(trimmed, "\n")
+		name := strings.TrimSpace(strings.TrimPrefix(first, "%%writefile"))
+		if name == "" {
+			return "", &cellError{ename: "MagicError", evalue: "%%writefile needs a file name", traceback: []string{"MagicError: %%writefile needs a file name"}}, true
+		}
+		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+			return "", magicError(err), true
+		}
+		fmt.Printf("wrote %d bytes to %s\n", len(body), name)
+		return "", nil, true
+	}
+	// Process magic lines one at a time; the first non-magic line starts the Go code.
+	lines := strings.Split(code, "\n")
+	for n, line := range lines {
+		t := strings.TrimSpace(line)
+		if t == "" {
+			continue
+		}
+		if !strings.HasPrefix(t, "%") && !strings.HasPrefix(t, "!") {
+			// Keep the line count so positions in errors still match the cell.
+			return strings.Repeat("\n", n) + strings.Join(lines[n:], "\n"), nil, false
+		}
+		blankFrom := func() string { return strings.Repeat("\n", n+1) + strings.Join(lines[n+1:], "\n") }
+		switch {
+		case strings.HasPrefix(t, "!"):
+			if err := s.shell(ctx, strings.TrimPrefix(t, "!")); err != nil {
+				return "", err, true
+			}
+		case t == "%help":
+			io.WriteString(os.Stdout, magicHelp)
+		case t == "%reset":
+			if err := s.reset(); err != nil {
+				return "", magicError(err), true
+			}
+			fmt.Println("session reset: all variables, funcs and types are gone")
+		case t == "%env" || strings.HasPrefix(t, "%env "):
+			arg := strings.TrimSpace(strings.TrimPrefix(t, "%env"))
+			switch {
+			case arg == "":
+				env := os.Environ()
+				sort.Strings(env)
+				for _, e := range env {
+					fmt.Println(e)
+				}
+			case strings.Contains(arg, "="):
+				k, v, _ := strings.Cut(arg, "=")
+				k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+				if err := os.Setenv(k, v); err != nil {
+					return "", magicError(err), true
+				}
+				fmt.Printf("env: %s=%s\n", k, v)
+			default:
+				fmt.Println(os.Getenv(arg))
+			}
+		case t == "%cd" || strings.HasPrefix(t, "%cd "):
+			dir := strings.TrimSpace(strings.TrimPrefix(t, "%cd"))
+			if dir != "" {
+				if strings.HasPrefix(dir, "~") {
+					home, _ := os.UserHomeDir()
+					dir = filepath.Join(home, dir[1:])
+				}
+				if err := os.Chdir(dir); err != nil {
+					return "", magicError(err), true
+				}
+			}
+			wd, _ := os.Getwd()
+			fmt.Println(wd)
+		case t == "%time" || strings.HasPrefix(t, "%time "):
+			restCode := blankFrom()
+			if inline := strings.TrimSpace(strings.TrimPrefix(t, "%time")); inline != "" {
+				restCode = strings.Repeat("\n", n) + inline + "\n" + strings.Join(lines[n+1:], "\n")
+			}
+			start := time.Now()
+			cerr := s.runCell(ctx, restCode)
+			fmt.Fprintln(os.Stderr, timeCell(time.Since(start)))
+			return "", cerr, true
+		default:
+			msg := fmt.Sprintf("unknown magic %s (try %%help)", strings.Fields(t)[0])
+			return "", &cellError{ename: "MagicError", evalue: msg, traceback: []string{"MagicError: " + msg}}, true
+		}
+		if n == len(lines)-1 {
+			return "", nil, true
+		}
+	}
+	return "", nil, true
+}
+
+func magicError(err error) *cellError {
+	return &cellError{ename: "MagicError", evalue: err.Error(), traceback: []string{"MagicError: " + err.Error()}}
+}
+
+// shell runs a command with sh, its output going straight to the cell's streams.
+func (s *session) shell(ctx context.Context, command string) *cellError {
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	cmd.Stdin = nil
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return &cellError{ename: "Interrupted", evalue: "the command was interrupted", traceback: []string{"Interrupted: the command was interrupted"}}
+		}
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg := fmt.Sprintf("command exited with status %d: %s", ee.ExitCode(), command)
+			return &cellError{ename: "ShellError", evalue: msg, traceback: []string{"ShellError: " + msg}}
+		}
+		return &cellError{ename: "ShellError", evalue: err.Error(), traceback: []string{"ShellError: " + err.Error()}}
+	}
+	return nil
+}

@@ -1,0 +1,623 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"reflect"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/unrestricted"
+
+	"github.com/goinv/goinv/kernel/cell"
+	"github.com/goinv/goinv/kernel/ipc"
+	cellctx "github.com/goinv/goinv/stdlib/cell"
+	"github.com/goinv/goinv/stdlib/display"
+	"github.com/goinv/goinv/stdlib/symbols"
+)
+
+// prelude is evaluated in every fresh interpreter: the helpers the pre-pass calls.
+const prelude = `package main
+
+import goinvrt "goinv/rt"
+
+var goinvLast interface{}
+
+type goinvOrdered interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr | ~float32 | ~float64 | ~string
+}
+
+func goinvMin[T goinvOrdered](x T, ys ...T) T {
+	for _, y := range ys {
+		if y < x || y != y {
+			x = y
+		}
+	}
+	return x
+}
+
+func goinvMax[T goinvOrdered](x T, ys ...T) T {
+	for _, y := range ys {
+		if y > x || y != y {
+			x = y
+		}
+	}
+	return x
+}
+
+func goinvClear(x interface{}) { goinvrt.Clear(x) }
+
+`
+
+// session is the interpreter and its pre-pass state.
+type session struct {
+	x    *Executor
+	i    *interp.Interpreter
+	pre  *cell.Session
+	pkgs map[string]string // package name → path, for automatic imports and completion
+
+	resMu  sync.Mutex
+	result display.MIMEBundle // set by goinvShow during a cell
+
+	stderr *panicFilter
+	stdin  *stdinPipe
+}
+
+func newSession(x *Executor) (*session, error) {
+	s := &session{x: x}
+	s.stderr = &panicFilter{w: os.Stderr}
+	st, err := newStdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	s.stdin = st
+	s.pkgs = packageNames()
+	if err := s.reset(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// reset starts a fresh interpreter: %reset, and the first start.
+func (s *session) reset() error {
+	i := interp.New(interp.Options{
+		Env:          os.Environ(),
+		Stdin:        os.Stdin,
+		Stdout:       os.Stdout,
+		Stderr:       s.stderr,
+		Unrestricted: true,
+	})
+	for _, syms := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols, s.rtSymbols()} {
+		if err := i.Use(syms); err != nil {
+			return fmt.Errorf("load symbols: %w", err)
+		}
+	}
+	if _, err := i.Eval(prelude + typedMinMax()); err != nil {
+		return fmt.Errorf("prelude: %w", err)
+	}
+	s.i = i
+	s.pre = cell.NewSession()
+	s.pre.Packages = s.pkgs
+	s.pre.IntVar = s.intVar
+	s.pre.VarType = s.varType
+	return nil
+}
+
+func (s *session) rtSymbols() interp.Exports {
+	return interp.Exports{"goinv/rt/goinvrt": {
+		"Clear":  reflect.ValueOf(clearValue),
+	}}
+}
+
+// richMethods are the methods that render a value richly, by MIME type.
+var richMethods = [][2]string{
+	{"HTML", "text/html"}, {"Markdown", "text/markdown"}, {"SVG", "image/svg+xml"},
+	{"PNG", "image/png"}, {"MIMEBundle", ""}, {"String", "text/plain"}, {"Error", "text/plain"},
+}
+
+// collectResult reads the cell's value from LastVar. reflect cannot see the methods of
+// interpreted types, so the rich methods any cell declared are tried by evaluating
+// calls (a failed compile has no effect).
+func (s *session) collectResult() {
+	v, err := s.i.Eval(";" + cell.LastVar)
+	if err != nil || !v.IsValid() {
+		return
+	}
+	if (v.Kind() == reflect.Interface || v.Kind() == reflect.Func) && v.IsNil() {
+		return
+	}
+	if !v.CanInterface() {
+		return
+	}
+	b := map[string]interface{}{}
+	for _, m := range richMethods {
+		if !s.pre.HasMethod(m[0]) {
+			continue
+		}
+		if _, done := b[m[1]]; done && m[1] != "" {
+			continue
+		}
+		r, err := s.i.Eval(";" + cell.LastVar + "." + m[0] + "()")
+		if err != nil || !r.IsValid() || !r.CanInterface() {
+			continue
+		}
+		if m[1] == "" {
+			if mb, ok := r.Interface().(map[string]interface{}); ok {
+				for k, d := range mb {
+					b[k] = d
+				}
+			}
+			continue
+		}
+		b[m[1]] = r.Interface()
+	}
+	s.setResult(v.Interface(), b)
+}
+
+// setResult records the cell's value with the rich forms found so far.
+func (s *session) setResult(v interface{}, b map[string]interface{}) {
+	switch v.(type) {
+	case *display.Handle, *display.Progress:
+		return
+	}
+	if v == nil {
+		return
+	}
+	out := display.MIMEBundle{}
+	for k, d := range b {
+		out[k] = d
+	}
+	for k, d := range richOf(v) {
+		if _, ok := out[k]; !ok {
+			out[k] = d
+		}
+	}
+	if _, ok := out["text/plain"]; !ok {
+		out["text/plain"] = plainText(v)
+	}
+	s.resMu.Lock()
+	s.result = out
+	s.resMu.Unlock()
+}
+
+func richOf(v interface{}) (b display.MIMEBundle) {
+	defer func() {
+		if recover() != nil {
+			b = nil
+		}
+	}()
+	return display.Rich(v)
+}
+
+// plainText formats a value the way Go people print it.
+func plainText(v interface{}) string {
+	switch x := v.(type) {
+	case string:
+		return strconv.Quote(x)
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprintf("%+v", v)
+}
+
+// clearValue implements the clear builtin for maps and slices.
+func clearValue(x interface{}) {
+	v := reflect.ValueOf(x)
+	switch v.Kind() {
+	case reflect.Map:
+		v.Clear()
+	case reflect.Slice:
+		z := reflect.Zero(v.Type().Elem())
+		for i := 0; i < v.Len(); i++ {
+			v.Index(i).Set(z)
+		}
+	default:
+		panic(fmt.Sprintf("invalid argument: clear(%T): argument must be a map or slice", x))
+	}
+}
+
+func (s *session) intVar(name string) bool {
+	v, ok := s.i.Globals()[name]
+	if !ok || !v.IsValid() {
+		return false
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
+}
+
+// varType returns the basic type of a session variable, or "".
+func (s *session) varType(name string) string {
+	v, ok := s.i.Globals()[name]
+	if !ok || !v.IsValid() {
+		return ""
+	}
+	t := v.Type().String()
+	for _, b := range cell.BasicTypes {
+		if t == b {
+			return t
+		}
+	}
+	return ""
+}
+
+// typedMinMax declares min and max for each basic type: yaegi cannot give a
+// package-level variable the type of a generic call's result.
+func typedMinMax() string {
+	var b strings.Builder
+	for _, t := range cell.BasicTypes {
+		for _, f := range [][2]string{{cell.MinFunc, "<"}, {cell.MaxFunc, ">"}} {
+			fmt.Fprintf(&b, "\nfunc %s_%s(x %s, ys ...%s) %s {\n\tfor _, y := range ys {\n\t\tif y %s x || y != y {\n\t\t\tx = y\n\t\t}\n\t}\n\treturn x\n}\n", f[0], t, t, t, t, f[1])
+		}
+	}
+	return b.String()
+}
+
+// packageNames maps the name of every package a session can import to its path.
+// Ambiguous names resolve to the package people mean most often.
+func packageNames() map[string]string {
+	prefer := map[string]string{
+		"rand": "math/rand", "template": "text/template", "scanner": "text/scanner",
+		"pprof": "runtime/pprof", "draw": "image/draw", "constant": "go/constant",
+		"token": "go/token", "ast": "go/ast", "parser": "go/parser", "format": "go/format",
+		"printer": "go/printer", "build": "go/build", "doc": "go/doc", "types": "go/types",
+		"big": "math/big", "cmplx": "math/cmplx", "bits": "math/bits", "color": "image/color",
+		"palette": "image/color/palette", "signal": "os/signal", "exec": "os/exec", "user": "os/user",
+		"utf8": "unicode/utf8", "utf16": "unicode/utf16", "unsafe": "unsafe", "errors": "errors",
+		"sync": "sync", "atomic": "sync/atomic", "json": "encoding/json", "xml": "encoding/xml",
+		"csv": "encoding/csv", "hex": "encoding/hex", "base64": "encoding/base64", "binary": "encoding/binary",
+		"gzip": "compress/gzip", "zip": "archive/zip", "tar": "archive/tar", "url": "net/url",
+		"http": "net/http", "filepath": "path/filepath", "path": "path", "sort": "sort",
+		"slices": "slices", "maps": "maps", "log": "log", "plot": "gonum.org/v1/plot",
+		"mat": "gonum.org/v1/gonum/mat", "stat": "gonum.org/v1/gonum/stat", "floats": "gonum.org/v1/gonum/floats",
+		"plotter": "gonum.org/v1/plot/plotter", "vg": "gonum.org/v1/plot/vg", "plotutil": "gonum.org/v1/plot/plotutil",
+		"gorgonia": "gorgonia.org/gorgonia", "tensor": "gorgonia.org/tensor", "cell": "github.com/goinv/goinv/stdlib/cell",
+		"display": "github.com/goinv/goinv/stdlib/display", "md5": "crypto/md5", "sha256": "crypto/sha256",
+		"fs": "io/fs", "ioutil": "io/ioutil", "heap": "container/heap", "list": "container/list",
+		"ring": "container/ring", "debug": "runtime/debug", "trace": "runtime/trace", "html": "html",
+		"quick": "testing/quick", "iotest": "testing/iotest", "syscall": "syscall",
+	}
+	out := map[string]string{}
+	seen := map[string]int{}
+	for _, tab := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, symbols.Symbols} {
+		for key := range tab {
+			p := path.Dir(key)
+			name := path.Base(key)
+			if strings.Contains(p, "internal") || strings.HasPrefix(p, "goinv/") {
+				continue
+			}
+			if out[name] != p {
+				seen[name]++
+			}
+			out[name] = p
+		}
+	}
+	for name, n := range seen {
+		if n > 1 {
+			delete(out, name)
+		}
+	}
+	for name, p := range prefer {
+		if _, ok := stdlib.Symbols[p+"/"+path.Base(p)]; ok {
+			out[name] = p
+		} else if _, ok := symbols.Symbols[p+"/"+path.Base(p)]; ok {
+			out[name] = p
+		} else if _, ok := unrestricted.Symbols[p+"/"+path.Base(p)]; ok {
+			out[name] = p
+		}
+	}
+	return out
+}
+
+// panicFilter passes the interpreter's stderr through, keeping the "L:C: panic: ..."
+// lines yaegi prints while a panic unwinds: they become the traceback instead.
+type panicFilter struct {
+	mu     sync.Mutex
+	w      *os.File
+	frames []string
+}
+
+var panicLine = regexp.MustCompile(`^(\d+):(\d+): panic: (.*)\n?$`)
+
+func (f *panicFilter) Write(p []byte) (int, error) {
+	if m := panicLine.FindSubmatch(p); m != nil {
+		f.mu.Lock()
+		f.frames = append(f.frames, string(bytes.TrimRight(p, "\n")))
+		f.mu.Unlock()
+		return len(p), nil
+	}
+	return f.w.Write(p)
+}
+
+func (f *panicFilter) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fr := f.frames
+	f.frames = nil
+	return fr
+}
+
+// Cell errors.
+type cellError struct {
+	ename, evalue string
+	traceback     []string
+}
+
+// execute runs one execute request and returns the reply content.
+func (x *Executor) execute(q ipc.Request) map[string]any {
+	s := x.sess
+	ctx, cancel := context.WithCancel(context.Background())
+	x.mu.Lock()
+	x.running, x.cancel = q.ID, cancel
+	x.mu.Unlock()
+	defer func() {
+		cancel()
+		x.mu.Lock()
+		x.running, x.cancel = 0, nil
+		x.mu.Unlock()
+	}()
+	cellctx.SetContext(ctx)
+	stopStdin := s.stdin.watch(ctx, x, q.ID, q.AllowStdin)
+	defer stopStdin()
+
+	s.resMu.Lock()
+	s.result = nil
+	s.resMu.Unlock()
+
+	cerr := s.runCell(ctx, q.Code)
+	os.Stdout.Sync()
+	os.Stderr.Sync()
+	if cerr != nil {
+		tb := append([]string{}, cerr.traceback...)
+		return map[string]any{"status": "error", "execution_count": q.ExecutionCount, "ename": cerr.ename, "evalue": cerr.evalue, "traceback": tb}
+	}
+	s.resMu.Lock()
+	res := s.result
+	s.result = nil
+	s.resMu.Unlock()
+	if res != nil && !q.Silent {
+		x.send(ipc.Event{ID: q.ID, Kind: ipc.EventExecuteResult, Data: encodeBundle(res), Metadata: map[string]any{}})
+	}
+	ue := map[string]any{}
+	for name, expr := range q.UserExpressions {
+		ue[name] = s.userExpression(ctx, expr)
+	}
+	return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": ue, "payload": []any{}}
+}
+
+func (s *session) userExpression(ctx context.Context, expr string) map[string]any {
+	v, err := s.i.EvalWithContext(ctx, ";"+expr)
+	if err != nil {
+		return map[string]any{"status": "error", "ename": "CompileError", "evalue": err.Error(), "traceback": []string{err.Error()}}
+	}
+	text := ""
+	if v.IsValid() && v.CanInterface() {
+		text = plainText(v.Interface())
+	}
+	return map[string]any{"status": "ok", "data": map[string]any{"text/plain": text}, "metadata": map[string]any{}}
+}
+
+// runCell runs a cell's magics and code.
+func (s *session) runCell(ctx context.Context, code string) *cellError {
+	rest, cerr, handled := s.magics(ctx, code)
+	if handled {
+		return cerr
+	}
+	return s.runGo(ctx, rest)
+}
+
+// runGo evaluates Go code through the pre-pass.
+func (s *session) runGo(ctx context.Context, code string) *cellError {
+	if strings.TrimSpace(code) == "" {
+		return nil
+	}
+	opt := cell.Options{IntRanges: map[int]bool{}}
+	for attempt := 0; ; attempt++ {
+		plan, err := s.pre.Prepare(code, opt)
+		if err != nil {
+			var ce *cell.Error
+			if errors.As(err, &ce) {
+				return compileError(code, ce.Line, ce.Col, ce.Msg)
+			}
+			return &cellError{ename: "CompileError", evalue: err.Error(), traceback: []string{"CompileError: " + err.Error()}}
+		}
+		retry, cerr := s.runPlan(ctx, code, plan, opt)
+		if retry && attempt < 8 {
+			continue
+		}
+		return cerr
+	}
+}
+
+var posPrefix = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+):(\d+): `)
+
+// runPlan evaluates a prepared cell. retry is true when a range over an integer was
+// found and recorded in opt.
+func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt cell.Options) (retry bool, cerr *cellError) {
+	if plan.Decls != nil {
+		_, err := s.i.EvalWithContext(ctx, plan.Decls.Code)
+		if err != nil {
+			if r := s.rangeRetry(err, plan.Decls, plan, opt); r {
+				return true, nil
+			}
+			return false, s.evalError(ctx, code, plan.Decls, err)
+		}
+	}
+	plan.Commit()
+	if plan.Stmts == nil {
+		return false, nil
+	}
+	src := plan.Stmts
+	switch plan.Last {
+	case cell.LastShow:
+		src = plan.ShowStmts
+	case cell.LastMaybe:
+		src = plan.ShowStmts
+		if plan.FunExpr != "" {
+			if v, err := s.i.Eval(";" + plan.FunExpr); err == nil && v.IsValid() && v.Kind() == reflect.Func {
+				if v.Type().NumOut() != 1 {
+					src = plan.Stmts
+				}
+			}
+		}
+	}
+	_, err := s.i.EvalWithContext(ctx, src.Code)
+	if err != nil && src == plan.ShowStmts && isCompileError(err) {
+		// The call has no single value after all: run it as a plain statement.
+		src = plan.Stmts
+		s.resMu.Lock()
+		s.result = nil
+		s.resMu.Unlock()
+		_, err = s.i.EvalWithContext(ctx, src.Code)
+	}
+	if err != nil {
+		if r := s.rangeRetry(err, src, plan, opt); r {
+			return true, nil
+		}
+		return false, s.evalError(ctx, code, src, err)
+	}
+	if src == plan.ShowStmts {
+		s.collectResult()
+	}
+	return false, nil
+}
+
+// isCompileError reports whether err happened before the code ran.
+func isCompileError(err error) bool {
+	var p interp.Panic
+	return !errors.As(err, &p) && !errors.Is(err, context.Canceled)
+}
+
+// rangeRetry reports whether err is yaegi refusing to range over an integer that the
+// pre-pass left alone; it then records the range for the next attempt.
+func (s *session) rangeRetry(err error, src *cell.Source, plan *cell.Plan, opt cell.Options) bool {
+	msg := err.Error()
+	if !strings.Contains(msg, "range") {
+		return false
+	}
+	m := posPrefix.FindStringSubmatch(msg)
+	if m == nil {
+		return false
+	}
+	line, _ := strconv.Atoi(m[1])
+	col, _ := strconv.Atoi(m[2])
+	off, ok := src.CellOffset(line, col)
+	if !ok {
+		return false
+	}
+	for _, r := range plan.Ranges {
+		if !opt.IntRanges[r] && off >= r-64 && off <= r+64 {
+			opt.IntRanges[r] = true
+			return true
+		}
+	}
+	return false
+}
+
+// evalError classifies an interpreter error.
+func (s *session) evalError(ctx context.Context, code string, src *cell.Source, err error) *cellError {
+	frames := s.stderr.take()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return &cellError{ename: "Interrupted", evalue: "the cell was interrupted; variables are kept",
+			traceback: []string{"Interrupted: the cell was interrupted; variables are kept"}}
+	}
+	var p interp.Panic
+	if errors.As(err, &p) {
+		ename := "Panic"
+		if _, ok := p.Value.(runtime.Error); ok {
+			ename = "RuntimeError"
+		} else if v := fmt.Sprint(p.Value); strings.HasPrefix(v, "reflect") || strings.HasPrefix(v, "runtime error") {
+			// yaegi runs slice indexing and the like through reflect, whose panics are strings.
+			ename = "RuntimeError"
+		}
+		evalue := s.pre.Unmangle(fmt.Sprint(p.Value))
+		tb := []string{fmt.Sprintf("%s: %s", ename, evalue)}
+		for _, fr := range frames {
+			m := panicLine.FindStringSubmatch(fr)
+			line, _ := strconv.Atoi(m[1])
+			col, _ := strconv.Atoi(m[2])
+			fn := strings.TrimSuffix(m[3], "(...)")
+			if fn == "main" {
+				continue // the cell's top level: yaegi reports the wrapper, not the line
+			}
+			fn = strings.TrimPrefix(fn, "main.")
+			if l, c, ok := src.CellPos(line, col); ok {
+				tb = append(tb, fmt.Sprintf("    in %s at cell line %d, column %d", fn, l, c))
+				tb = append(tb, caret(code, l, c)...)
+			} else {
+				tb = append(tb, "    in "+fn+" (defined in an earlier cell)")
+			}
+		}
+		tb = append(tb, "(variables are kept)")
+		return &cellError{ename: ename, evalue: evalue, traceback: tb}
+	}
+	msg := s.pre.Unmangle(err.Error())
+	if m := posPrefix.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		text := msg[len(m[0]):]
+		if l, c, ok := src.CellPos(line, col); ok {
+			return compileError(code, l, c, text)
+		}
+		return &cellError{ename: "CompileError", evalue: text, traceback: []string{"CompileError: " + text}}
+	}
+	return &cellError{ename: "CompileError", evalue: msg, traceback: []string{"CompileError: " + msg}}
+}
+
+func compileError(code string, line, col int, msg string) *cellError {
+	tb := []string{fmt.Sprintf("CompileError: %d:%d: %s", line, col, msg)}
+	tb = append(tb, caret(code, line, col)...)
+	return &cellError{ename: "CompileError", evalue: fmt.Sprintf("%d:%d: %s", line, col, msg), traceback: tb}
+}
+
+// caret shows the cell line with a marker under the column.
+func caret(code string, line, col int) []string {
+	lines := strings.Split(code, "\n")
+	if line < 1 || line > len(lines) {
+		return nil
+	}
+	l := strings.ReplaceAll(lines[line-1], "\t", "    ")
+	pad := 0
+	for i, r := range []rune(lines[line-1]) {
+		if i >= col-1 {
+			break
+		}
+		if r == '\t' {
+			pad += 4
+		} else {
+			pad++
+		}
+	}
+	return []string{fmt.Sprintf("%4d | %s", line, l), "     | " + strings.Repeat(" ", pad) + "^"}
+}
+
+// timeCell formats a duration for %time.
+func timeCell(d time.Duration) string {
+	return fmt.Sprintf("wall time: %s", d.Round(time.Microsecond))
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}

@@ -1,0 +1,143 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/goinv/goinv/kernel/ipc"
+)
+
+// stdinPipe makes os.Stdin a pipe the executor feeds. A pipe gives no signal when
+// someone reads it, so while a cell runs a watcher looks for a thread blocked in
+// read(2) on the pipe (/proc/self/task/*/syscall) and then asks the frontend for a
+// line. The pipe is in blocking mode on purpose: Go then reads it with a plain
+// read(2) on the reading goroutine's thread, which is what the watcher can see.
+type stdinPipe struct {
+	mu sync.Mutex
+	r  *os.File
+	w  *os.File
+	fd int
+	// old keeps replaced files alive: their finalizers would close fd 0.
+	old []*os.File
+}
+
+func newStdinPipe() (*stdinPipe, error) {
+	p := &stdinPipe{}
+	if err := p.open(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *stdinPipe) open() error {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		return fmt.Errorf("stdin pipe: %w", err)
+	}
+	// Put the read end at fd 0 so child processes and os.Stdin agree.
+	if err := syscall.Dup3(fds[0], 0, 0); err != nil {
+		return fmt.Errorf("stdin pipe: %w", err)
+	}
+	syscall.Close(fds[0])
+	if p.r != nil {
+		p.old = append(p.old, p.r)
+	}
+	p.r = os.NewFile(0, "/dev/stdin")
+	p.w = os.NewFile(uintptr(fds[1]), "stdin-writer")
+	p.fd = 0
+	os.Stdin = p.r
+	return nil
+}
+
+// pending returns the number of unread bytes in the pipe.
+func (p *stdinPipe) pending() int {
+	var n int32
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(p.fd), syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
+	if e != 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// blockedReader reports whether some thread of this process is blocked reading the pipe.
+func (p *stdinPipe) blockedReader() bool {
+	tasks, _ := filepath.Glob("/proc/self/task/*/syscall")
+	want := fmt.Sprintf("0 0x%x ", p.fd)
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err == nil && strings.HasPrefix(string(b), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// watch serves reads of stdin during one cell, until the returned stop is called.
+func (p *stdinPipe) watch(ctx context.Context, x *Executor, id uint64, allow bool) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(15 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if p.pending() > 0 || !p.blockedReader() {
+				continue
+			}
+			if !allow {
+				fmt.Fprintln(os.Stderr, "goinv: the cell reads standard input, but this frontend does not accept input (allow_stdin is false): it reads end of file")
+				p.mu.Lock()
+				p.w.Close() // the reader sees EOF
+				p.mu.Unlock()
+				return
+			}
+			ch := make(chan string, 1)
+			x.mu.Lock()
+			x.inputWait = ch
+			x.mu.Unlock()
+			x.send(ipc.Event{ID: id, Kind: ipc.EventInputRequest, Prompt: ""})
+			var v string
+			select {
+			case v = <-ch:
+			case <-ctx.Done():
+			case <-done:
+			}
+			x.mu.Lock()
+			x.inputWait = nil
+			x.mu.Unlock()
+			if ctx.Err() != nil {
+				return
+			}
+			p.mu.Lock()
+			p.w.Write([]byte(v + "\n"))
+			p.mu.Unlock()
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if !allow {
+			// A closed writer gave a reader EOF: open a fresh pipe for later cells.
+			if _, err := p.w.Write(nil); err != nil {
+				p.open()
+			}
+		}
+	}
+}
