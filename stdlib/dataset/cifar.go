@@ -19,11 +19,18 @@ const cifarPixels = 3 * 32 * 32
 // labelIndex of the record (CIFAR-10: 1 label byte, index 0; CIFAR-100: 2 bytes,
 // coarse at 0 and fine at 1). Labels must be below classes. name appears in errors.
 func DecodeCIFAR(r io.Reader, name string, labelBytes, labelIndex, classes int) (*Dataset, error) {
+	return decodeCIFAR(r, name, labelBytes, labelIndex, classes, 32)
+}
+
+// decodeCIFAR reads records of side×side RGB images; the fuzz test uses tiny sides so
+// that the fuzzer reaches whole records.
+func decodeCIFAR(r io.Reader, name string, labelBytes, labelIndex, classes, side int) (*Dataset, error) {
+	cifarPixels := 3 * side * side
 	if labelBytes < 1 || labelIndex < 0 || labelIndex >= labelBytes {
 		return nil, fmt.Errorf("dataset: %s: label byte %d of %d is not valid", name, labelIndex, labelBytes)
 	}
 	rec := labelBytes + cifarPixels
-	d := &Dataset{Name: name, C: 3, H: 32, W: 32, Classes: numberedClasses(classes)}
+	d := &Dataset{Name: name, C: 3, H: side, W: side, Classes: numberedClasses(classes)}
 	br := bufio.NewReaderSize(r, 1<<16)
 	buf := make([]byte, rec)
 	for i := 0; ; i++ {
@@ -32,7 +39,7 @@ func DecodeCIFAR(r io.Reader, name string, labelBytes, labelIndex, classes int) 
 			break
 		}
 		if err == io.ErrUnexpectedEOF {
-			return nil, fmt.Errorf("dataset: %s: truncated: record %d has %d of its %d bytes (%d label bytes + 3×32×32 pixels)", name, i, n, rec, labelBytes)
+			return nil, fmt.Errorf("dataset: %s: truncated: record %d has %d of its %d bytes (%d label bytes + 3×%d×%d pixels)", name, i, n, rec, labelBytes, side, side)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("dataset: %s: %w", name, err)

@@ -249,7 +249,7 @@ func npyBytes(descr string, shape []int, data []byte) []byte {
 	return b.Bytes()
 }
 
-func npzBytes(t *testing.T, arrays map[string][]byte) []byte {
+func npzBytes(t testing.TB, arrays map[string][]byte) []byte {
 	var b bytes.Buffer
 	w := zip.NewWriter(&b)
 	for k, v := range arrays {
