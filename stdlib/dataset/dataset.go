@@ -89,6 +89,15 @@ func (b Batch) Tensor() *tensor.Dense {
 	return tensor.New(tensor.WithShape(b.N, b.C, b.H, b.W), tensor.WithBacking(b.X))
 }
 
+// unit maps a pixel to its float32 value in [0, 1]; a table lookup is cheaper than a
+// conversion and a multiply per pixel.
+var unit = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
+
 // Batch gathers the images at idx into a float32 batch in [0, 1].
 func (d *Dataset) Batch(idx []int) Batch {
 	n := d.ImageSize()
@@ -97,9 +106,71 @@ func (d *Dataset) Batch(idx []int) Batch {
 		src := d.Pix[i*n : (i+1)*n]
 		dst := b.X[k*n : (k+1)*n]
 		for j, p := range src {
-			dst[j] = float32(p) * (1.0 / 255)
+			dst[j] = unit[p]
 		}
 		b.Labels[k] = d.Labels[i]
 	}
 	return b
+}
+
+// BatchRange returns the images lo..hi−1 as a batch (clamped to the dataset).
+func (d *Dataset) BatchRange(lo, hi int) Batch {
+	lo, hi = max(lo, 0), min(hi, d.Len())
+	idx := make([]int, max(hi-lo, 0))
+	for k := range idx {
+		idx[k] = lo + k
+	}
+	return d.Batch(idx)
+}
+
+// Batches splits the index order (nil means 0..Len−1) into consecutive batches of at
+// most size images: the usual way to walk an epoch returned by a Sampler.
+func (d *Dataset) Batches(order []int, size int) []Batch {
+	if order == nil {
+		order = make([]int, d.Len())
+		for i := range order {
+			order[i] = i
+		}
+	}
+	if size <= 0 {
+		size = len(order)
+	}
+	var out []Batch
+	for lo := 0; lo < len(order); lo += size {
+		out = append(out, d.Batch(order[lo:min(lo+size, len(order))]))
+	}
+	return out
+}
+
+// Tensor returns the whole dataset as an N×C×H×W float32 tensor in [0, 1].
+func (d *Dataset) Tensor() *tensor.Dense { return d.BatchRange(0, d.Len()).Tensor() }
+
+// LabelTensor returns the batch's labels as an N-vector of float32 class indices.
+func (b Batch) LabelTensor() *tensor.Dense {
+	y := make([]float32, len(b.Labels))
+	for i, l := range b.Labels {
+		y[i] = float32(l)
+	}
+	return tensor.New(tensor.WithShape(len(y)), tensor.WithBacking(y))
+}
+
+// OneHot returns the batch's labels as an N×classes float32 one-hot tensor.
+func (b Batch) OneHot(classes int) *tensor.Dense {
+	y := make([]float32, len(b.Labels)*classes)
+	for i, l := range b.Labels {
+		if l >= 0 && l < classes {
+			y[i*classes+l] = 1
+		}
+	}
+	return tensor.New(tensor.WithShape(len(b.Labels), classes), tensor.WithBacking(y))
+}
+
+// Image returns image k of the batch converted back to 8-bit pixels.
+func (b Batch) Image(k int) Image {
+	n := b.C * b.H * b.W
+	img := NewImage(b.C, b.H, b.W)
+	for j, v := range b.X[k*n : (k+1)*n] {
+		img.Pix[j] = clampByte(float64(v) * 255)
+	}
+	return img
 }
