@@ -975,6 +975,11 @@ func (r *rewriter) callArity(call *ast.CallExpr, in string) (LastKind, string) {
 		return LastShow, "" // conversions
 	case *ast.ParenExpr:
 		return LastShow, ""
+	case *ast.FuncLit:
+		if fun.Type.Results != nil && fun.Type.Results.NumFields() == 1 {
+			return LastShow, ""
+		}
+		return LastNone, ""
 	}
 	return LastMaybe, ""
 }

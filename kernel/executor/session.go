@@ -116,7 +116,7 @@ func (s *session) reset() error {
 
 func (s *session) rtSymbols() interp.Exports {
 	return interp.Exports{"goinv/rt/goinvrt": {
-		"Clear":  reflect.ValueOf(clearValue),
+		"Clear": reflect.ValueOf(clearValue),
 	}}
 }
 
@@ -478,7 +478,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		}
 	}
 	_, err := s.i.EvalWithContext(ctx, src.Code)
-	if err != nil && src == plan.ShowStmts && isCompileError(err) {
+	if err != nil && src == plan.ShowStmts && plan.Last == cell.LastMaybe && isCompileError(err) {
 		// The call has no single value after all: run it as a plain statement.
 		src = plan.Stmts
 		s.resMu.Lock()
@@ -568,6 +568,9 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}
 	}
 	msg := s.pre.Unmangle(err.Error())
+	if strings.HasSuffix(msg, "constant definition loop") {
+		msg += " (yaegi's report of an undefined name)"
+	}
 	if m := posPrefix.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		col, _ := strconv.Atoi(m[2])

@@ -48,6 +48,8 @@ func (p *stdinPipe) open() error {
 	syscall.Close(fds[0])
 	if p.r != nil {
 		p.old = append(p.old, p.r)
+	} else {
+		p.old = append(p.old, os.Stdin) // the original fd-0 File: its finalizer would close our pipe
 	}
 	p.r = os.NewFile(0, "/dev/stdin")
 	p.w = os.NewFile(uintptr(fds[1]), "stdin-writer")
