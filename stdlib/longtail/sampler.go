@@ -170,6 +170,12 @@ func EffectiveNumberWeights(counts []int, beta float64) []float64 {
 		if n <= 0 {
 			continue
 		}
+		if beta >= 1 { // the limit β → 1 of (1−β)/(1−β^n) is 1/n
+			w[i] = 1 / float64(n)
+			sum += w[i]
+			c++
+			continue
+		}
 		// 1−β^n computed as −expm1(n·log β) keeps precision for β close to 1.
 		eff := -math.Expm1(float64(n) * math.Log(beta))
 		if beta == 0 {
