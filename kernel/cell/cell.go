@@ -860,13 +860,28 @@ func (r *rewriter) blankEdit(in string, pos, end token.Pos) edit {
 	return edit{pos: a, end: b, text: string(t)}
 }
 
-// sigKey prints a func type with type renames applied, to compare signatures.
+// sigKey prints a func type without parameter names and with type renames applied,
+// to compare signatures.
 func (r *rewriter) sigKey(ft *ast.FuncType, in string) string {
-	var buf bytes.Buffer
-	cp := *ft
-	cp.Func = token.NoPos
-	printer.Fprint(&buf, token.NewFileSet(), &cp)
-	key := buf.String()
+	list := func(fl *ast.FieldList) string {
+		if fl == nil {
+			return "()"
+		}
+		var parts []string
+		for _, f := range fl.List {
+			var buf bytes.Buffer
+			printer.Fprint(&buf, token.NewFileSet(), f.Type)
+			n := len(f.Names)
+			if n == 0 {
+				n = 1
+			}
+			for i := 0; i < n; i++ {
+				parts = append(parts, buf.String())
+			}
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
+	}
+	key := list(ft.Params) + " " + list(ft.Results)
 	for user, internal := range r.renames {
 		if user != internal {
 			key = replaceIdent(key, user, internal)

@@ -1,0 +1,338 @@
+package cell
+
+import (
+	"strings"
+	"testing"
+)
+
+func prep(t *testing.T, s *Session, src string) *Plan {
+	t.Helper()
+	p, err := s.Prepare(src, Options{})
+	if err != nil {
+		t.Fatalf("Prepare(%q): %v", src, err)
+	}
+	p.Commit()
+	return p
+}
+
+func code(src *Source) string {
+	if src == nil {
+		return ""
+	}
+	return src.Code
+}
+
+func TestSplitKeepsOffsets(t *testing.T) {
+	s := NewSession()
+	src := "x := 1\ntype T struct{ A int }\ny := T{}\nconst c = 2\n"
+	p := prep(t, s, src)
+	if len(code(p.Decls)) != len(declPrefix)+len(src) {
+		t.Errorf("declaration source changed length without edits:\n%q", code(p.Decls))
+	}
+	for i, line := range strings.Split(code(p.Stmts), "\n") {
+		if i == 1 && strings.TrimSpace(line) != "" {
+			t.Errorf("type line not blanked in statements: %q", line)
+		}
+	}
+	if !strings.Contains(code(p.Stmts), "x := 1") || !strings.Contains(code(p.Stmts), "y := T{}") || !strings.Contains(code(p.Stmts), "const c = 2") {
+		t.Errorf("statements lost: %q", code(p.Stmts))
+	}
+	if strings.Contains(code(p.Decls), "x := 1") {
+		t.Errorf("statement in declarations: %q", code(p.Decls))
+	}
+}
+
+func TestFuncDeclVersusLiteral(t *testing.T) {
+	for src, decl := range map[string]bool{
+		"func f() {}":                             true,
+		"func (t T) M() {}":                       true,
+		"func (t *T) M() int { return 0 }":        true,
+		"func() {}()":                             false,
+		"func() int { return 1 }()":               false,
+		"func() (int, error) { return 1, nil }()": false,
+		"func(a int) {}(3)":                       false,
+	} {
+		segs, err := split(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(segs) != 1 || segs[0].decl != decl {
+			t.Errorf("%q: segments %+v, want decl=%v", src, segs, decl)
+		}
+	}
+}
+
+func TestImportsHoistedAndDeduplicated(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "x := 1\nimport \"strings\"\nimport (\n\t\"fmt\"\n\tm \"math\"\n)\nfmt.Println(strings.ToUpper(\"a\"), m.Pi, x)")
+	if p.Imports["strings"] != "strings" || p.Imports["fmt"] != "fmt" || p.Imports["m"] != "math" {
+		t.Errorf("imports %v", p.Imports)
+	}
+	p = prep(t, s, "import \"fmt\"\nimport \"os\"\nfmt.Println(os.Args)")
+	if strings.Contains(code(p.Decls), `"fmt"`) || !strings.Contains(code(p.Decls), `"os"`) {
+		t.Errorf("second import of fmt not dropped:\n%s", code(p.Decls))
+	}
+	if strings.Count(code(p.Decls), "\n") != strings.Count("import \"fmt\"\nimport \"os\"\nfmt.Println(os.Args)", "\n") {
+		t.Errorf("dropping an import moved lines")
+	}
+}
+
+func TestAutoImport(t *testing.T) {
+	s := NewSession()
+	s.Packages = map[string]string{"strings": "strings", "display": "github.com/goinv/goinv/stdlib/display"}
+	p := prep(t, s, "display.HTML(strings.Repeat(\"x\", 3))")
+	if !strings.Contains(code(p.Decls), `import display "github.com/goinv/goinv/stdlib/display";`) ||
+		!strings.Contains(code(p.Decls), `import strings "strings";`) {
+		t.Errorf("auto imports missing:\n%s", code(p.Decls))
+	}
+	// A local variable named like a package is not an import.
+	p = prep(t, s, "strings := []string{\"a\"}\n_ = strings")
+	if p.Decls != nil && strings.Contains(code(p.Decls), "import") {
+		t.Errorf("imported a shadowed name:\n%s", code(p.Decls))
+	}
+	// Once imported, never again.
+	p = prep(t, s, "display.Clear()")
+	if p.Decls != nil && strings.Contains(code(p.Decls), "import") {
+		t.Errorf("imported twice:\n%s", code(p.Decls))
+	}
+}
+
+func TestFuncRedefinition(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "func f(a int) int { return a }")
+	if !strings.Contains(code(p.Decls), "var f = func(a int) int") {
+		t.Errorf("first definition: %s", code(p.Decls))
+	}
+	p = prep(t, s, "func f(b int) int { return b * 2 }")
+	if !strings.Contains(code(p.Decls), "func init() { f = func(b int) int { return b * 2 } }") {
+		t.Errorf("same signature must assign: %s", code(p.Decls))
+	}
+	p = prep(t, s, "func f(s string) string { return s }")
+	if !strings.Contains(code(p.Decls), "var f = func(s string) string") {
+		t.Errorf("new signature must redeclare: %s", code(p.Decls))
+	}
+	p = prep(t, s, "func init() {}\nfunc g[T any](x T) T { return x }\nfunc (t T) M() {}")
+	if strings.Contains(code(p.Decls), "var init") || strings.Contains(code(p.Decls), "var g") || strings.Contains(code(p.Decls), "var M") {
+		t.Errorf("init, generic funcs and methods stay declarations: %s", code(p.Decls))
+	}
+}
+
+func TestTypeRedefinition(t *testing.T) {
+	s := NewSession()
+	prep(t, s, "type P struct{ X int }")
+	p := prep(t, s, "type P struct{ X, Y int }\nfunc (p P) Sum() int { return p.X + p.Y }\nq := P{X: 1, Y: 2}")
+	if !strings.Contains(code(p.Decls), "type Pʹ2 struct{ X, Y int }") || !strings.Contains(code(p.Decls), "func (p Pʹ2) Sum()") {
+		t.Errorf("declarations: %s", code(p.Decls))
+	}
+	if !strings.Contains(code(p.Stmts), "q := Pʹ2{X: 1, Y: 2}") {
+		t.Errorf("statements: %s", code(p.Stmts))
+	}
+	p = prep(t, s, "var r P\nr.X = 3")
+	if !strings.Contains(code(p.Decls), "var r Pʹ2") || !strings.Contains(code(p.Stmts), "r.X = 3") {
+		t.Errorf("later cell uses newest type: %s / %s", code(p.Decls), code(p.Stmts))
+	}
+	p = prep(t, s, "type P int")
+	if !strings.Contains(code(p.Decls), "type Pʹ3 int") {
+		t.Errorf("third definition: %s", code(p.Decls))
+	}
+	if got := s.Unmangle("cannot use x (type Pʹ3)"); got != "cannot use x (type P)" {
+		t.Errorf("Unmangle: %q", got)
+	}
+	// Field names and selectors called P are not types.
+	p = prep(t, s, "type W struct{ P int }\nw := W{P: 1}\n_ = w.P")
+	if strings.Contains(code(p.Decls), "Pʹ") || strings.Contains(code(p.Stmts), "Pʹ") {
+		t.Errorf("renamed a field: %s / %s", code(p.Decls), code(p.Stmts))
+	}
+}
+
+func TestMultiDefineWrapped(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "for i := 0; i < 3; i++ {\n\ta, b := f(i)\n\t_, _ = a, b\n}\nif true { x := 1; _ = x }")
+	c := code(p.Stmts)
+	if !strings.Contains(c, "func() { for i := 0") || !strings.Contains(c, "} }()") {
+		t.Errorf("loop with a, b := not wrapped: %s", c)
+	}
+	if strings.Contains(c, "func() { if true") {
+		t.Errorf("single define wrapped needlessly: %s", c)
+	}
+}
+
+func TestRangeOverInt(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "for i := range 10 {\n\t_ = i\n}")
+	if !strings.Contains(code(p.Stmts), "for i, goinvN1 := (10)-(10), (10); i < goinvN1; i++ {") {
+		t.Errorf("literal: %s", code(p.Stmts))
+	}
+	p = prep(t, s, "n := 4\nfor range n {}")
+	if !strings.Contains(code(p.Stmts), "goinvI1 < goinvN1") {
+		t.Errorf("local int, no key: %s", code(p.Stmts))
+	}
+	p = prep(t, s, "for i := range f() {}")
+	if len(p.Ranges) != 1 || strings.Contains(code(p.Stmts), "goinvN") {
+		t.Errorf("unknown type must be left for a retry: %v %s", p.Ranges, code(p.Stmts))
+	}
+	p2, _ := s.Prepare("for i := range f() {}", Options{IntRanges: map[int]bool{p.Ranges[0]: true}})
+	if !strings.Contains(code(p2.Stmts), "{ goinvN1 := f(); for i := goinvN1-goinvN1; i < goinvN1; i++ {} }") {
+		t.Errorf("forced int range with side effects: %s", code(p2.Stmts))
+	}
+	p = prep(t, s, "xs := []int{1}\nfor i := range xs {}\nfor i := range []int{1} {}")
+	if strings.Contains(code(p.Stmts), "goinvN") {
+		t.Errorf("slice range rewritten: %s", code(p.Stmts))
+	}
+	s.IntVar = func(name string) bool { return name == "total" }
+	p = prep(t, s, "outer: for i := range total { continue outer }")
+	if !strings.Contains(code(p.Stmts), "outer: for i, goinvN1 := (total)-(total), (total)") {
+		t.Errorf("labelled session int: %s", code(p.Stmts))
+	}
+}
+
+func TestMinMaxClear(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "a := min(1, 2)\nb := max(2.5, 1)\nc := min(x, y)\nclear(m)")
+	c := code(p.Stmts)
+	for _, want := range []string{"goinvMin_int(1, 2)", "goinvMax_float64(2.5, 1)", "goinvMin(x, y)", "goinvClear(m)"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("missing %s in %s", want, c)
+		}
+	}
+	s.VarType = func(name string) string { return map[string]string{"x": "float32"}[name] }
+	if c := code(prep(t, s, "min(x, 1)").ShowStmts); !strings.Contains(c, "goinvMin_float32(x, 1)") {
+		t.Errorf("session variable type: %s", c)
+	}
+	prep(t, s, "func min(a, b int) int { return a }")
+	if c := code(prep(t, s, "min(1, 2)").ShowStmts); strings.Contains(c, "goinvMin") {
+		t.Errorf("user's own min replaced: %s", c)
+	}
+}
+
+func TestLastExpression(t *testing.T) {
+	s := NewSession()
+	prep(t, s, "type T struct{}")
+	for src, want := range map[string]LastKind{
+		"1 + 2":                     LastShow,
+		"x := 1":                    LastNone,
+		"x := 1\nx":                 LastShow,
+		"fmt.Println(1)":            LastMaybe,
+		"f()":                       LastMaybe,
+		"len(xs)":                   LastShow,
+		"float64(3)":                LastShow,
+		"T(x)":                      LastShow,
+		"[]byte(s)":                 LastShow,
+		"panic(1)":                  LastNone,
+		"println(1)":                LastNone,
+		"func() int { return 1 }()": LastShow,
+		"func() { }()":              LastNone,
+		"if true {}":                LastNone,
+		"x = 2":                     LastNone,
+		"// comment only\n":         LastNone,
+	} {
+		p, err := s.Prepare(src, Options{})
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if p.Last != want {
+			t.Errorf("%q: Last = %v, want %v", src, p.Last, want)
+		}
+		if want != LastNone && !strings.Contains(code(p.ShowStmts), LastVar+" := ") {
+			t.Errorf("%q: ShowStmts %q", src, code(p.ShowStmts))
+		}
+	}
+	p, _ := s.Prepare("fmt.Println(1)", Options{})
+	if p.FunExpr != "fmt.Println" {
+		t.Errorf("FunExpr %q", p.FunExpr)
+	}
+}
+
+func TestPositionsMapBack(t *testing.T) {
+	s := NewSession()
+	src := "x := 1\nfunc f(a int) int { return a + undefinedName }\n\ty := min(x, 2) + é + bad"
+	p := prep(t, s, src)
+	// "undefinedName" in the declarations: find it in the generated code.
+	off := strings.Index(p.Decls.out, "undefinedName")
+	line, col := lineColOf(p.Decls.out, off)
+	l, c, ok := p.Decls.CellPos(line, col)
+	if !ok || l != 2 || c != 32 {
+		t.Errorf("declaration position -> %d:%d %v, want 2:32", l, c, ok)
+	}
+	// "bad" on line 3, after a rewritten min call and a 2-byte rune.
+	off = strings.Index(p.Stmts.out, "bad")
+	line, col = lineColOf(p.Stmts.out, off)
+	l, c, ok = p.Stmts.CellPos(line, col)
+	if !ok || l != 3 || c != 23 {
+		t.Errorf("statement position -> %d:%d %v, want 3:23", l, c, ok)
+	}
+	// Line 1 of statements is shifted by yaegi's wrapper.
+	off = strings.Index(p.Stmts.out, "x := 1")
+	line, col = lineColOf(p.Stmts.out, off)
+	if l, c, ok := p.Stmts.CellPos(line, col); !ok || l != 1 || c != 1 {
+		t.Errorf("first statement -> %d:%d %v", l, c, ok)
+	}
+}
+
+func lineColOf(s string, off int) (int, int) {
+	line, start := 1, 0
+	for i := 0; i < off; i++ {
+		if s[i] == '\n' {
+			line++
+			start = i + 1
+		}
+	}
+	return line, off - start + 1
+}
+
+func TestSyntaxErrorPosition(t *testing.T) {
+	s := NewSession()
+	_, err := s.Prepare("x := 1\ny := (2 +\nz := 3", Options{})
+	e, ok := err.(*Error)
+	if !ok || e.Line != 3 {
+		t.Errorf("error %v", err)
+	}
+	_, err = s.Prepare("x := \"unterminated", Options{})
+	if e, ok := err.(*Error); !ok || e.Line != 1 {
+		t.Errorf("scanner error %v", err)
+	}
+}
+
+func TestIsComplete(t *testing.T) {
+	for src, want := range map[string]string{
+		"x := 1":                        "complete",
+		"":                              "complete",
+		"for i := 0; i < 3; i++ {":      "incomplete",
+		"f(1,\n":                        "incomplete",
+		"x := 1 +":                      "incomplete",
+		"s := `raw":                     "incomplete",
+		"x := )":                        "invalid",
+		"x := 1 1":                      "invalid",
+		"%time":                         "complete",
+		"!ls":                           "complete",
+		"func f() {\n\tif x {\n":        "incomplete",
+		"import \"fmt\"\nfmt.Println()": "complete",
+	} {
+		got, indent := IsComplete(src)
+		if got != want {
+			t.Errorf("IsComplete(%q) = %s, want %s", src, got, want)
+		}
+		if src == "func f() {\n\tif x {\n" && indent != "\t\t" {
+			t.Errorf("indent %q", indent)
+		}
+	}
+}
+
+func TestEditsApply(t *testing.T) {
+	out, kept := apply("abcdef", []edit{
+		{pos: 2, end: 4, text: "XY"},
+		{pos: 2, end: 2, text: "[", order: -1},
+		{pos: 4, end: 4, text: "]", order: 1},
+		{pos: 3, end: 5, text: "overlap"},
+	})
+	if out != "ab[XY]ef" || len(kept) != 3 {
+		t.Errorf("apply = %q (%d kept)", out, len(kept))
+	}
+	src := &Source{out: out, edits: kept, cell: "abcdef"}
+	if got := src.inOffset(6); got != 4 {
+		t.Errorf("inOffset after edits = %d, want 4", got)
+	}
+	if got := src.inOffset(3); got != 2 {
+		t.Errorf("inOffset inside inserted text = %d, want 2", got)
+	}
+}
