@@ -1,0 +1,165 @@
+package kernel
+
+import (
+	"sync"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/goinv/goinv/kernel/ipc"
+	"github.com/goinv/goinv/kernel/supervisor"
+)
+
+type executeRequest struct {
+	Code            string            `json:"code"`
+	Silent          bool              `json:"silent"`
+	StoreHistory    *bool             `json:"store_history"`
+	UserExpressions map[string]string `json:"user_expressions"`
+	AllowStdin      *bool             `json:"allow_stdin"`
+	StopOnError     *bool             `json:"stop_on_error"`
+}
+
+func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+	var c executeRequest
+	decode(m, &c)
+	store := !c.Silent && (c.StoreHistory == nil || *c.StoreHistory)
+	allowStdin := c.AllowStdin == nil || *c.AllowStdin
+	stopOnError := c.StopOnError == nil || *c.StopOnError
+
+	k.mu.Lock()
+	if store {
+		k.executionCount++
+	}
+	count := k.executionCount
+	k.mu.Unlock()
+	if !c.Silent {
+		k.publish(m, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
+	}
+
+	var result string
+	out := supervisor.Outputs{
+		Stream: func(name, text string) {
+			k.publish(m, "stream", map[string]any{"name": name, "text": text})
+		},
+		Event: func(ev ipc.Event) {
+			switch ev.Kind {
+			case ipc.EventDisplay:
+				content := map[string]any{"data": orEmpty(ev.Data), "metadata": orEmpty(ev.Metadata), "transient": map[string]any{}}
+				if ev.DisplayID != "" {
+					content["transient"] = map[string]any{"display_id": ev.DisplayID}
+				}
+				t := "display_data"
+				if ev.Update {
+					t = "update_display_data"
+				}
+				k.publish(m, t, content)
+			case ipc.EventClearOutput:
+				k.publish(m, "clear_output", map[string]any{"wait": ev.Wait})
+			case ipc.EventExecuteResult:
+				if c.Silent {
+					return
+				}
+				if t, ok := ev.Data["text/plain"].(string); ok {
+					result = t
+				}
+				k.publish(m, "execute_result", map[string]any{"execution_count": count, "data": orEmpty(ev.Data), "metadata": orEmpty(ev.Metadata)})
+			case ipc.EventInputRequest:
+				k.requestInput(m, ev, allowStdin)
+			}
+		},
+	}
+	if allowStdin {
+		k.mu.Lock()
+		k.stdinFor = m
+		k.mu.Unlock()
+	}
+	reply, err := k.exec.Execute(ipc.Request{
+		Code: c.Code, Silent: c.Silent, StoreHistory: store, AllowStdin: allowStdin,
+		UserExpressions: c.UserExpressions, ExecutionCount: count,
+	}, out)
+	k.mu.Lock()
+	k.stdinFor = nil
+	k.mu.Unlock()
+	if err != nil {
+		reply = map[string]any{"status": "error", "ename": "ExecutorUnavailable", "evalue": err.Error(), "traceback": []string{err.Error()}}
+	}
+	if reply == nil {
+		reply = map[string]any{"status": "ok"}
+	}
+	reply["execution_count"] = count
+	if _, ok := reply["user_expressions"]; !ok {
+		reply["user_expressions"] = map[string]any{}
+	}
+	if _, ok := reply["payload"]; !ok {
+		reply["payload"] = []any{}
+	}
+	failed := reply["status"] == "error"
+	if failed {
+		if _, ok := reply["traceback"]; !ok {
+			reply["traceback"] = []string{}
+		}
+		k.publish(m, "error", map[string]any{"ename": reply["ename"], "evalue": reply["evalue"], "traceback": reply["traceback"]})
+	}
+	if store {
+		k.hist.Add(count, c.Code, result)
+	}
+	k.reply(s, mu, m, "execute_reply", reply)
+	if failed && stopOnError {
+		k.abortQueued()
+	}
+}
+
+// abortQueued answers the execute requests already queued behind a failed cell
+// with status "aborted", without running them, as stop_on_error asks. Requests that
+// arrive within a few milliseconds (sent in the same burst) are aborted too.
+func (k *Kernel) abortQueued() {
+	for {
+		select {
+		case m := <-k.queue:
+			if m.Header.MsgType != "execute_request" {
+				k.dispatch(k.shell, &k.shellMu, m)
+				continue
+			}
+			k.publish(m, "status", map[string]any{"execution_state": "busy"})
+			k.mu.Lock()
+			count := k.executionCount
+			k.mu.Unlock()
+			k.reply(k.shell, &k.shellMu, m, "execute_reply", map[string]any{
+				"status": "aborted", "execution_count": count, "user_expressions": map[string]any{}, "payload": []any{}})
+			k.publish(m, "status", map[string]any{"execution_state": "idle"})
+		case <-time.After(5 * time.Millisecond):
+			return
+		}
+	}
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// requestInput forwards the executor's input_request to the frontend on stdin, or
+// answers it with an empty line when the frontend does not allow stdin.
+func (k *Kernel) requestInput(m *Message, ev ipc.Event, allowed bool) {
+	if !allowed {
+		k.exec.InputReply("")
+		return
+	}
+	req := newMessage(k.session, "input_request", m, map[string]any{"prompt": ev.Prompt, "password": ev.Password})
+	k.send(k.stdin, &k.stdinMu, req)
+}
+
+// onStdin handles input_reply messages.
+func (k *Kernel) onStdin(m *Message) {
+	if m.Header.MsgType != "input_reply" {
+		k.log.Printf("stdin: ignoring %s", m.Header.MsgType)
+		return
+	}
+	var c struct {
+		Value string `json:"value"`
+	}
+	decode(m, &c)
+	k.exec.InputReply(c.Value)
+}

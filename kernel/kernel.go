@@ -1,0 +1,255 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/goinv/goinv/kernel/ipc"
+	"github.com/goinv/goinv/kernel/supervisor"
+)
+
+// Version is goinv's version, reported in kernel_info_reply.
+var Version = "0.1.0"
+
+// Executor is what the kernel needs from the process that runs cells; a
+// *supervisor.Session implements it.
+type Executor interface {
+	Execute(req ipc.Request, out supervisor.Outputs) (map[string]any, error)
+	Request(req ipc.Request) (map[string]any, error)
+	Interrupt()
+	InputReply(value string)
+	Restart() error
+	Close() error
+}
+
+// Options configure a Kernel.
+type Options struct {
+	// Executor runs the cells; nil starts a supervisor.Session with its defaults.
+	Executor Executor
+	// HistoryPath is the JSONL history file; empty means $GOINV_HISTORY or
+	// goinv/history.jsonl under the Jupyter data directory.
+	HistoryPath string
+	// Log receives diagnostics; nil means os.Stderr.
+	Log io.Writer
+	// SocketTimeout bounds every socket send (a ROUTER send to a vanished peer would
+	// otherwise block for minutes). Zero means 2 s.
+	SocketTimeout time.Duration
+}
+
+// Kernel is a running Jupyter kernel.
+type Kernel struct {
+	conn    ConnectionInfo
+	signer  *Signer
+	session string
+	exec    Executor
+	hist    *History
+	log     *log.Logger
+
+	shell, control, stdin, iopub, hb     zmq4.Socket
+	shellMu, controlMu, stdinMu, iopubMu sync.Mutex
+
+	queue   chan *Message
+	ctx     context.Context
+	cancel  context.CancelFunc
+	exitErr error
+
+	mu             sync.Mutex
+	executionCount int
+	aborting       bool
+	stdinFor       *Message // the execute request that may ask for input
+}
+
+// New prepares a kernel for conn; Run binds the sockets.
+func New(conn ConnectionInfo, opts Options) (*Kernel, error) {
+	if conn.Key != "" && conn.SignatureScheme != "hmac-sha256" {
+		return nil, fmt.Errorf("unsupported signature_scheme %q: goinv signs with hmac-sha256 only", conn.SignatureScheme)
+	}
+	logw := opts.Log
+	if logw == nil {
+		logw = os.Stderr
+	}
+	k := &Kernel{
+		conn: conn, signer: NewSigner(conn.Key), session: newID(),
+		log: log.New(logw, "goinv: ", log.Ltime|log.Lmicroseconds), queue: make(chan *Message, 1024),
+	}
+	hp := opts.HistoryPath
+	if hp == "" {
+		hp = DefaultHistoryPath()
+	}
+	h, err := OpenHistory(hp)
+	if err != nil {
+		k.log.Printf("history disabled: %v", err)
+		h = &History{}
+	}
+	k.hist = h
+	k.exec = opts.Executor
+	if k.exec == nil {
+		s, err := supervisor.Start(supervisor.Options{Log: logw})
+		if err != nil {
+			return nil, err
+		}
+		k.exec = s
+	}
+	to := opts.SocketTimeout
+	if to == 0 {
+		to = 2 * time.Second
+	}
+	k.ctx, k.cancel = context.WithCancel(context.Background())
+	o := zmq4.WithTimeout(to)
+	k.shell = zmq4.NewRouter(k.ctx, o)
+	k.control = zmq4.NewRouter(k.ctx, o)
+	k.stdin = zmq4.NewRouter(k.ctx, o)
+	k.iopub = zmq4.NewPub(k.ctx, o)
+	k.hb = zmq4.NewRep(k.ctx, o)
+	return k, nil
+}
+
+// Run binds the sockets and serves until shutdown_request. It returns nil after a
+// clean shutdown.
+func (k *Kernel) Run() error {
+	binds := []struct {
+		s    zmq4.Socket
+		port int
+		name string
+	}{{k.shell, k.conn.ShellPort, "shell"}, {k.control, k.conn.ControlPort, "control"}, {k.stdin, k.conn.StdinPort, "stdin"}, {k.iopub, k.conn.IOPubPort, "iopub"}, {k.hb, k.conn.HBPort, "hb"}}
+	for _, b := range binds {
+		if err := b.s.Listen(k.conn.Endpoint(b.port)); err != nil {
+			k.closeSockets()
+			return fmt.Errorf("bind %s socket to %s: %w", b.name, k.conn.Endpoint(b.port), err)
+		}
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	go func() {
+		for {
+			select {
+			case <-sigs:
+				k.log.Printf("SIGINT: interrupting the running cell")
+				k.exec.Interrupt()
+			case <-k.ctx.Done():
+				return
+			}
+		}
+	}()
+	k.publish(nil, "status", map[string]any{"execution_state": "starting"})
+	go k.heartbeat()
+	go k.recvLoop(k.control, "control", func(m *Message) { k.dispatch(k.control, &k.controlMu, m) })
+	go k.recvLoop(k.stdin, "stdin", k.onStdin)
+	go k.recvLoop(k.shell, "shell", func(m *Message) { k.queue <- m })
+	go k.shellWorker()
+	<-k.ctx.Done()
+	time.Sleep(20 * time.Millisecond) // let the last replies leave
+	k.exec.Close()
+	k.closeSockets()
+	return k.exitErr
+}
+
+func (k *Kernel) closeSockets() {
+	for _, s := range []zmq4.Socket{k.shell, k.control, k.stdin, k.iopub, k.hb} {
+		s.Close()
+	}
+}
+
+// Shutdown stops Run.
+func (k *Kernel) Shutdown() { k.cancel() }
+
+func (k *Kernel) heartbeat() {
+	for {
+		msg, err := k.hb.Recv()
+		if err != nil {
+			if k.ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		if err := k.hb.Send(msg); err != nil && k.ctx.Err() == nil {
+			k.log.Printf("heartbeat: %v", err)
+		}
+	}
+}
+
+// recvLoop decodes messages from s and hands valid ones to handle. Malformed or
+// badly signed messages are logged and dropped.
+func (k *Kernel) recvLoop(s zmq4.Socket, name string, handle func(*Message)) {
+	for {
+		raw, err := s.Recv()
+		if err != nil {
+			if k.ctx.Err() != nil {
+				return
+			}
+			if !errors.Is(err, io.EOF) {
+				k.log.Printf("%s: receive: %v", name, err)
+			}
+			continue
+		}
+		m, err := Decode(raw.Frames, k.signer)
+		if err != nil {
+			k.log.Printf("%s: dropped a message: %v", name, err)
+			continue
+		}
+		handle(m)
+	}
+}
+
+func (k *Kernel) shellWorker() {
+	for {
+		select {
+		case m := <-k.queue:
+			k.dispatch(k.shell, &k.shellMu, m)
+		case <-k.ctx.Done():
+			return
+		}
+	}
+}
+
+// send sends m on a ROUTER socket.
+func (k *Kernel) send(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+	frames, err := Encode(m, k.signer)
+	if err != nil {
+		k.log.Printf("encode %s: %v", m.Header.MsgType, err)
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if err := s.Send(zmq4.NewMsgFrom(frames...)); err != nil && k.ctx.Err() == nil {
+		k.log.Printf("send %s: %v", m.Header.MsgType, err)
+	}
+}
+
+// reply answers req on the socket it came from.
+func (k *Kernel) reply(s zmq4.Socket, mu *sync.Mutex, req *Message, msgType string, content any) {
+	k.send(s, mu, newMessage(k.session, msgType, req, content))
+}
+
+// publish sends a message on iopub with parent as its parent header.
+func (k *Kernel) publish(parent *Message, msgType string, content any) {
+	m := newMessage(k.session, msgType, parent, content)
+	m.Identities = [][]byte{[]byte("kernel." + k.session + "." + msgType)}
+	frames, err := Encode(m, k.signer)
+	if err != nil {
+		k.log.Printf("encode %s: %v", msgType, err)
+		return
+	}
+	k.iopubMu.Lock()
+	defer k.iopubMu.Unlock()
+	if err := k.iopub.Send(zmq4.NewMsgFrom(frames...)); err != nil && k.ctx.Err() == nil {
+		k.log.Printf("publish %s: %v", msgType, err)
+	}
+}
+
+// decode unmarshals a request's content, tolerating junk (handlers see zero values).
+func decode(m *Message, v any) {
+	json.Unmarshal(m.Content, v)
+}

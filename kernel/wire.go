@@ -1,0 +1,181 @@
+package kernel
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"sync"
+	"time"
+)
+
+// ProtocolVersion is the messaging protocol version in every header.
+const ProtocolVersion = "5.3"
+
+const delimiter = "<IDS|MSG>"
+
+// Header is a message header.
+type Header struct {
+	MsgID    string `json:"msg_id"`
+	Session  string `json:"session"`
+	Username string `json:"username"`
+	Date     string `json:"date"`
+	MsgType  string `json:"msg_type"`
+	Version  string `json:"version"`
+}
+
+// Message is one Jupyter message.
+type Message struct {
+	Identities [][]byte
+	Header     Header
+	// Parent is the parent header, kept as the raw JSON object it arrived as.
+	Parent   json.RawMessage
+	Metadata map[string]any
+	// Content is the raw JSON content; handlers decode it into their request type.
+	Content json.RawMessage
+	Buffers [][]byte
+
+	headerRaw json.RawMessage // the header exactly as received, echoed as parent
+}
+
+// Signer signs and verifies messages with HMAC-SHA256. A nil key means unsigned.
+type Signer struct {
+	key  []byte
+	pool sync.Pool
+}
+
+// NewSigner returns a signer for key; an empty key disables signing.
+func NewSigner(key string) *Signer {
+	s := &Signer{key: []byte(key)}
+	s.pool.New = func() any { return hmac.New(sha256.New, s.key) }
+	return s
+}
+
+// Sign returns the hex signature of the four JSON frames.
+func (s *Signer) Sign(parts ...[]byte) []byte {
+	if len(s.key) == 0 {
+		return nil
+	}
+	h := s.pool.Get().(hash.Hash)
+	defer s.pool.Put(h)
+	h.Reset()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	sum := h.Sum(nil)
+	out := make([]byte, hex.EncodedLen(len(sum)))
+	hex.Encode(out, sum)
+	return out
+}
+
+// ErrSignature is returned by Decode for a missing or wrong signature.
+var ErrSignature = errors.New("invalid message signature")
+
+// Decode parses the frames of a message received on a ROUTER socket (identities
+// first) and verifies its signature in constant time.
+func Decode(frames [][]byte, s *Signer) (*Message, error) {
+	i := 0
+	for i < len(frames) && !bytes.Equal(frames[i], []byte(delimiter)) {
+		i++
+	}
+	if i == len(frames) {
+		return nil, errors.New("no <IDS|MSG> delimiter")
+	}
+	rest := frames[i+1:]
+	if len(rest) < 5 {
+		return nil, fmt.Errorf("%d frames after the delimiter, want at least 5", len(rest))
+	}
+	if len(s.key) > 0 {
+		want := s.Sign(rest[1], rest[2], rest[3], rest[4])
+		if !hmac.Equal(want, rest[0]) {
+			return nil, ErrSignature
+		}
+	}
+	m := &Message{Identities: frames[:i], Buffers: rest[5:]}
+	if err := json.Unmarshal(rest[1], &m.Header); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	if m.Header.MsgType == "" {
+		return nil, errors.New("header without msg_type")
+	}
+	m.headerRaw = append(json.RawMessage(nil), rest[1]...)
+	if !isObject(rest[2]) {
+		return nil, errors.New("parent_header is not a JSON object")
+	}
+	m.Parent = append(json.RawMessage(nil), rest[2]...)
+	if err := json.Unmarshal(rest[3], &m.Metadata); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	if !isObject(rest[4]) {
+		return nil, errors.New("content is not a JSON object")
+	}
+	m.Content = append(json.RawMessage(nil), rest[4]...)
+	return m, nil
+}
+
+func isObject(b []byte) bool {
+	var v map[string]json.RawMessage
+	return json.Unmarshal(b, &v) == nil && v != nil
+}
+
+// Encode returns the frames of m, signed.
+func Encode(m *Message, s *Signer) ([][]byte, error) {
+	h, err := json.Marshal(m.Header)
+	if err != nil {
+		return nil, err
+	}
+	p := []byte(m.Parent)
+	if len(p) == 0 {
+		p = []byte("{}")
+	}
+	md := []byte("{}")
+	if m.Metadata != nil {
+		if md, err = json.Marshal(m.Metadata); err != nil {
+			return nil, err
+		}
+	}
+	c := []byte(m.Content)
+	if len(c) == 0 {
+		c = []byte("{}")
+	}
+	frames := make([][]byte, 0, len(m.Identities)+6+len(m.Buffers))
+	frames = append(frames, m.Identities...)
+	frames = append(frames, []byte(delimiter), s.Sign(h, p, md, c), h, p, md, c)
+	frames = append(frames, m.Buffers...)
+	return frames, nil
+}
+
+// newID returns a random UUID-4 string.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// newMessage makes a message of type msgType in reply to parent (nil for none).
+func newMessage(session, msgType string, parent *Message, content any) *Message {
+	m := &Message{Header: Header{
+		MsgID: newID(), Session: session, Username: "goinv", MsgType: msgType, Version: ProtocolVersion,
+		Date: time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"),
+	}, Metadata: map[string]any{}}
+	if parent != nil {
+		m.Parent = parent.headerRaw
+		if len(m.Parent) == 0 {
+			m.Parent, _ = json.Marshal(parent.Header)
+		}
+		m.Identities = parent.Identities
+	}
+	b, err := json.Marshal(content)
+	if err != nil {
+		b, _ = json.Marshal(map[string]any{"status": "error", "ename": "EncodeError", "evalue": err.Error(), "traceback": []string{}})
+	}
+	m.Content = b
+	return m
+}
