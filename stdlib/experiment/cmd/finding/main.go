@@ -43,6 +43,7 @@ func main() {
 	methods := flag.String("methods", "", "comma-separated methods (default ERM,DRS)")
 	seed := flag.Int64("seed", 0, "seed of splits, training and eKLD draws")
 	verbose := flag.Bool("v", false, "show the progress of every training and measurement")
+	report := flag.Bool("report", false, "only summarize the results file (no training), saving the figures")
 	flag.Parse()
 
 	f := experiment.FlagshipFinding()
@@ -90,6 +91,14 @@ func main() {
 			}
 		}
 	}
+	if *report {
+		res, err := experiment.Load(path)
+		if err != nil {
+			fatal(err)
+		}
+		summarize(res, path)
+		return
+	}
 	fmt.Printf("settings: %s\nBLAS: %s\nresults: %s\n", f, nn.BLAS(), path)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -115,6 +124,15 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "stopped: %v\n(run the same command again to resume)\n", err)
 	}
+	summarize(res, path)
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+// summarize prints the summaries with the targets check and saves one figure per
+// transform beside the results file.
+func summarize(res *experiment.Results, path string) {
 	fmt.Printf("\n%s\n", res.Summaries())
 	met := 0
 	ss := res.Summaries()
@@ -136,9 +154,6 @@ func main() {
 			continue
 		}
 		fmt.Println("figure:", p)
-	}
-	if err != nil {
-		os.Exit(1)
 	}
 }
 
