@@ -179,7 +179,7 @@ type convOp struct {
 	cols []float32
 }
 
-const cacheColBytes = 32 << 20
+const cacheColBytes = 16 << 20
 
 func (op *convOp) Arity() int {
 	if op.bias {

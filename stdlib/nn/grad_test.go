@@ -137,6 +137,13 @@ func TestGradNorms(t *testing.T) {
 	gradCheck(t, "batchnorm eval", [][]int{{4, 3, 3, 2}, {3}, {3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
 		return BatchNorm(p[0], p[1], p[2], &BatchNormState{Mean: []float32{0.1, -0.2, 0.3}, Var: []float32{0.5, 2, 1}}, false)
 	})
+	st2 := NewBatchNormState(3)
+	gradCheck(t, "batchnorm+relu", [][]int{{4, 3, 3, 2}, {3}, {3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return BatchNormReLU(p[0], p[1], p[2], st2, true)
+	})
+	gradCheck(t, "batchnorm 2-D", [][]int{{5, 3}, {3}, {3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return BatchNorm(p[0], p[1], p[2], NewBatchNormState(3), true)
+	})
 	gradCheck(t, "instance norm", [][]int{{2, 3, 4, 4}, {3}, {3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
 		return InstanceNorm(p[0], p[1], p[2])
 	})

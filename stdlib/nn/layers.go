@@ -24,22 +24,27 @@ func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
 			return t, nil
 		},
 		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			dx, err := apply("ReLUGrad", out.Shape(), nil,
-				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
-					t, dx := op.tensorOut()
-					y, dy := in[0], in[1]
-					parallelFor(len(dx), func(_, lo, hi int) {
-						for i, v := range y[lo:hi] {
-							// y ≥ 0, so y > 0 exactly when its bits are not zero.
-							b := int32(math.Float32bits(v))
-							mask := uint32((b | -b) >> 31)
-							dx[lo+i] = math.Float32frombits(math.Float32bits(dy[lo+i]) & mask)
-						}
-					})
-					return t, nil
-				}, nil, out, grad)
+			dx, err := reluGrad(out, grad)
 			return gorgonia.Nodes{dx}, err
 		}, x)
+}
+
+// reluGrad passes grad where the ReLU output y is positive.
+func reluGrad(y, grad *gorgonia.Node) (*gorgonia.Node, error) {
+	return apply("ReLUGrad", y.Shape(), nil,
+		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+			t, dx := op.tensorOut()
+			y, dy := in[0], in[1]
+			parallelFor(len(dx), func(_, lo, hi int) {
+				for i, v := range y[lo:hi] {
+					// y ≥ 0, so y > 0 exactly when its bits are not zero.
+					b := int32(math.Float32bits(v))
+					mask := uint32((b | -b) >> 31)
+					dx[lo+i] = math.Float32frombits(math.Float32bits(dy[lo+i]) & mask)
+				}
+			})
+			return t, nil
+		}, nil, y, grad)
 }
 
 // LeakyReLU returns x where x > 0 and alpha·x elsewhere.

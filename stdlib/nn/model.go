@@ -235,9 +235,9 @@ func (s *scope) bias(name string, x *gorgonia.Node, fanIn int) (*gorgonia.Node, 
 	return AddBias(x, b)
 }
 
-// batchNorm adds a batch-norm layer; its running statistics are model parameters too
-// (not trained), named like PyTorch's.
-func (s *scope) batchNorm(name string, x *gorgonia.Node) (*gorgonia.Node, error) {
+// batchNorm adds a batch-norm layer, followed by a ReLU if relu is set; its running
+// statistics are model parameters too (not trained), named like PyTorch's.
+func (s *scope) batchNorm(name string, x *gorgonia.Node, relu bool) (*gorgonia.Node, error) {
 	c := x.Shape()[1]
 	gamma, err := s.param(name+".weight", []int{c}, true, fill(1))
 	if err != nil {
@@ -258,7 +258,7 @@ func (s *scope) batchNorm(name string, x *gorgonia.Node) (*gorgonia.Node, error)
 		st = &BatchNormState{Mean: s.m.index[name+".running_mean"].Data, Var: s.m.index[name+".running_var"].Data}
 		s.m.bn[name] = st
 	}
-	return BatchNorm(x, gamma, beta, st, s.train)
+	return batchNorm(x, gamma, beta, st, s.train, relu)
 }
 
 // head adds the classifier: linear with bias, or scaled cosine.
@@ -301,7 +301,7 @@ type Graph struct {
 	loss   *gorgonia.Node
 	grads  gorgonia.Nodes
 	params []*Param // trainable, aligned with grads
-	vm     gorgonia.VM
+	ex     *executor
 }
 
 func (m *Model) newGraph(n int, train bool, loss *Loss) (*Graph, error) {
@@ -345,7 +345,9 @@ func (m *Model) newGraph(n int, train bool, loss *Loss) (*Graph, error) {
 			return nil, fmt.Errorf("gradients of %s: %w", m.Arch.Name, err)
 		}
 	}
-	gr.vm = gorgonia.NewTapeMachine(g)
+	if gr.ex, err = newExecutor(g); err != nil {
+		return nil, fmt.Errorf("build %s: %w", m.Arch.Name, err)
+	}
 	return gr, nil
 }
 
@@ -366,16 +368,15 @@ func (gr *Graph) Run(x []float32) error {
 		return fmt.Errorf("nn: batch has %d values, graph expects %d", len(x), len(gr.xval))
 	}
 	copy(gr.xval, x)
-	defer gr.vm.Reset()
-	return gr.vm.RunAll()
+	return gr.ex.run()
 }
 
 // Logits returns the N×K logits of the last Run (a view, overwritten by the next Run).
-func (gr *Graph) Logits() []float32 { return gr.logits.Value().Data().([]float32) }
+func (gr *Graph) Logits() []float32 { return gr.ex.value(gr.logits).Data().([]float32) }
 
 // Loss returns the loss of the last Run of a training graph.
 func (gr *Graph) Loss() float32 {
-	return float32(*gr.loss.Value().(*gorgonia.F32))
+	return float32(*gr.ex.value(gr.loss).(*gorgonia.F32))
 }
 
 // Params returns the trainable parameters, aligned with Grads.
@@ -385,13 +386,13 @@ func (gr *Graph) Params() []*Param { return gr.params }
 func (gr *Graph) Grads() [][]float32 {
 	out := make([][]float32, len(gr.grads))
 	for i, g := range gr.grads {
-		out[i] = g.Value().Data().([]float32)
+		out[i] = gr.ex.value(g).Data().([]float32)
 	}
 	return out
 }
 
-// Close releases the graph's machine.
-func (gr *Graph) Close() { gr.vm.Close() }
+// Close releases the graph's values.
+func (gr *Graph) Close() { gr.ex.vals = nil }
 
 // EvalBatch is the largest batch of the inference graphs Logits uses; models whose
 // activations would take more than 64 MB at that size use a smaller power of two.

@@ -145,10 +145,7 @@ func buildResNet(s *scope, x *gorgonia.Node, k int) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h, err = s.batchNorm("bn1", h); err != nil {
-		return nil, err
-	}
-	if h, err = ReLU(h); err != nil {
+	if h, err = s.batchNorm("bn1", h, true); err != nil {
 		return nil, err
 	}
 	for stage := 0; stage < 3; stage++ {
@@ -174,16 +171,13 @@ func (s *scope) basicBlock(name string, x *gorgonia.Node, width, stride int) (*g
 	if err != nil {
 		return nil, err
 	}
-	if h, err = s.batchNorm(name+".bn1", h); err != nil {
-		return nil, err
-	}
-	if h, err = ReLU(h); err != nil {
+	if h, err = s.batchNorm(name+".bn1", h, true); err != nil {
 		return nil, err
 	}
 	if h, err = s.conv(name+".conv2", h, width, 3, 1, 1); err != nil {
 		return nil, err
 	}
-	if h, err = s.batchNorm(name+".bn2", h); err != nil {
+	if h, err = s.batchNorm(name+".bn2", h, false); err != nil {
 		return nil, err
 	}
 	short := x
@@ -192,10 +186,29 @@ func (s *scope) basicBlock(name string, x *gorgonia.Node, width, stride int) (*g
 			return nil, err
 		}
 	}
-	if h, err = Add(h, short); err != nil {
-		return nil, err
+	return addReLU(h, short)
+}
+
+// addReLU is ReLU(a + b) in one op, the end of a residual block.
+func addReLU(a, b *gorgonia.Node) (*gorgonia.Node, error) {
+	if !a.Shape().Eq(b.Shape()) {
+		return nil, fmt.Errorf("add: shapes %v and %v differ", a.Shape(), b.Shape())
 	}
-	return ReLU(h)
+	return apply("AddReLU", a.Shape(), []bool{true, true},
+		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+			t, y := op.tensorOut()
+			a, b := in[0], in[1]
+			parallelFor(len(y), func(_, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					y[i] = max(a[i]+b[i], 0)
+				}
+			})
+			return t, nil
+		},
+		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			d, err := reluGrad(out, grad)
+			return gorgonia.Nodes{d, d}, err
+		}, a, b)
 }
 
 // Add returns a + b for two tensors of the same shape.

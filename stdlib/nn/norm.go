@@ -271,14 +271,158 @@ func ScaleShift(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
 // train is true (updating state's running statistics) and with state's running
 // statistics otherwise, then applies the per-channel affine map gamma, beta (length C).
 func BatchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train bool) (*gorgonia.Node, error) {
+	return batchNorm(x, gamma, beta, state, train, false)
+}
+
+// BatchNormReLU is ReLU(BatchNorm(x, gamma, beta, state, train)) in one op.
+func BatchNormReLU(x, gamma, beta *gorgonia.Node, state *BatchNormState, train bool) (*gorgonia.Node, error) {
+	return batchNorm(x, gamma, beta, state, train, true)
+}
+
+// batchNorm is one fused op: two passes forward (statistics; output and x̂) and two
+// backward (the sums Σdy, Σdy·x̂ that are also the gradients of beta and gamma; dx),
+// where composing normalize, ScaleShift and ReLU would take about ten.
+func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu bool) (*gorgonia.Node, error) {
 	if state == nil {
 		return nil, fmt.Errorf("batchnorm: nil state")
 	}
-	xn, err := normalize(x, perChannel, state, train)
-	if err != nil {
-		return nil, err
+	s := x.Shape()
+	if len(s) < 2 {
+		return nil, fmt.Errorf("batchnorm: input %v must be at least N×C", s)
 	}
-	return ScaleShift(xn, gamma, beta)
+	n, c, inner := s[0], s[1], prod(s[2:])
+	if len(state.Mean) != c || len(state.Var) != c {
+		return nil, fmt.Errorf("batchnorm: state has %d channels, input %d", len(state.Mean), c)
+	}
+	for _, p := range []*gorgonia.Node{gamma, beta} {
+		if p == nil || p.Dims() != 1 || p.Shape()[0] != c {
+			return nil, fmt.Errorf("batchnorm: gamma and beta must be vectors of length %d", c)
+		}
+	}
+	cnt := n * inner
+	xhat := make([]float32, n*c*inner)
+	invstd := make([]float32, c)
+	sumDy := make([]float32, c)  // Σ dy (masked by the ReLU): ∂L/∂beta
+	sumDyX := make([]float32, c) // Σ dy·x̂: ∂L/∂gamma
+	var gammaVal []float32       // gamma of the last forward run, for the backward
+	name := "BatchNorm"
+	if relu {
+		name = "BatchNormReLU"
+	}
+	y, err := apply(name, s, []bool{true, true, true},
+		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+			t, y := op.tensorOut()
+			x, g, b := in[0], in[1], in[2]
+			gammaVal = g
+			parallelFor(c, func(_, lo, hi int) {
+				for ch := lo; ch < hi; ch++ {
+					var mean, v float64
+					if train {
+						var sum, ss float64
+						for i := 0; i < n; i++ {
+							for _, xv := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
+								f := float64(xv)
+								sum += f
+								ss += f * f
+							}
+						}
+						mean = sum / float64(cnt)
+						v = math.Max(ss/float64(cnt)-mean*mean, 0)
+						m := state.Momentum
+						if m == 0 {
+							m = 0.1
+						}
+						unbiased := v
+						if cnt > 1 {
+							unbiased = v * float64(cnt) / float64(cnt-1)
+						}
+						state.Mean[ch] = (1-m)*state.Mean[ch] + m*float32(mean)
+						state.Var[ch] = (1-m)*state.Var[ch] + m*float32(unbiased)
+					} else {
+						mean, v = float64(state.Mean[ch]), float64(state.Var[ch])
+					}
+					is := float32(1 / math.Sqrt(v+normEps))
+					invstd[ch] = is
+					m32, gv, bv := float32(mean), g[ch], b[ch]
+					for i := 0; i < n; i++ {
+						o := (i*c + ch) * inner
+						xs, hs, ys := x[o:o+inner], xhat[o:o+inner], y[o:o+inner]
+						for j, xv := range xs {
+							h := (xv - m32) * is
+							hs[j] = h
+							out := h*gv + bv
+							if relu && out < 0 {
+								out = 0
+							}
+							ys[j] = out
+						}
+					}
+				}
+			})
+			return t, nil
+		},
+		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, err := apply(name+"Grad", s, nil,
+				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+					t, dx := op.tensorOut()
+					y, dy := in[0], in[1]
+					parallelFor(c, func(_, lo, hi int) {
+						for ch := lo; ch < hi; ch++ {
+							var sd, sdx float64
+							for i := 0; i < n; i++ {
+								o := (i*c + ch) * inner
+								hs, ys := xhat[o:o+inner], y[o:o+inner]
+								for j, d := range dy[o : o+inner] {
+									if relu && ys[j] <= 0 {
+										continue
+									}
+									sd += float64(d)
+									sdx += float64(d) * float64(hs[j])
+								}
+							}
+							sumDy[ch], sumDyX[ch] = float32(sd), float32(sdx)
+							// dx = γσ⁻¹(dy − mean(dy) − x̂·mean(dy·x̂)) in training,
+							// γσ⁻¹dy with running statistics.
+							k := gammaVal[ch] * invstd[ch]
+							md, mdx := float32(sd/float64(cnt)), float32(sdx/float64(cnt))
+							if !train {
+								md, mdx = 0, 0
+							}
+							for i := 0; i < n; i++ {
+								o := (i*c + ch) * inner
+								hs, ys, dxs := xhat[o:o+inner], y[o:o+inner], dx[o:o+inner]
+								for j, d := range dy[o : o+inner] {
+									if relu && ys[j] <= 0 {
+										d = 0
+									}
+									dxs[j] = k * (d - md - hs[j]*mdx)
+								}
+							}
+						}
+					})
+					return t, nil
+				}, nil, out, grad)
+			if err != nil {
+				return nil, err
+			}
+			// The parameter gradients were summed by the dx op; these ops read them
+			// after it (they take dx as input to run in that order).
+			copyOut := func(name string, src []float32) (*gorgonia.Node, error) {
+				return apply(name, tensor.Shape{c}, nil,
+					func(op *fnOp, _ [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+						t, d := op.tensorOut()
+						copy(d, src)
+						return t, nil
+					}, nil, dx)
+			}
+			dg, err := copyOut(name+"GradGamma", sumDyX)
+			if err != nil {
+				return nil, err
+			}
+			db, err := copyOut(name+"GradBeta", sumDy)
+			return gorgonia.Nodes{dx, dg, db}, err
+		}, x, gamma, beta)
+	return y, err
 }
 
 // InstanceNorm normalises every (image, channel) plane of x (N×C×H×W) over its pixels,

@@ -1,0 +1,94 @@
+package nn
+
+import (
+	"fmt"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// executor runs a gorgonia graph in topological order, like gorgonia's TapeMachine, but
+// keeps every node's value from one run to the next: stock gorgonia ops that can write
+// into a preallocated value (UsePreallocDoer, e.g. the additions gorgonia.Grad inserts
+// to sum the gradients of a node used twice, as in residual blocks) reuse it instead of
+// allocating a fresh tensor per step. This package's ops reuse their own buffers.
+type executor struct {
+	nodes []*gorgonia.Node
+	args  [][]int // positions of each node's children
+	vals  []gorgonia.Value
+	pos   map[*gorgonia.Node]int
+	in    []gorgonia.Value
+}
+
+func newExecutor(g *gorgonia.ExprGraph) (*executor, error) {
+	sorted, err := gorgonia.Sort(g)
+	if err != nil {
+		return nil, fmt.Errorf("sort graph: %w", err)
+	}
+	e := &executor{pos: map[*gorgonia.Node]int{}}
+	for i := len(sorted) - 1; i >= 0; i-- { // Sort puts the roots first
+		n := sorted[i]
+		e.pos[n] = len(e.nodes)
+		e.nodes = append(e.nodes, n)
+	}
+	e.args = make([][]int, len(e.nodes))
+	for i, n := range e.nodes {
+		for it := g.From(n.ID()); it.Next(); { // the children, in argument order
+			c := it.Node().(*gorgonia.Node)
+			p, ok := e.pos[c]
+			if !ok || p >= i {
+				return nil, fmt.Errorf("graph is not topologically ordered at %v", n)
+			}
+			e.args[i] = append(e.args[i], p)
+		}
+	}
+	e.vals = make([]gorgonia.Value, len(e.nodes))
+	return e, nil
+}
+
+func (e *executor) run() error {
+	for i, n := range e.nodes {
+		op := n.Op()
+		if op == nil { // an input: its bound value
+			v := n.Value()
+			if v == nil {
+				return fmt.Errorf("input %s has no value", n.Name())
+			}
+			e.vals[i] = v
+			continue
+		}
+		e.in = e.in[:0]
+		for _, a := range e.args[i] {
+			e.in = append(e.in, e.vals[a])
+		}
+		var v gorgonia.Value
+		var err error
+		_, ours := op.(interface{ flopCount() int64 })
+		pd, canReuse := op.(gorgonia.UsePreallocDoer)
+		if prev := e.vals[i]; !ours && canReuse && prev != nil && sameValueShape(prev, n.Shape()) {
+			if v, err = pd.UsePreallocDo(prev, e.in...); err != nil {
+				v, err = op.Do(e.in...)
+			}
+		} else {
+			v, err = op.Do(e.in...)
+		}
+		if err != nil {
+			return fmt.Errorf("%v: %w", op, err)
+		}
+		e.vals[i] = v
+	}
+	return nil
+}
+
+func sameValueShape(v gorgonia.Value, s tensor.Shape) bool {
+	t, ok := v.(*tensor.Dense)
+	return ok && t.Shape().Eq(s)
+}
+
+// value returns the value of n from the last run.
+func (e *executor) value(n *gorgonia.Node) gorgonia.Value {
+	if p, ok := e.pos[n]; ok {
+		return e.vals[p]
+	}
+	return nil
+}
