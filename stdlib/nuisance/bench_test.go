@@ -30,3 +30,5 @@ func benchTransform(b *testing.B, t Transform) {
 func BenchmarkRotation(b *testing.B)    { benchTransform(b, NewRotation()) }
 func BenchmarkBackground(b *testing.B)  { benchTransform(b, NewBackground()) }
 func BenchmarkDilateErode(b *testing.B) { benchTransform(b, NewDilateErode()) }
+
+func BenchmarkRotationReference(b *testing.B) { benchTransform(b, Rotation{Reference: true}) }

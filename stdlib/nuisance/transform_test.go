@@ -260,7 +260,9 @@ func TestBakedDeterministic(t *testing.T) {
 
 type shrink struct{}
 
-func (shrink) Apply(src dataset.Image, rng *rand.Rand) dataset.Image { return dataset.NewImage(1, 2, 2) }
+func (shrink) Apply(src dataset.Image, rng *rand.Rand) dataset.Image {
+	return dataset.NewImage(1, 2, 2)
+}
 
 func TestBakedErrors(t *testing.T) {
 	train, _, _ := dataset.MNIST()
@@ -299,4 +301,30 @@ func TestSamplesAndGrid(t *testing.T) {
 	if sd.Len() != 8 || sd.Labels[0] != train.Labels[0] || sd.Labels[4] != train.Labels[1] {
 		t.Errorf("SampleDataset layout wrong: %d images, labels %v", sd.Len(), sd.Labels)
 	}
+}
+
+func TestRotateMatchesXImage(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	worst := 0
+	for _, img := range testImages(t) {
+		for k := 0; k < 10; k++ {
+			deg := (2*rng.Float64() - 1) * 180
+			fill := uint8(0)
+			if k%3 == 1 {
+				fill = uint8(rng.Intn(256))
+			}
+			a, b := Rotate(img, deg, fill), RotateReference(img, deg, fill)
+			for i := range a.Pix {
+				d := int(a.Pix[i]) - int(b.Pix[i])
+				if d < 0 {
+					d = -d
+				}
+				worst = max(worst, d)
+			}
+		}
+	}
+	if worst > 1 {
+		t.Errorf("fast rotation differs from x/image/draw CatmullRom by up to %d grey levels", worst)
+	}
+	t.Logf("largest difference from x/image/draw: %d", worst)
 }
