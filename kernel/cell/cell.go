@@ -143,6 +143,10 @@ type Plan struct {
 	// ShowStmts if its type has exactly one result.
 	Last    LastKind
 	FunExpr string
+	// For LastMaybe, Head is Stmts without the last statement, and Tail and ShowTail
+	// are that statement alone, plain and assigned to LastVar: run Head, then look at
+	// FunExpr (which may name something Head defined), then one of the tails.
+	Head, Tail, ShowTail *Source
 	// Ranges are the cell offsets of `range X` expressions that were not rewritten
 	// because X's type is unknown; if the interpreter cannot range over one, prepare
 	// again with that offset in Options.IntRanges.
@@ -394,11 +398,33 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	}
 	if stmtF != nil {
 		p.Stmts = newSource(stmtIn, stmtEdits, len(stmtWrap)+len(stmtLead), src, len(stmtWrap))
+		pre := len(stmtWrap) + len(stmtLead)
+		with := func(extra ...edit) *Source {
+			return newSource(stmtIn, append(append([]edit(nil), stmtEdits...), extra...), pre, src, len(stmtWrap))
+		}
 		if r.lastEdits != nil {
-			p.ShowStmts = newSource(stmtIn, append(append([]edit(nil), stmtEdits...), r.lastEdits...), len(stmtWrap)+len(stmtLead), src, len(stmtWrap))
+			p.ShowStmts = with(r.lastEdits...)
+		}
+		if p.Last == LastMaybe {
+			blankHead := blankRange(stmtIn, pre, r.lastStart)
+			p.Head = with(blankRange(stmtIn, r.lastStart, r.lastEnd))
+			p.Tail = with(blankHead)
+			p.ShowTail = with(append([]edit{blankHead}, r.lastEdits...)...)
 		}
 	}
 	return p, nil
+}
+
+// blankRange is an edit that turns in[a:b] into spaces, keeping newlines. It sorts
+// before other edits at a, so that edits inside the range are dropped.
+func blankRange(in string, a, b int) edit {
+	t := []byte(in[a:b])
+	for i := range t {
+		if t[i] != '\n' {
+			t[i] = ' '
+		}
+	}
+	return edit{pos: a, end: b, text: string(t), order: -1000}
 }
 
 func newSource(in string, edits []edit, prefix int, cell string, wrap int) *Source {
@@ -438,6 +464,8 @@ type rewriter struct {
 	renames   map[string]string
 	excluded  map[*ast.Ident]bool
 	lastEdits []edit
+	lastStart int // the last statement in the statement input
+	lastEnd   int
 	rangeN    int
 	seenRange map[*ast.RangeStmt]bool
 	stmtOff   int // offset of the user's text in the statement input
@@ -950,6 +978,7 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 		return edits
 	}
 	r.p.Last = LastShow
+	r.lastStart, r.lastEnd = r.off(es.Pos()), r.off(es.End())
 	if call, ok := es.X.(*ast.CallExpr); ok {
 		r.p.Last, r.p.FunExpr = r.callArity(call, in)
 	}

@@ -468,22 +468,25 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 	case cell.LastShow:
 		src = plan.ShowStmts
 	case cell.LastMaybe:
-		src = plan.ShowStmts
+		// Run all but the last statement, then decide how to run the last one: a
+		// call whose function has exactly one result is shown.
+		if _, err := s.i.EvalWithContext(ctx, plan.Head.Code); err != nil {
+			if r := s.rangeRetry(err, plan.Head, plan, opt); r {
+				return true, nil
+			}
+			return false, s.evalError(ctx, code, plan.Head, err)
+		}
+		src = plan.ShowTail
 		if plan.FunExpr != "" {
-			if v, err := s.i.Eval(";" + plan.FunExpr); err == nil && v.IsValid() && v.Kind() == reflect.Func {
-				if v.Type().NumOut() != 1 {
-					src = plan.Stmts
-				}
+			if v, err := s.i.Eval(";" + plan.FunExpr); err == nil && v.IsValid() && v.Kind() == reflect.Func && v.Type().NumOut() != 1 {
+				src = plan.Tail
 			}
 		}
 	}
 	_, err := s.i.EvalWithContext(ctx, src.Code)
-	if err != nil && src == plan.ShowStmts && plan.Last == cell.LastMaybe && isCompileError(err) {
+	if err != nil && src == plan.ShowTail && isCompileError(err) {
 		// The call has no single value after all: run it as a plain statement.
-		src = plan.Stmts
-		s.resMu.Lock()
-		s.result = nil
-		s.resMu.Unlock()
+		src = plan.Tail
 		_, err = s.i.EvalWithContext(ctx, src.Code)
 	}
 	if err != nil {
@@ -492,12 +495,11 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		}
 		return false, s.evalError(ctx, code, src, err)
 	}
-	if src == plan.ShowStmts {
+	if src == plan.ShowStmts || src == plan.ShowTail {
 		s.collectResult()
 	}
 	return false, nil
 }
-
 // isCompileError reports whether err happened before the code ran.
 func isCompileError(err error) bool {
 	var p interp.Panic
