@@ -14,15 +14,20 @@
 //	BatchNorm(x, gamma, beta, state, train), InstanceNorm(x, gamma, beta),
 //	LayerNorm(x, gamma, beta), ScaleShift(x, gamma, beta) (gamma/beta per channel, or
 //	per image and channel as in AdaIN), ShortcutA(x, out, stride)
+//	Conv2dBias(x, w, b, pad, stride), BatchNormReLU(x, gamma, beta, state, train)
 //	CrossEntropy(logits, *Loss) (cross-entropy, focal, LDAM margins, class weights)
 //
-// They mix freely with gorgonia's own ops, and run on gorgonia's TapeMachine. Unlike
-// gorgonia's stock ops they compute on float32 slices directly: convolutions are
-// im2col + SGEMM per image (OpenBLAS through cgo, or gonum's pure-Go SGEMM when built
-// with CGO_ENABLED=0 or -tags purego; see the BLAS constant), parallel over the batch
+// They mix freely with gorgonia's own ops and run on gorgonia's TapeMachine as well as
+// on this package's executor, which Model uses: it runs the graph in topological
+// order and lets stock ops write into their previous value, so a training step
+// allocates (almost) nothing. Unlike gorgonia's stock ops these compute on float32
+// slices directly: convolutions are im2col + SGEMM per image, parallel over the batch
 // (Threads goroutines, default GOMAXPROCS), and every op reuses its output and scratch
-// buffers from one step to the next. The gradient with respect to a graph input (a
-// node without an op, such as the image batch) is not computed by Conv2d and Linear.
+// buffers from one step to the next (copy values you keep). SGEMM is OpenBLAS, loaded
+// at start-up with the kernels for this CPU, or gonum's pure-Go SGEMM when
+// libopenblas is missing or the build has CGO_ENABLED=0 or -tags purego (see BLAS).
+// The gradient with respect to a graph input (a node without an op, such as the image
+// batch) is not computed by Conv2d and Linear.
 //
 // # Models
 //
