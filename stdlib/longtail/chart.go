@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"image"
 	"image/color"
 
+	"github.com/goinv/goinv/stdlib/dataset"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -47,7 +49,7 @@ func (b bars) DataRange() (xmin, xmax, ymin, ymax float64) {
 func SizesPlot(title string, sizes []int, names []string, logY bool) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "class rank"
+	p.X.Label.Text = "class, by rank"
 	p.Y.Label.Text = "training images"
 	vals := make([]float64, len(sizes))
 	for i, n := range sizes {
@@ -100,3 +102,36 @@ func (s *Split) ChartPNG(logY bool) ([]byte, error) {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// Grid shows up to n stored training images of each class (nuisance baked in), one
+// row per class from the largest to the smallest, labelled "rank: class (count)"
+// (at most 20 rows: with more classes, an even selection of ranks).
+func (s *Split) Grid(n int) image.Image {
+	if n <= 0 {
+		n = 8
+	}
+	by := s.Train.ByClass()
+	ranks := make([]int, 0, len(s.Order))
+	for k := range s.Order {
+		ranks = append(ranks, k)
+	}
+	if len(ranks) > 20 {
+		sel := make([]int, 20)
+		for i := range sel {
+			sel[i] = ranks[i*(len(ranks)-1)/19]
+		}
+		ranks = sel
+	}
+	var rows [][]dataset.Image
+	var labels []string
+	for _, k := range ranks {
+		c := s.Order[k]
+		g := by[c]
+		if len(g) > n {
+			g = g[:n]
+		}
+		rows = append(rows, s.Train.Images(g))
+		labels = append(labels, fmt.Sprintf("%d: %s (%d)", k+1, className(s.Train, c), s.Counts[c]))
+	}
+	return dataset.GridRows(rows, dataset.GridOptions{RowLabels: labels})
+}

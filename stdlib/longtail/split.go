@@ -107,7 +107,7 @@ func NewSplit(train, test *dataset.Dataset, p Profile, opts Options) (*Split, er
 	}
 	sizes := p.Sizes(nc)
 	s := &Split{
-		Name: fmt.Sprintf("%s-LT", train.Name), Profile: p,
+		Name: strings.TrimSuffix(train.Name, " train") + "-LT", Profile: p,
 		Counts: make([]int, nc), Rank: make([]int, nc), Order: order,
 		Instance: opts.Instance, Seed: opts.Seed, Transform: opts.Transform,
 	}

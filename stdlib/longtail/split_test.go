@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/goinv/goinv/stdlib/dataset"
@@ -109,5 +110,42 @@ func TestSplitErrors(t *testing.T) {
 	}
 	if _, err := NewSplit(train, test, Counts(10), Options{Order: []int{0, 1, 2}}); err == nil {
 		t.Errorf("a short Order should fail")
+	}
+}
+
+func TestSplitRendering(t *testing.T) {
+	s, err := MNIST(K49LT(), Options{Seed: 3, Transform: nuisance.NewBackground()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := s.String()
+	if !strings.Contains(str, "Zipf(N1=4800, a=2, floor=5)") || !strings.Contains(str, "7437 training images over 10 classes") || !strings.Contains(str, "Background") {
+		t.Errorf("String:\n%s", str)
+	}
+	h := s.HTML()
+	for _, want := range []string{"<td>4800</td>", "<td>48</td>", "data:image/png;base64,", "<th>rank</th>"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, logY := range []bool{false, true} {
+		png, err := s.ChartPNG(logY)
+		if err != nil || len(png) < 1000 {
+			t.Errorf("chart (log %v): %d bytes, %v", logY, len(png), err)
+		}
+	}
+	if g := s.Grid(6); g.Bounds().Dy() < 10*56 {
+		t.Errorf("grid %v", g.Bounds())
+	}
+	// 49 classes (K49-LT sizes) through the chart's many-classes labelling.
+	p := SizesPlot("K49-LT", K49LT().Sizes(49), nil, true)
+	if _, err := p.WriterTo(400, 300, "png"); err != nil {
+		t.Error(err)
+	}
+	if sm, err := s.Sampler("drs", 3); err != nil || sm == nil {
+		t.Errorf("sampler: %v", err)
+	}
+	if s.Imbalance() != 100 {
+		t.Errorf("imbalance %v, want 4800/48 = 100", s.Imbalance())
 	}
 }

@@ -31,7 +31,9 @@ func (f Func) Apply(src dataset.Image, rng *rand.Rand) dataset.Image { return f(
 // Composed applies its transforms in order, each drawing its own parameters.
 type Composed []Transform
 
-// Compose returns the transform that applies ts in order.
+// Compose returns the transform that applies ts in order. From a notebook cell, assign
+// an interpreted transform to a nuisance.Transform variable before passing it here:
+// the interpreter does not convert values inside variadic arguments.
 func Compose(ts ...Transform) Composed { return Composed(ts) }
 
 // Apply applies each transform to the result of the previous one.

@@ -1,0 +1,134 @@
+package nuisance
+
+import (
+	"bytes"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/goinv/goinv/stdlib/dataset"
+)
+
+// _Transform is the wrapper yaegi needs to hand an interpreted type to compiled code
+// as a Transform (the shape `yaegi extract` generates for interfaces).
+type _Transform struct {
+	IValue interface{}
+	WApply func(src dataset.Image, rng *rand.Rand) dataset.Image
+}
+
+func (w _Transform) Apply(src dataset.Image, rng *rand.Rand) dataset.Image { return w.WApply(src, rng) }
+
+// symbols is a small hand-written export table for the interpreter: the names the
+// cell below uses.
+var symbols = interp.Exports{
+	"github.com/goinv/goinv/stdlib/dataset/dataset": {
+		"Dataset":  reflect.ValueOf((*dataset.Dataset)(nil)),
+		"Image":    reflect.ValueOf((*dataset.Image)(nil)),
+		"NewImage": reflect.ValueOf(dataset.NewImage),
+	},
+	"github.com/goinv/goinv/stdlib/nuisance/nuisance": {
+		"Transform":      reflect.ValueOf((*Transform)(nil)),
+		"_Transform":     reflect.ValueOf((*_Transform)(nil)),
+		"Func":           reflect.ValueOf((*Func)(nil)),
+		"ApplyBaked":     reflect.ValueOf(ApplyBaked),
+		"Compose":        reflect.ValueOf(Compose),
+		"NewBackground":  reflect.ValueOf(NewBackground),
+		"Samples":        reflect.ValueOf(Samples),
+		"Background":     reflect.ValueOf((*Background)(nil)),
+		"SetBackground":  reflect.ValueOf(SetBackground),
+		"NewDilateErode": reflect.ValueOf(NewDilateErode),
+	},
+}
+
+const cell = `
+package main
+
+import (
+	"math/rand"
+
+	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/nuisance"
+)
+
+// invert is a user-defined nuisance written in a notebook cell.
+type invert struct{ calls int }
+
+func (t *invert) Apply(src dataset.Image, rng *rand.Rand) dataset.Image {
+	out := src.Clone()
+	for i, p := range out.Pix {
+		out.Pix[i] = 255 - p
+	}
+	return out
+}
+
+func Bake(ds *dataset.Dataset) (*dataset.Dataset, error) {
+	return nuisance.ApplyBaked(ds, &invert{}, 1)
+}
+
+func BakeComposed(ds *dataset.Dataset) (*dataset.Dataset, error) {
+	shift := nuisance.Func(func(src dataset.Image, rng *rand.Rand) dataset.Image {
+		return nuisance.SetBackground(src, uint8(1+rng.Intn(9)))
+	})
+	// yaegi converts an interpreted value to a compiled interface on assignment and
+	// on ordinary arguments, but not inside variadic arguments: name it first.
+	var inv nuisance.Transform = &invert{}
+	return nuisance.ApplyBaked(ds, nuisance.Compose(shift, inv), 2)
+}
+`
+
+func TestInterpretedTransform(t *testing.T) {
+	i := interp.New(interp.Options{})
+	if err := i.Use(stdlib.Symbols); err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Use(symbols); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Eval(cell); err != nil {
+		t.Fatal(err)
+	}
+	train, _, err := dataset.MNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := train.Head(500)
+	for _, name := range []string{"main.Bake", "main.BakeComposed"} {
+		v, err := i.Eval(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bake, ok := v.Interface().(func(*dataset.Dataset) (*dataset.Dataset, error))
+		if !ok {
+			t.Fatalf("%s has type %T", name, v.Interface())
+		}
+		out, err := bake(ds)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		zeros := 0
+		for k, p := range ds.Pix {
+			q := out.Pix[k]
+			switch {
+			case p != 0 && q != 255-p:
+				t.Fatalf("%s: pixel %d = %d, want %d", name, k, q, 255-p)
+			case p == 0 && name == "main.Bake" && q != 255:
+				t.Fatalf("%s: background pixel %d = %d, want 255", name, k, q)
+			case p == 0 && name == "main.BakeComposed" && (q < 246 || q > 254):
+				t.Fatalf("%s: background pixel %d = %d, want 255−t with t in 1..9", name, k, q)
+			}
+			if p == 0 {
+				zeros++
+			}
+		}
+		if zeros == 0 || !reflect.DeepEqual(out.Labels, ds.Labels) {
+			t.Fatalf("%s: labels changed or no background", name)
+		}
+		again, _ := bake(ds)
+		if !bytes.Equal(again.Pix, out.Pix) {
+			t.Errorf("%s: not reproducible", name)
+		}
+	}
+}
