@@ -80,16 +80,37 @@ func Rotate(src dataset.Image, degrees float64, fill uint8) dataset.Image {
 	n := h * w
 	for ch := 0; ch < src.C; ch++ {
 		plane := src.Pix[ch*n : (ch+1)*n]
+		o := out.Pix[ch*n : (ch+1)*n]
+		// Only pixels whose taps reach a non-fill source pixel need the kernel: the
+		// others are exactly fill (the weights sum to 1). The bounding box of the
+		// non-fill pixels, widened by the kernel's reach, bounds those taps.
+		x0, y0, x1, y1 := w, h, -1, -1
+		for y := 0; y < h; y++ {
+			for x, p := range plane[y*w : (y+1)*w] {
+				if p != fill {
+					x0, x1 = min(x0, x), max(x1, x)
+					y0, y1 = min(y0, y), max(y1, y)
+				}
+			}
+		}
+		if x1 < 0 {
+			for i := range o {
+				o[i] = fill
+			}
+			continue
+		}
 		for i := range pad {
 			pad[i] = f
 		}
-		for y := 0; y < h; y++ {
+		for y := y0; y <= y1; y++ {
 			row := pad[(y+m)*pw+m:]
-			for x, p := range plane[y*w : (y+1)*w] {
-				row[x] = float64(p)
+			for x, p := range plane[y*w+x0 : y*w+x1+1] {
+				row[x0+x] = float64(p)
 			}
 		}
-		o := out.Pix[ch*n : (ch+1)*n]
+		// A tap block ix−1..ix+2 meets [x0, x1] iff x0−2 ≤ ix ≤ x1+1.
+		lx, hx := float64(x0-2), float64(x1+1)
+		ly, hy := float64(y0-2), float64(y1+1)
 		for dy := 0; dy < h; dy++ {
 			uy := float64(dy) + 0.5 - cy
 			for dx := 0; dx < w; dx++ {
@@ -99,19 +120,21 @@ func Rotate(src dataset.Image, degrees float64, fill uint8) dataset.Image {
 				sx := c*ux - sn*uy + cx - 0.5
 				sy := sn*ux + c*uy + cy - 0.5
 				ix, iy := math.Floor(sx), math.Floor(sy)
-				if ix < -3 || iy < -3 || ix > float64(w+1) || iy > float64(h+1) || math.IsNaN(sx+sy) {
-					o[dy*w+dx] = fill // every tap is outside the image
+				if !(ix >= lx && ix <= hx && iy >= ly && iy <= hy) { // also catches NaN
+					o[dy*w+dx] = fill
 					continue
 				}
-				fx, fy := sx-ix, sy-iy
-				wx := catmullRom4(fx)
-				wy := catmullRom4(fy)
+				wx := catmullRom4(sx - ix)
+				wy := catmullRom4(sy - iy)
 				base := (int(iy)-1+m)*pw + int(ix) - 1 + m
-				var v float64
-				for j := 0; j < 4; j++ {
-					r := pad[base+j*pw : base+j*pw+4]
-					v += wy[j] * (wx[0]*r[0] + wx[1]*r[1] + wx[2]*r[2] + wx[3]*r[3])
-				}
+				r0 := pad[base : base+4]
+				r1 := pad[base+pw : base+pw+4]
+				r2 := pad[base+2*pw : base+2*pw+4]
+				r3 := pad[base+3*pw : base+3*pw+4]
+				v := wy[0]*(wx[0]*r0[0]+wx[1]*r0[1]+wx[2]*r0[2]+wx[3]*r0[3]) +
+					wy[1]*(wx[0]*r1[0]+wx[1]*r1[1]+wx[2]*r1[2]+wx[3]*r1[3]) +
+					wy[2]*(wx[0]*r2[0]+wx[1]*r2[1]+wx[2]*r2[2]+wx[3]*r2[3]) +
+					wy[3]*(wx[0]*r3[0]+wx[1]*r3[1]+wx[2]*r3[2]+wx[3]*r3[3])
 				o[dy*w+dx] = toByte(v)
 			}
 		}
@@ -122,18 +145,24 @@ func Rotate(src dataset.Image, degrees float64, fill uint8) dataset.Image {
 // catmullRom4 returns the normalized Catmull–Rom weights of the four taps at
 // distances 1+f, f, 1−f, 2−f, with x/image/draw's kernel formula.
 func catmullRom4(f float64) [4]float64 {
-	k := func(t float64) float64 {
-		if t < 1 {
-			return (1.5*t-2.5)*t*t + 1
-		}
-		if t < 2 {
-			return ((-0.5*t+2.5)*t-4)*t + 2
-		}
-		return 0
+	// The two branches of the kernel, k(t) for t < 1 and for 1 ≤ t < 2, as x/image
+	// writes them; 0 ≤ f < 1 decides which branch each tap takes.
+	near := func(t float64) float64 { return (1.5*t-2.5)*t*t + 1 }
+	far := func(t float64) float64 { return ((-0.5*t+2.5)*t-4)*t + 2 }
+	var w0, w3 float64
+	if f > 0 {
+		w3 = far(2 - f)
 	}
-	w := [4]float64{k(1 + f), k(f), k(1 - f), k(2 - f)}
-	s := w[0] + w[1] + w[2] + w[3]
-	return [4]float64{w[0] / s, w[1] / s, w[2] / s, w[3] / s}
+	w0 = far(1 + f)
+	if f == 0 {
+		w0 = 0 // t = 1 exactly: x/image takes the near branch, which is 0 there
+	}
+	w1, w2 := near(f), near(1-f)
+	if f == 0 {
+		w2 = 0 // t = 1
+	}
+	s := w0 + w1 + w2 + w3
+	return [4]float64{w0 / s, w1 / s, w2 / s, w3 / s}
 }
 
 // toByte rounds an interpolated intensity as x/image/draw does: to 16 bits, clamped,
