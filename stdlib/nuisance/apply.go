@@ -10,7 +10,19 @@ import (
 	"sync"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/display"
 )
+
+// ProgressThreshold is the number of images from which ApplyBaked shows a progress
+// bar (smaller bakes finish in well under a second).
+var ProgressThreshold = 20000
+
+// progress is a variable so that tests can watch it; it returns the step and finish
+// callbacks of a progress display.
+var progress = func(name string, total int) (add func(int), done func()) {
+	p := display.NewProgress(name, total)
+	return p.Add, p.Done
+}
 
 // Identity leaves images unchanged (the "no nuisance" baseline).
 type Identity struct{}
@@ -161,6 +173,11 @@ func ApplyBakedContext(ctx context.Context, ds *dataset.Dataset, t Transform, se
 		firstEr error
 		wg      sync.WaitGroup
 	)
+	add, done := func(int) {}, func() {}
+	if n >= ProgressThreshold {
+		add, done = progress("bake "+Name(t), n)
+	}
+	defer done()
 	take := func() (int, int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -175,6 +192,9 @@ func ApplyBakedContext(ctx context.Context, ds *dataset.Dataset, t Transform, se
 		next += chunk
 		if next > n {
 			next = n
+		}
+		if a > 0 {
+			add(chunk) // the previous chunk handed out is (nearly) done
 		}
 		return a, next, true
 	}

@@ -2,8 +2,11 @@ package nuisance
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"math/rand"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/goinv/goinv/stdlib/dataset"
@@ -327,4 +330,31 @@ func TestRotateMatchesXImage(t *testing.T) {
 		t.Errorf("fast rotation differs from x/image/draw CatmullRom by up to %d grey levels", worst)
 	}
 	t.Logf("largest difference from x/image/draw: %d", worst)
+}
+
+func TestBakedProgressAndCancel(t *testing.T) {
+	train, _, _ := dataset.MNIST()
+	ds := train.Head(3000)
+	oldT, oldP := ProgressThreshold, progress
+	defer func() { ProgressThreshold, progress = oldT, oldP }()
+	ProgressThreshold = 1000
+	added, finished := 0, false
+	var mu sync.Mutex
+	progress = func(name string, total int) (func(int), func()) {
+		if total != 3000 || !strings.Contains(name, "bake ") {
+			t.Errorf("progress %q total %d", name, total)
+		}
+		return func(n int) { mu.Lock(); added += n; mu.Unlock() }, func() { finished = true }
+	}
+	if _, err := ApplyBaked(ds, NewBackground(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if added < 2000 || !finished {
+		t.Errorf("progress saw %d steps, finished %v", added, finished)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ApplyBakedContext(ctx, ds, NewRotation(), 1); err != context.Canceled {
+		t.Errorf("cancelled bake: %v", err)
+	}
 }
