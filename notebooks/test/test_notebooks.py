@@ -4,7 +4,6 @@ Checks, per notebook: nbconvert exits 0; no cell has an error output unless it i
 tagged "raises-exception" (and those do have one: the demonstration worked); every
 cell tagged "figure" produced at least one image/png output; every code cell ran.
 """
-import base64
 import json
 import os
 import subprocess
@@ -12,13 +11,8 @@ import time
 
 import pytest
 
+import check_outputs
 from conftest import copy_notebook, notebook_paths
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def tags(cell):
-    return cell.get("metadata", {}).get("tags", [])
 
 
 @pytest.mark.parametrize("nb_path", notebook_paths(), ids=lambda p: p.name)
@@ -38,35 +32,5 @@ def test_notebook_executes(nb_path, test_tmp):
     print(f"{nb_path.name}: nbconvert {time.time() - t0:.1f}s, executed notebook {out}")
     assert proc.returncode == 0, f"nbconvert failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
 
-    cells = json.loads(out.read_text())["cells"]
-    problems = []
-    figures = 0
-    for i, cell in enumerate(cells):
-        if cell["cell_type"] != "code" or not cell["source"]:
-            continue
-        src = "".join(cell["source"]).strip().splitlines()
-        where = f"cell {i} ({src[0][:60] if src else ''!r})"
-        if cell.get("execution_count") is None:
-            problems.append(f"{where}: did not run")
-        outs = cell.get("outputs", [])
-        errors = [o for o in outs if o["output_type"] == "error"]
-        if "raises-exception" in tags(cell):
-            if not errors:
-                problems.append(f"{where}: tagged raises-exception but gave no error")
-        elif errors:
-            e = errors[0]
-            problems.append(f"{where}: error {e.get('ename')}: {e.get('evalue')}\n"
-                            + "\n".join(e.get("traceback", []))[-1500:])
-        if "figure" in tags(cell):
-            figures += 1
-            pngs = [o["data"]["image/png"] for o in outs
-                    if o["output_type"] in ("display_data", "execute_result")
-                    and "image/png" in o.get("data", {})]
-            if not pngs:
-                problems.append(f"{where}: tagged figure but produced no image/png")
-            for p in pngs:
-                data = base64.b64decode(p if isinstance(p, str) else "".join(p))
-                if not data.startswith(PNG_MAGIC) or len(data) < 200:
-                    problems.append(f"{where}: image/png output is not a real PNG ({len(data)} bytes)")
-    assert figures > 0, f"{nb_path.name} has no cell tagged figure"
-    assert not problems, "\n".join(problems)
+    probs, figures = check_outputs.problems(json.loads(out.read_text()))
+    assert not probs, "\n".join(probs)

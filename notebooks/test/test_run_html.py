@@ -14,7 +14,7 @@ def test_goinv_run_tour_html(goinv_bin, test_tmp):
     out = work / "00-tour.executed.ipynb"
     html = work / "00-tour.html"
     t0 = time.time()
-    proc = subprocess.run([goinv_bin, "run", str(nb), "--out", str(out), "--html", str(html)],
+    proc = subprocess.run([goinv_bin, "run", str(nb), "--out", str(out), "--html", str(html), "--allow-errors"],
                           cwd=work, capture_output=True, text=True, timeout=900)
     print(f"goinv run: {time.time() - t0:.1f}s, exit {proc.returncode}; HTML at {html}")
     assert out.exists(), f"no executed notebook:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
