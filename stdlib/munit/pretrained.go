@@ -12,7 +12,7 @@ import (
 // 2000, ρ = 100, instance 0, seed 0) with one nuisance baked into the training
 // images. pretrained/README.md gives the command that reproduces each file.
 //
-//go:embed pretrained
+//go:embed pretrained/*.safetensors
 var pretrainedFS embed.FS
 
 // PretrainedNames lists the nuisances with a ready-made generator.
