@@ -149,3 +149,26 @@ func TestSplitRendering(t *testing.T) {
 		t.Errorf("imbalance %v, want 4800/48 = 100", s.Imbalance())
 	}
 }
+
+func TestSplitStreamsIndependent(t *testing.T) {
+	train, test := mnist(t)
+	a, err := NewSplit(train, test, K49LT(), Options{Seed: 5, Instance: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSplit(train, test, K49LT(), Options{Seed: 5, Instance: 2, Transform: nuisance.NewDilateErode()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The nuisance does not change which images are sampled or the class order, only
+	// their pixels.
+	if !reflect.DeepEqual(a.TrainIndex, b.TrainIndex) || !reflect.DeepEqual(a.Order, b.Order) {
+		t.Errorf("adding a nuisance changed the sampled images")
+	}
+	if !bytes.Equal(a.Train.Pix, b.RawTrain.Pix) || bytes.Equal(a.Train.Pix, b.Train.Pix) {
+		t.Errorf("RawTrain/Train pixels wrong")
+	}
+	if a.Test != test || b.RawTest != test || b.Test == test {
+		t.Errorf("test sets: untransformed split should keep the test set, transformed split should bake a copy")
+	}
+}

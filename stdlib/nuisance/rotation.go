@@ -142,7 +142,7 @@ func Rotate(src dataset.Image, degrees float64, fill uint8) dataset.Image {
 	return out
 }
 
-// catmullRom4 returns the normalized Catmull–Rom weights of the four taps at
+// catmullRom4 returns the Catmull–Rom weights of the four taps at
 // distances 1+f, f, 1−f, 2−f, with x/image/draw's kernel formula.
 func catmullRom4(f float64) [4]float64 {
 	// The two branches of the kernel, k(t) for t < 1 and for 1 ≤ t < 2, as x/image
@@ -161,8 +161,10 @@ func catmullRom4(f float64) [4]float64 {
 	if f == 0 {
 		w2 = 0 // t = 1
 	}
-	s := w0 + w1 + w2 + w3
-	return [4]float64{w0 / s, w1 / s, w2 / s, w3 / s}
+	// x/image divides by the sum of the weights, which is 1 up to rounding: skipping the
+	// division changes no output byte in the comparison test and saves eight divisions
+	// per pixel.
+	return [4]float64{w0, w1, w2, w3}
 }
 
 // toByte rounds an interpolated intensity as x/image/draw does: to 16 bits, clamped,
