@@ -35,6 +35,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -223,14 +224,15 @@ func split(src string) ([]segment, error) {
 	type tk struct {
 		off int
 		tok token.Token
+		lit string
 	}
 	var toks []tk
 	for {
-		pos, tok, _ := sc.Scan()
+		pos, tok, lit := sc.Scan()
 		if tok == token.EOF {
 			break
 		}
-		toks = append(toks, tk{file.Offset(pos), tok})
+		toks = append(toks, tk{file.Offset(pos), tok, lit})
 	}
 	if firstErr != nil {
 		return nil, firstErr
@@ -254,6 +256,9 @@ func split(src string) ([]segment, error) {
 		}
 		if depth <= 0 && (t.tok == token.SEMICOLON || i == len(toks)-1) {
 			end := t.off
+			if t.tok == token.SEMICOLON && t.lit == ";" {
+				end++ // an explicit semicolon belongs to its statement
+			}
 			if t.tok != token.SEMICOLON {
 				end = len(src)
 				// the last token ends where the source's trimmed text ends
@@ -274,6 +279,8 @@ func split(src string) ([]segment, error) {
 	}
 	return segs, nil
 }
+
+var funcName = regexp.MustCompile(`^func\s+(\w+)`)
 
 // isFuncDecl tells a func or method declaration from a func literal statement.
 func isFuncDecl[T any](toks []T, tok func(int) token.Token) bool {
@@ -329,7 +336,25 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	// var and const after a statement stay in the statement list, so that they see
-	// the values computed before them in the same cell.
+	// the values computed before them in the same cell. So do vars whose initializer
+	// calls a func of this cell: funcs are assigned in init, after package vars.
+	var funcNames []string
+	for _, sg := range segs {
+		if sg.decl && sg.tok == token.FUNC {
+			if m := funcName.FindStringSubmatch(src[sg.start:sg.end]); m != nil {
+				funcNames = append(funcNames, regexp.QuoteMeta(m[1]))
+			}
+		}
+	}
+	var callsCellFunc *regexp.Regexp
+	if len(funcNames) > 0 {
+		callsCellFunc = regexp.MustCompile(`\b(?:` + strings.Join(funcNames, "|") + `)\s*\(`)
+	}
+	for i := range segs {
+		if segs[i].tok == token.VAR && callsCellFunc != nil && callsCellFunc.MatchString(src[segs[i].start:segs[i].end]) {
+			segs[i].decl = false
+		}
+	}
 	seenStmt := false
 	hasDecl, hasStmt := false, false
 	for i := range segs {
@@ -854,14 +879,22 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 			name := d.Name.Name
 			sig := r.sigKey(d.Type, in)
 			r.p.funcSigs[name] = sig
-			head := "var " + name + " = func"
-			var tail []edit
-			if old, ok := r.s.funcSigs[name]; ok && old == sig {
-				head = "func init() { " + name + " = func"
-				tail = []edit{{pos: r.off(d.Body.End()), end: r.off(d.Body.End()), text: " }", order: 20}}
+			// Declare the variable and assign it in an init func: a variable whose
+			// initializer calls a func variable of an earlier cell makes yaegi report a
+			// "variable definition loop".
+			head := "func init() { " + name + " = func"
+			if old, ok := r.s.funcSigs[name]; !ok || old != sig {
+				sigText := in[r.off(d.Type.Params.Pos()):r.off(d.Type.End())]
+				for user, internal := range r.renames {
+					if user != internal {
+						sigText = replaceIdent(sigText, user, internal)
+					}
+				}
+				head = "var " + name + " func" + sigText + "; " + head
 			}
-			edits = append(edits, edit{pos: r.off(d.Type.Func), end: r.off(d.Name.End()), text: head})
-			edits = append(edits, tail...)
+			edits = append(edits,
+				edit{pos: r.off(d.Type.Func), end: r.off(d.Name.End()), text: head},
+				edit{pos: r.off(d.Body.End()), end: r.off(d.Body.End()), text: " }", order: 20})
 		}
 	}
 	return edits

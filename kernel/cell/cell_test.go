@@ -100,7 +100,7 @@ func TestAutoImport(t *testing.T) {
 func TestFuncRedefinition(t *testing.T) {
 	s := NewSession()
 	p := prep(t, s, "func f(a int) int { return a }")
-	if !strings.Contains(code(p.Decls), "var f = func(a int) int") {
+	if !strings.Contains(code(p.Decls), "var f func(a int) int; func init() { f = func(a int) int { return a } }") {
 		t.Errorf("first definition: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func f(b int) int { return b * 2 }")
@@ -108,12 +108,16 @@ func TestFuncRedefinition(t *testing.T) {
 		t.Errorf("same signature must assign: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func f(s string) string { return s }")
-	if !strings.Contains(code(p.Decls), "var f = func(s string) string") {
+	if !strings.Contains(code(p.Decls), "var f func(s string) string; func init() { f = func(s string) string") {
 		t.Errorf("new signature must redeclare: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func init() {}\nfunc g[T any](x T) T { return x }\nfunc (t T) M() {}")
 	if strings.Contains(code(p.Decls), "var init") || strings.Contains(code(p.Decls), "var g") || strings.Contains(code(p.Decls), "var M") {
 		t.Errorf("init, generic funcs and methods stay declarations: %s", code(p.Decls))
+	}
+	p = prep(t, s, "func h() int { return 1 }\nvar early = h()\nvar plain int")
+	if !strings.Contains(code(p.Stmts), "var early = h()") {
+		t.Errorf("a var calling a func of its cell must run after the func is assigned: %s", code(p.Decls))
 	}
 }
 
@@ -334,5 +338,16 @@ func TestEditsApply(t *testing.T) {
 	}
 	if got := src.inOffset(3); got != 2 {
 		t.Errorf("inOffset inside inserted text = %d, want 2", got)
+	}
+}
+
+func TestExplicitSemicolons(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "const w = 2\nimg := 1\nfor y := 0; y < w; y++ { img++ }; x := 1; func f() {}")
+	if d := strings.TrimPrefix(code(p.Decls), declPrefix); strings.Contains(strings.ReplaceAll(d, "; func init()", ""), ";") {
+		t.Errorf("statement semicolons left in declarations: %q", code(p.Decls))
+	}
+	if !strings.Contains(code(p.Stmts), "for y := 0; y < w; y++ { img++ };") {
+		t.Errorf("statements: %q", code(p.Stmts))
 	}
 }
