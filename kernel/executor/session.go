@@ -500,6 +500,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 	}
 	return false, nil
 }
+
 // isCompileError reports whether err happened before the code ran.
 func isCompileError(err error) bool {
 	var p interp.Panic
