@@ -32,8 +32,8 @@ func docFor(p, name string) (sig, text string) {
 }
 
 type pkgDoc struct {
-	Doc   string
-	Decls map[string][2]string // name → declaration, doc
+	Doc   string               `json:"doc"`
+	Decls map[string][2]string `json:"decls"` // name → declaration, doc
 }
 
 func (d *pkgDoc) lookup(name string) (string, string) {

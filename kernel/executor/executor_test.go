@@ -459,6 +459,16 @@ func TestCompleteInspect(t *testing.T) {
 	if text, _ := d["text/plain"].(string); !strings.Contains(text, "func ToUpper(s string) string") || !strings.Contains(text, "upper case") {
 		t.Errorf("inspect strings.ToUpper: %q", text)
 	}
+	r = p.request(ipc.Request{Kind: ipc.KindInspect, Code: "p := display.NewProgress(", Cursor: 25})
+	d, _ = r.reply["data"].(map[string]any)
+	if text, _ := d["text/plain"].(string); !strings.Contains(text, "func NewProgress(name string, total int) *Progress") || !strings.Contains(text, "starts a progress bar") {
+		t.Errorf("inspect toolkit func (not imported): %q", text)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindInspect, Code: "len(x)", Cursor: 1})
+	d, _ = r.reply["data"].(map[string]any)
+	if text, _ := d["text/plain"].(string); !strings.Contains(text, "func len(v Type) int") {
+		t.Errorf("inspect builtin: %q", text)
+	}
 	r = p.request(ipc.Request{Kind: ipc.KindInspect, Code: "myVariable", Cursor: 3})
 	d, _ = r.reply["data"].(map[string]any)
 	if text, _ := d["text/plain"].(string); !strings.Contains(text, "int = 3") {
