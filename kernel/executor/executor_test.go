@@ -481,3 +481,41 @@ func TestCompleteInspect(t *testing.T) {
 		}
 	}
 }
+
+func TestStdinWithoutFrontend(t *testing.T) {
+	p := start(t)
+	r := p.request(ipc.Request{Kind: ipc.KindExecute, Code: "var s string\n_, err := fmt.Scanln(&s)\nerr", AllowStdin: false})
+	if r.status() != "ok" || r.value() != "EOF" || !strings.Contains(r.stderr, "allow_stdin is false") {
+		t.Errorf("read without frontend: %s %q %q", r.status(), r.value(), r.stderr)
+	}
+	p.input = func(string) string { return "later" }
+	if v := p.ok("fmt.Scanln(&s)\ns").value(); v != `"later"` {
+		t.Errorf("stdin after an EOF: %q", v)
+	}
+}
+
+// TestInterruptLatency measures how long an interrupted `for {}` takes to reply.
+func TestInterruptLatency(t *testing.T) {
+	p := start(t)
+	var worst time.Duration
+	for i := 0; i < 5; i++ {
+		sentc := make(chan time.Time, 1)
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			sentc <- time.Now()
+			ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
+		}()
+		r := p.run("for {}")
+		lat := time.Since(<-sentc) - 20*time.Millisecond // request() waits 20 ms for output
+		if r.ename() != "Interrupted" {
+			t.Fatalf("not interrupted: %s", r.ename())
+		}
+		if lat > worst {
+			worst = lat
+		}
+	}
+	t.Logf("worst interrupt-to-reply latency over 5 tries: %v", worst)
+	if worst > 50*time.Millisecond {
+		t.Errorf("interrupt took %v, want < 50ms", worst)
+	}
+}
