@@ -211,6 +211,9 @@ func TestFitResNetLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if png, err := res.PNG(); err != nil || len(png) < 100 || !strings.Contains(res.HTML(), "<table>") {
+		t.Errorf("rendering: %d PNG bytes, %v", len(png), err)
+	}
 	h := res.History
 	if h[len(h)-1].Loss > 0.7*h[0].Loss || h[len(h)-1].Acc < 0.8 {
 		t.Errorf("ResNet-8 did not learn an easy task:\n%v", res)

@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/goinv/goinv/stdlib/nn"
@@ -50,6 +51,8 @@ var (
 type result struct {
 	model          string
 	imagesPerSec   float64
+	imagesPerCPU   float64 // images per CPU-second of the process
+	torchPerCPU    float64
 	gflops         float64
 	torchPerSec    float64
 	forwardFLOPs   int64
@@ -96,7 +99,24 @@ func main() {
 		}
 		fmt.Printf("  %-10s %14.0f %10.1f %14s %10s %8s\n", r.model, r.imagesPerSec, r.gflops, tp, tg, ratio)
 	}
+	fmt.Printf("\nImages per CPU-second (less sensitive to other load; PyTorch's idle OpenMP threads spin):\n")
+	for _, r := range results {
+		t, ratio := "-", "-"
+		if r.torchAvailable && r.torchPerCPU > 0 {
+			t, ratio = fmt.Sprintf("%.0f", r.torchPerCPU), fmt.Sprintf("%.2f×", r.imagesPerCPU/r.torchPerCPU)
+		}
+		fmt.Printf("  %-10s goinv %8.0f   PyTorch %8s   ratio %s\n", r.model, r.imagesPerCPU, t, ratio)
+	}
 	fmt.Printf("load average at the end: %s\n", loadavg())
+}
+
+// cpuSeconds returns the user and system CPU time of the process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func loadavg() string {
@@ -190,16 +210,17 @@ func benchGo(name string) (*result, error) {
 			return nil, err
 		}
 	}
-	t := time.Now()
+	t, c0 := time.Now(), cpuSeconds()
 	for i := 0; i < n; i++ {
 		if err := step(); err != nil {
 			return nil, err
 		}
 	}
 	ips := float64(n**batch) / time.Since(t).Seconds()
-	fmt.Printf("goinv %-9s %s: %d params, %.1f MFLOP forward/image, %.0f images/s (%d steps)\n",
-		name, m, m.NumParams(), float64(flops)/1e6, ips, n)
-	return &result{model: name, imagesPerSec: ips, gflops: 3 * float64(flops) * ips / 1e9, forwardFLOPs: flops}, nil
+	ipc := float64(n**batch) / (cpuSeconds() - c0)
+	fmt.Printf("goinv %-9s %s: %.1f MFLOP forward/image, %.0f images/s, %.0f images per CPU-second (%d steps)\n",
+		name, m, float64(flops)/1e6, ips, ipc, n)
+	return &result{model: name, imagesPerSec: ips, imagesPerCPU: ipc, gflops: 3 * float64(flops) * ips / 1e9, forwardFLOPs: flops}, nil
 }
 
 func benchTorch(results []*result) error {
@@ -229,16 +250,17 @@ func benchTorch(results []*result) error {
 		var line struct {
 			Model        string  `json:"model"`
 			ImagesPerSec float64 `json:"images_per_s"`
+			ImagesPerCPU float64 `json:"images_per_cpu_s"`
 			Steps        int     `json:"steps"`
 			Torch        string  `json:"torch"`
 		}
 		if json.Unmarshal(sc.Bytes(), &line) != nil {
 			continue
 		}
-		fmt.Printf("PyTorch %s %-9s: %.0f images/s (%d steps)\n", line.Torch, line.Model, line.ImagesPerSec, line.Steps)
+		fmt.Printf("PyTorch %s %-9s: %.0f images/s, %.0f images per CPU-second (%d steps)\n", line.Torch, line.Model, line.ImagesPerSec, line.ImagesPerCPU, line.Steps)
 		for _, r := range results {
 			if r.model == line.Model {
-				r.torchPerSec, r.torchAvailable = line.ImagesPerSec, true
+				r.torchPerSec, r.torchPerCPU, r.torchAvailable = line.ImagesPerSec, line.ImagesPerCPU, true
 			}
 		}
 	}

@@ -5,6 +5,7 @@ Usage: python3 torchbench.py --threads 2 --steps 30 [--models smallcnn,resnet20]
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -75,13 +76,17 @@ def bench(name, model, shape, batch, steps, warmup):
     for i in range(warmup + steps):
         if i == warmup:
             t0 = time.perf_counter()
+            r0 = resource.getrusage(resource.RUSAGE_SELF)
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     print(json.dumps({"model": name, "batch": batch, "steps": steps, "seconds": dt,
-                      "images_per_s": batch * steps / dt, "threads": torch.get_num_threads(),
+                      "images_per_s": batch * steps / dt, "images_per_cpu_s": batch * steps / cpu,
+                      "threads": torch.get_num_threads(),
                       "torch": torch.__version__}), flush=True)
 
 
