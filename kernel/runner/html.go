@@ -11,7 +11,7 @@ import (
 const pageStyle = `body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222;line-height:1.5}
 .cell{margin:1em 0}
 .prompt{color:#999;font-family:monospace;font-size:12px}
-pre{background:#f6f8fa;padding:.6em .8em;border-radius:4px;overflow-x:auto;font-size:13px;margin:.3em 0}
+pre{tab-size:4;background:#f6f8fa;padding:.6em .8em;border-radius:4px;overflow-x:auto;font-size:13px;margin:.3em 0}
 pre.source{border-left:3px solid #4a90d9}
 pre.stderr{background:#fdf2f2}
 pre.error{background:#fbe3e3;color:#8a1f11}
