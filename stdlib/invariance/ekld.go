@@ -315,30 +315,30 @@ func prepare(test *dataset.Dataset, t nuisance.Transform, us []unit, o Options) 
 	group := 1 + o.Transforms
 	size := test.ImageSize()
 	n := len(us) * group
-	b := dataset.Batch{N: n, C: test.C, H: test.H, W: test.W, X: make([]float32, n*size), Labels: make([]int, n)}
-	put := func(slot int, pix []uint8) {
-		dst := b.X[slot*size : (slot+1)*size]
-		for i, p := range pix {
-			dst[i] = float32(p) * (1.0 / 255)
-		}
-	}
-	for u, un := range us {
+	// The images go through a small Dataset so that dataset.Batch does the conversion
+	// to float32: x then gets exactly the values it gets everywhere else (evaluation,
+	// training), and a model gives it the same logits here as there.
+	ds := &dataset.Dataset{C: test.C, H: test.H, W: test.W, Pix: make([]uint8, 0, n*size), Labels: make([]int, 0, n)}
+	for _, un := range us {
 		x := test.Image(un.index)
-		base := u * group
-		put(base, x.Pix)
+		ds.Pix = append(ds.Pix, x.Pix...)
 		rng := rand.New(rand.NewSource(mix(o.Seed, int64(un.index), 0x7472616e73666f72)))
 		for j := 1; j < group; j++ {
 			xp := t.Apply(x, rng)
 			if xp.C != x.C || xp.H != x.H || xp.W != x.W || len(xp.Pix) != size {
 				return chunk{err: fmt.Errorf("eKLD: transform turned a %d×%d×%d image into %d×%d×%d with %d pixels", x.C, x.H, x.W, xp.C, xp.H, xp.W, len(xp.Pix))}
 			}
-			put(base+j, xp.Pix)
+			ds.Pix = append(ds.Pix, xp.Pix...)
 		}
 		for j := 0; j < group; j++ {
-			b.Labels[base+j] = un.class
+			ds.Labels = append(ds.Labels, un.class)
 		}
 	}
-	return chunk{batch: b}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return chunk{batch: ds.Batch(idx)}
 }
 
 // mix derives a seed from the run's seed and a stream identity (SplitMix64 finalizer),
