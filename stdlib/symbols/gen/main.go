@@ -71,17 +71,9 @@ func run(keepGoing bool) error {
 	pkgs = append(pkgs, external...)
 	sort.Strings(pkgs)
 
-	// Remove what an earlier run generated, so deleted packages disappear.
-	old, _ := filepath.Glob("*.go")
-	for _, f := range old {
-		b, err := os.ReadFile(f)
-		if err == nil && bytes.HasPrefix(b, []byte(header)) {
-			os.Remove(f)
-		}
-	}
-
 	ext := extract.Extractor{Dest: "symbols"}
 	var failed []string
+	files := map[string][]byte{}
 	for _, p := range pkgs {
 		var buf bytes.Buffer
 		if _, err := ext.Extract(p, "", &buf); err != nil {
@@ -107,8 +99,28 @@ func run(keepGoing bool) error {
 			src = f
 		}
 		name := strings.NewReplacer("/", "-", ".", "_", "~", "_").Replace(p) + ".go"
-		if err := os.WriteFile(name, src, 0o644); err != nil {
+		files[name] = src
+	}
+	// Write only now, each file atomically, so that a build running meanwhile never
+	// sees a half-generated package; then remove what earlier runs generated for
+	// packages that are gone.
+	for name, src := range files {
+		tmp := name + ".tmp"
+		if err := os.WriteFile(tmp, src, 0o644); err != nil {
 			return err
+		}
+		if err := os.Rename(tmp, name); err != nil {
+			return err
+		}
+	}
+	old, _ := filepath.Glob("*.go")
+	for _, f := range old {
+		if _, ok := files[f]; ok {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err == nil && bytes.HasPrefix(b, []byte(header)) {
+			os.Remove(f)
 		}
 	}
 	fmt.Fprintf(os.Stderr, "symbols/gen: %d packages extracted", len(pkgs)-len(failed))
