@@ -320,11 +320,9 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 					if train {
 						var sum, ss float64
 						for i := 0; i < n; i++ {
-							for _, xv := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
-								f := float64(xv)
-								sum += f
-								ss += f * f
-							}
+							s1, s2 := sums(x[(i*c+ch)*inner : (i*c+ch+1)*inner])
+							sum += s1
+							ss += s2
 						}
 						mean = sum / float64(cnt)
 						v = math.Max(ss/float64(cnt)-mean*mean, 0)
@@ -351,8 +349,8 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 							h := (xv - m32) * is
 							hs[j] = h
 							out := h*gv + bv
-							if relu && out < 0 {
-								out = 0
+							if relu {
+								out = max(out, 0)
 							}
 							ys[j] = out
 						}
@@ -371,14 +369,13 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 							var sd, sdx float64
 							for i := 0; i < n; i++ {
 								o := (i*c + ch) * inner
-								hs, ys := xhat[o:o+inner], y[o:o+inner]
-								for j, d := range dy[o : o+inner] {
-									if relu && ys[j] <= 0 {
-										continue
-									}
-									sd += float64(d)
-									sdx += float64(d) * float64(hs[j])
+								var ys []float32
+								if relu {
+									ys = y[o : o+inner]
 								}
+								s1, s2 := dotSums(dy[o:o+inner], xhat[o:o+inner], ys)
+								sd += s1
+								sdx += s2
 							}
 							sumDy[ch], sumDyX[ch] = float32(sd), float32(sdx)
 							// dx = γσ⁻¹(dy − mean(dy) − x̂·mean(dy·x̂)) in training,
@@ -391,10 +388,16 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 							for i := 0; i < n; i++ {
 								o := (i*c + ch) * inner
 								hs, ys, dxs := xhat[o:o+inner], y[o:o+inner], dx[o:o+inner]
-								for j, d := range dy[o : o+inner] {
-									if relu && ys[j] <= 0 {
-										d = 0
+								dys := dy[o : o+inner]
+								if relu {
+									for j, d := range dys {
+										b := int32(math.Float32bits(ys[j]))
+										d = math.Float32frombits(math.Float32bits(d) & uint32((b|-b)>>31))
+										dxs[j] = k * (d - md - hs[j]*mdx)
 									}
+									continue
+								}
+								for j, d := range dys {
 									dxs[j] = k * (d - md - hs[j]*mdx)
 								}
 							}
@@ -445,4 +448,58 @@ func LayerNorm(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
 		return xn, err
 	}
 	return ScaleShift(xn, gamma, beta)
+}
+
+// sums returns Σx and Σx² of one plane. Four float32 partial sums per quantity break
+// the dependency chain; planes are short enough (≤ a few thousand values) for float32,
+// and the planes are summed in float64.
+func sums(x []float32) (float64, float64) {
+	var a0, a1, a2, a3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		a0 += v[0]
+		a1 += v[1]
+		a2 += v[2]
+		a3 += v[3]
+		q0 += v[0] * v[0]
+		q1 += v[1] * v[1]
+		q2 += v[2] * v[2]
+		q3 += v[3] * v[3]
+	}
+	for ; i < len(x); i++ {
+		a0 += x[i]
+		q0 += x[i] * x[i]
+	}
+	return float64(a0) + float64(a1) + float64(a2) + float64(a3), float64(q0) + float64(q1) + float64(q2) + float64(q3)
+}
+
+// dotSums returns Σdy and Σdy·h over one plane, skipping positions where y ≤ 0 when y
+// is not nil (the ReLU mask).
+func dotSums(dy, h, y []float32) (float64, float64) {
+	var a0, a1, b0, b1 float32
+	h = h[:len(dy)]
+	if y == nil {
+		i := 0
+		for ; i+2 <= len(dy); i += 2 {
+			a0 += dy[i]
+			a1 += dy[i+1]
+			b0 += dy[i] * h[i]
+			b1 += dy[i+1] * h[i+1]
+		}
+		for ; i < len(dy); i++ {
+			a0 += dy[i]
+			b0 += dy[i] * h[i]
+		}
+		return float64(a0) + float64(a1), float64(b0) + float64(b1)
+	}
+	y = y[:len(dy)]
+	for i, d := range dy {
+		// Branch-free mask: y ≥ 0 after the ReLU, so y > 0 exactly when its bits are not 0.
+		b := int32(math.Float32bits(y[i]))
+		d = math.Float32frombits(math.Float32bits(d) & uint32((b|-b)>>31))
+		a0 += d
+		b0 += d * h[i]
+	}
+	return float64(a0), float64(b0)
 }
