@@ -78,6 +78,7 @@ type Session struct {
 	typeGen  map[string]int
 	docs     map[string]string // declared name → doc comment
 	methods  map[string]bool   // names of methods declared in cells
+	recvM    map[string]bool   // "internalType.Method" declared in cells
 }
 
 // NewSession returns an empty session.
@@ -91,6 +92,7 @@ func NewSession() *Session {
 		typeGen:  map[string]int{},
 		docs:     map[string]string{},
 		methods:  map[string]bool{},
+		recvM:    map[string]bool{},
 	}
 }
 
@@ -154,6 +156,8 @@ type Plan struct {
 	Ranges []int
 	// Imports are the imports this cell adds to the session, name → path.
 	Imports map[string]string
+	// Warnings tell the user about what the cell cannot do (print them).
+	Warnings []string
 
 	s        *Session
 	names    map[string]string
@@ -161,6 +165,7 @@ type Plan struct {
 	types    map[string]string
 	docs     map[string]string
 	methods  map[string]bool
+	recvM    map[string]bool
 }
 
 // Commit records the plan's declarations in the session. Call it once the
@@ -187,6 +192,9 @@ func (p *Plan) Commit() {
 	}
 	for k := range p.methods {
 		s.methods[k] = true
+	}
+	for k := range p.recvM {
+		s.recvM[k] = true
 	}
 }
 
@@ -377,6 +385,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		types:    map[string]string{},
 		docs:     map[string]string{},
 		methods:  map[string]bool{},
+		recvM:    map[string]bool{},
 	}
 	r := &rewriter{s: s, p: p, src: src, opt: opt}
 
@@ -597,6 +606,19 @@ func (r *rewriter) collect(declF, stmtF *ast.File) {
 					r.cellNames[d.Name.Name] = true
 				} else {
 					r.p.methods[d.Name.Name] = true
+					if tn := recvTypeName(d); tn != "" {
+						internal := r.renames[tn]
+						if internal == "" {
+							internal = tn
+						}
+						key := internal + "." + d.Name.Name
+						if r.s.recvM[key] {
+							r.p.Warnings = append(r.p.Warnings, fmt.Sprintf(
+								"goinv: the interpreter keeps the first definition of method %s.%s; to change it, run the cell that declares type %s again together with its methods",
+								tn, d.Name.Name, tn))
+						}
+						r.p.recvM[key] = true
+					}
 				}
 				if d.Recv == nil && d.Name.Name != "init" && d.Name.Name != "_" {
 					r.p.names[d.Name.Name] = "func"
@@ -631,6 +653,26 @@ func (r *rewriter) collect(declF, stmtF *ast.File) {
 			}
 		}
 	}
+}
+
+// recvTypeName returns the name of a method's receiver type.
+func recvTypeName(d *ast.FuncDecl) string {
+	if d.Recv == nil || len(d.Recv.List) == 0 {
+		return ""
+	}
+	t := d.Recv.List[0].Type
+	if s, ok := t.(*ast.StarExpr); ok {
+		t = s.X
+	}
+	switch x := t.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.IndexExpr:
+		if id, ok := x.X.(*ast.Ident); ok {
+			return id.Name
+		}
+	}
+	return ""
 }
 
 func docOf(a, b *ast.CommentGroup) string {
@@ -991,7 +1033,7 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 	for _, st := range body {
 		switch st.(type) {
 		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
-			if multiDefine(st) {
+			if multiDefine(st) || bindingTypeSwitch(st) {
 				edits = append(edits,
 					edit{pos: r.off(st.Pos()), end: r.off(st.Pos()), text: "func() { ", order: -50},
 					edit{pos: r.off(st.End()), end: r.off(st.End()), text: " }()", order: 50})
@@ -1059,6 +1101,21 @@ func (r *rewriter) callArity(call *ast.CallExpr, in string) (LastKind, string) {
 		return LastNone, ""
 	}
 	return LastMaybe, ""
+}
+
+// bindingTypeSwitch reports whether st is a type switch that binds a variable
+// (`switch v := x.(type)`), which yaegi mishandles at the top level ("index out of
+// range").
+func bindingTypeSwitch(st ast.Stmt) bool {
+	if l, ok := st.(*ast.LabeledStmt); ok {
+		st = l.Stmt
+	}
+	ts, ok := st.(*ast.TypeSwitchStmt)
+	if !ok {
+		return false
+	}
+	_, ok = ts.Assign.(*ast.AssignStmt)
+	return ok
 }
 
 // multiDefine reports whether st defines two or more variables at once somewhere inside.

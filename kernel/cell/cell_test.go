@@ -351,3 +351,23 @@ func TestExplicitSemicolons(t *testing.T) {
 		t.Errorf("statements: %q", code(p.Stmts))
 	}
 }
+
+func TestMethodRedefinitionWarns(t *testing.T) {
+	s := NewSession()
+	prep(t, s, "type T struct{}\nfunc (T) M() int { return 1 }")
+	if p := prep(t, s, "func (t *T) M() int { return 2 }"); len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "T.M") {
+		t.Errorf("warnings %v", p.Warnings)
+	}
+	// Declaring the type again with its methods is the way to change them.
+	if p := prep(t, s, "type T struct{}\nfunc (T) M() int { return 3 }"); len(p.Warnings) != 0 {
+		t.Errorf("type and method together: %v", p.Warnings)
+	}
+}
+
+func TestTypeSwitchWrapped(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "switch v := x.(type) {\ncase int:\n\t_ = v\n}")
+	if !strings.HasPrefix(strings.TrimLeft(code(p.Stmts), "; "), "func() { switch v") {
+		t.Errorf("binding type switch not wrapped: %q", code(p.Stmts))
+	}
+}

@@ -278,6 +278,16 @@ func TestYaegiWorkarounds(t *testing.T) {
 	if v := p.ok("func() int { return 7 }()").value(); v != "7" {
 		t.Errorf("func literal call: %q", v)
 	}
+	if r := p.ok("switch v := interface{}(3).(type) {\ncase int:\n\tfmt.Println(\"int\", v)\n}"); r.stdout != "int 3\n" {
+		t.Errorf("top-level type switch: %q", r.stdout)
+	}
+	p.ok("type M struct{}\nfunc (M) V() int { return 1 }")
+	if r := p.ok("func (M) V() int { return 2 }"); !strings.Contains(r.stderr, "first definition of method M.V") {
+		t.Errorf("no warning for a redefined method: %q", r.stderr)
+	}
+	if v := p.ok("type M struct{}\nfunc (M) V() int { return 3 }\nM{}.V()").value(); v != "3" {
+		t.Errorf("type redeclared with its method: %q", v)
+	}
 	if v := p.ok("func() { fmt.Println(\"lit\") }()\n1").value(); v != "1" {
 		t.Errorf("cell starting with func literal: %q", v)
 	}

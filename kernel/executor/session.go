@@ -437,6 +437,11 @@ func (s *session) runGo(ctx context.Context, code string) *cellError {
 			}
 			return &cellError{ename: "CompileError", evalue: err.Error(), traceback: []string{"CompileError: " + err.Error()}}
 		}
+		if attempt == 0 {
+			for _, w := range plan.Warnings {
+				fmt.Fprintln(os.Stderr, w)
+			}
+		}
 		retry, cerr := s.runPlan(ctx, code, plan, opt)
 		if retry && attempt < 8 {
 			continue
