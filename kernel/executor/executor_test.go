@@ -23,7 +23,8 @@ func TestMain(m *testing.M) {
 
 // proc is an executor process driven like the supervisor drives it.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
+	settle time.Duration
 	cmd    *exec.Cmd
 	req    io.WriteCloser
 	events chan ipc.Event
@@ -46,11 +47,11 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func start(t *testing.T) *proc {
+func start(t testing.TB) *proc {
 	t.Helper()
 	reqR, reqW, _ := os.Pipe()
 	evR, evW, _ := os.Pipe()
-	p := &proc{t: t, req: reqW, events: make(chan ipc.Event, 1000)}
+	p := &proc{t: t, req: reqW, events: make(chan ipc.Event, 1000), settle: 20 * time.Millisecond}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GOINV_TEST_EXECUTOR=1")
 	cmd.ExtraFiles = []*os.File{reqR, evW}
@@ -160,7 +161,7 @@ func (p *proc) request(q ipc.Request) result {
 			if e.Kind == ipc.EventReply && e.ID == q.ID {
 				r.reply = e.Content
 				r.elapsed = time.Since(t0)
-				time.Sleep(20 * time.Millisecond) // let the pipe readers catch up
+				time.Sleep(p.settle) // let the pipe readers catch up
 				p.mu.Lock()
 				r.stdout = p.stdout.String()[o0:]
 				r.stderr = p.stderr.String()[e0:]
@@ -527,5 +528,25 @@ func TestInterruptLatency(t *testing.T) {
 	t.Logf("worst interrupt-to-reply latency over 5 tries: %v", worst)
 	if worst > 50*time.Millisecond {
 		t.Errorf("interrupt took %v, want < 50ms", worst)
+	}
+}
+
+// BenchmarkExecute measures one `1 + 1` cell through the executor's pipes, the part
+// of the kernel's round trip that the executor owns.
+func BenchmarkExecute(b *testing.B) {
+	p := start(b)
+	p.settle = 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := p.request(ipc.Request{Kind: ipc.KindExecute, Code: "1 + 1"}); r.value() != "2" {
+			b.Fatal(r.reply)
+		}
+	}
+}
+
+// BenchmarkStart measures an executor process from exec to its ready event.
+func BenchmarkStart(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		start(b)
 	}
 }
