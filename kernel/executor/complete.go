@@ -100,18 +100,21 @@ func (s *session) complete(code string, cursor int) map[string]any {
 	prefix := code[start:off]
 	var cands []string
 	seen := map[string]bool{}
-	add := func(name string) {
+	kinds := map[string]string{}
+	addKind := func(name, kind string) {
 		if strings.HasPrefix(name, prefix) && !seen[name] && !strings.HasPrefix(name, "goinv") && !strings.Contains(name, "ʹ") {
 			seen[name] = true
 			cands = append(cands, name)
+			kinds[name] = kind
 		}
 	}
+	add := func(name string) { addKind(name, "") }
 	if start > 0 && code[start-1] == '.' {
 		xs := wordBefore(code, start-1)
 		x := code[xs : start-1]
 		if p, ok := s.packagePath(x); ok {
-			for name := range packageSymbols()[p] {
-				add(name)
+			for name, v := range packageSymbols()[p] {
+				addKind(name, symbolKind(v))
 			}
 		} else if v, ok := s.i.Globals()[x]; ok && v.IsValid() {
 			for _, name := range members(v.Type()) {
@@ -120,27 +123,49 @@ func (s *session) complete(code string, cursor int) map[string]any {
 		}
 	} else {
 		for _, kw := range goKeywords() {
-			add(kw)
+			addKind(kw, "keyword")
 		}
 		for _, b := range builtins {
-			add(b)
+			addKind(b, "builtin")
 		}
-		for name := range s.pre.Names() {
-			add(name)
+		for name, kind := range s.pre.Names() {
+			addKind(name, map[string]string{"func": "function", "type": "class", "var": "variable", "const": "constant"}[kind])
 		}
 		for name := range s.i.Globals() {
 			add(name)
 		}
 		for name := range s.pre.Imports {
-			add(name)
+			addKind(name, "module")
 		}
 		for name := range s.pkgs {
-			add(name)
+			addKind(name, "module")
 		}
 	}
 	sort.Strings(cands)
-	return map[string]any{"status": "ok", "matches": cands, "cursor_start": runeCount(code[:start]),
-		"cursor_end": runeCount(code[:off]), "metadata": map[string]any{}}
+	cs, ce := runeCount(code[:start]), runeCount(code[:off])
+	types := make([]any, 0, len(cands))
+	for _, c := range cands {
+		k := kinds[c]
+		if k == "" {
+			k = "variable"
+		}
+		types = append(types, map[string]any{"start": cs, "end": ce, "text": c, "type": k})
+	}
+	return map[string]any{"status": "ok", "matches": cands, "cursor_start": cs, "cursor_end": ce,
+		"metadata": map[string]any{"_jupyter_types_experimental": types}}
+}
+
+// symbolKind names a package member's kind for Jupyter's completion types.
+func symbolKind(v reflect.Value) string {
+	switch {
+	case v.Kind() == reflect.Func:
+		return "function"
+	case v.Kind() == reflect.Pointer && v.IsNil():
+		return "class"
+	case v.CanAddr():
+		return "variable"
+	}
+	return "constant"
 }
 
 func goKeywords() []string {
