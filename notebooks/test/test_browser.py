@@ -53,7 +53,8 @@ def notebook_server(test_tmp):
     proc = subprocess.Popen(
         ["/usr/bin/jupyter", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          "--port-retries=0", f"--NotebookApp.token={token}", "--NotebookApp.password=",
-         f"--notebook-dir={work}", "--NotebookApp.open_browser=False"],
+         f"--notebook-dir={work}", "--NotebookApp.open_browser=False"]
+        + (["--allow-root"] if os.geteuid() == 0 else []),  # CI runs as root
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/api/status?token={token}", 60)
@@ -99,6 +100,19 @@ var pending = cells.filter(function (c) { return typeof c.input_prompt_number !=
 var idle = document.querySelector('#kernel_indicator_icon.kernel_idle_icon') !== null;
 return {cells: cells.length, pending: pending, idle: idle,
         kernel: nb.kernel.name, connected: nb.kernel.is_connected()};
+"""
+
+PLOT_IMG_JS = """
+var cells = Jupyter.notebook.get_cells().filter(function (c) {
+  return c.cell_type === 'code' && c.get_text().indexOf('"Two waves"') !== -1;
+});
+if (cells.length === 0) { return null; }
+return cells[0].output_area.element[0].querySelector('img[src^="data:image/png"]');
+"""
+
+PLOT_JS = """
+var img = (function () {""" + PLOT_IMG_JS + """})();
+return img ? [img.naturalWidth, img.naturalHeight] : null;
 """
 
 ERRORS_JS = """
@@ -162,11 +176,17 @@ def test_tour_in_browser(notebook_server, browser, test_tmp):
              for i in imgs]
     assert any(w >= 100 and h >= 100 for w, h in sizes), f"images did not render: {sizes}"
 
+    # The plot of the "Two waves" cell must be rendered as a PNG picture in its output area.
+    plot_size = browser.execute_script(PLOT_JS)
+    assert plot_size, "the \"Two waves\" plot cell has no <img src=data:image/png> in its output area"
+    assert plot_size[0] >= 300 and plot_size[1] >= 200, f"the plot image did not render: {plot_size}"
+
     errors = browser.execute_script(ERRORS_JS)
     assert not errors, "error outputs outside raises-exception cells:\n" + "\n".join(errors)
 
     # Screenshot of the first plot in view.
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", imgs[0])
+    plot_img = browser.execute_script(PLOT_IMG_JS)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", plot_img)
     time.sleep(0.5)
     shot = test_tmp / "browser" / "00-tour-screenshot.png"
     assert browser.save_screenshot(str(shot)), "screenshot failed"
