@@ -322,7 +322,7 @@ func Run(ctx context.Context, nb *Notebook, opts Options) (Result, error) {
 			}
 			c.Outputs = append(c.Outputs, map[string]any{"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb})
 			if opts.Progress != nil {
-				fmt.Fprintf(opts.Progress, "%s … %s: %s (%s)\n", line, ename, evalue, time.Since(t0).Round(time.Millisecond))
+				fmt.Fprintf(opts.Progress, "%s  →  %s: %s (%s)\n", line, ename, evalue, time.Since(t0).Round(time.Millisecond))
 			}
 			if !opts.AllowErrors {
 				break
@@ -330,7 +330,7 @@ func Run(ctx context.Context, nb *Notebook, opts Options) (Result, error) {
 			continue
 		}
 		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "%s … ok (%s)\n", line, time.Since(t0).Round(time.Millisecond))
+			fmt.Fprintf(opts.Progress, "%s  →  ok (%s)\n", line, time.Since(t0).Round(time.Millisecond))
 		}
 	}
 	res.Elapsed = time.Since(start)
