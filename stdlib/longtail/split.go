@@ -32,6 +32,15 @@ type Options struct {
 	Context context.Context
 }
 
+// WithTransform returns o with Transform set to t. From a notebook cell, prefer it to
+// a composite literal when t is a type declared in the cell: the interpreter (yaegi
+// v0.16) wraps interpreted values passed as arguments but not those stored in a
+// struct literal's interface field (Options{Transform: myType{}} fails to run).
+func (o Options) WithTransform(t nuisance.Transform) Options {
+	o.Transform = t
+	return o
+}
+
 // Split is a long-tailed training set drawn from a balanced dataset, with its
 // balanced test set.
 type Split struct {
