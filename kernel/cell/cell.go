@@ -19,7 +19,11 @@
 //     wrapped in a closure (yaegi issue #232: "undefined: a");
 //   - min, max and clear (Go 1.21) call preloaded helpers, and range over an integer
 //     (Go 1.22) becomes a three-clause loop;
-//   - the last expression of the cell is passed to the executor's display hook.
+//   - the last expression of the cell is assigned to goinvLast, so the executor can
+//     show it (and call its HTML, PNG, ... methods, which reflect cannot see on
+//     interpreted types);
+//   - top-level type switches that bind a variable are wrapped like #232, and a
+//     method redefined without its type gets a warning (yaegi keeps the first).
 //
 // Every rewrite is recorded, so positions the interpreter reports map back to the
 // line and column of the cell as the user wrote it.
