@@ -12,7 +12,8 @@ A source is plain text; a line starting with "//%%" starts a cell:
 
 The .cells sources exist so that diffs of the notebooks' code and text are readable;
 regenerate.sh builds from them and then executes every notebook with `goinv run`,
-which fills in the outputs. Only the standard library is used.
+which fills in the outputs. Building keeps the outputs of code cells whose text did
+not change. Only the standard library is used.
 """
 import json
 import pathlib
@@ -81,6 +82,23 @@ def cell_key(c):
     return (c["cell_type"], src, tuple(c.get("metadata", {}).get("tags", [])))
 
 
+def keep_outputs(nb, dest):
+    """Carries over the outputs of cells whose text did not change, so that building
+    after an edit does not throw away the results of a long run."""
+    if not dest.exists():
+        return
+    old = json.loads(dest.read_text())
+    by_key = {}
+    for c in old["cells"]:
+        if c["cell_type"] == "code":
+            by_key.setdefault(cell_key(c), c)
+    for c in nb["cells"]:
+        o = by_key.get(cell_key(c))
+        if c["cell_type"] == "code" and o is not None:
+            c["outputs"] = o.get("outputs", [])
+            c["execution_count"] = o.get("execution_count")
+
+
 def main():
     check = "--check" in sys.argv[1:]
     bad = 0
@@ -97,6 +115,7 @@ def main():
                 print(f"{dest.name}: cells differ from src/{src.name} (run notebooks/regenerate.sh)")
                 bad += 1
             continue
+        keep_outputs(nb, dest)
         dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
         print(f"built {dest.relative_to(HERE.parent)} ({len(nb['cells'])} cells)")
     sys.exit(1 if bad else 0)
