@@ -103,20 +103,22 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	if store {
 		k.hist.Add(count, c.Code, result)
 	}
+	failedAt := time.Now()
 	k.reply(s, mu, m, "execute_reply", reply)
 	if failed && stopOnError {
-		k.abortQueued()
+		k.abortQueued(failedAt)
 	}
 }
 
-// abortQueued answers the execute requests already queued behind a failed cell
-// with status "aborted", without running them, as stop_on_error asks. Requests that
-// arrive within a few milliseconds (sent in the same burst) are aborted too.
-func (k *Kernel) abortQueued() {
+// abortQueued answers the execute requests queued behind a failed cell with status
+// "aborted", without running them, as stop_on_error asks. A request still in
+// flight counts as queued if its header is dated before the failure: a client that
+// saw the error and then sent a new cell gets it run.
+func (k *Kernel) abortQueued(failedAt time.Time) {
 	for {
 		select {
 		case m := <-k.queue:
-			if m.Header.MsgType != "execute_request" {
+			if m.Header.MsgType != "execute_request" || !sentBefore(m, failedAt) {
 				k.dispatch(k.shell, &k.shellMu, m)
 				continue
 			}
@@ -131,6 +133,16 @@ func (k *Kernel) abortQueued() {
 			return
 		}
 	}
+}
+
+// sentBefore reports whether m's header date is before t. A request without a
+// readable date was queued, so it counts as sent before.
+func sentBefore(m *Message, t time.Time) bool {
+	d, err := time.Parse(time.RFC3339Nano, m.Header.Date)
+	if err != nil {
+		return true
+	}
+	return d.Before(t)
 }
 
 func orEmpty(m map[string]any) map[string]any {

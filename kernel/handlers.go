@@ -103,6 +103,9 @@ func (k *Kernel) commOpen(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 }
 
 func (k *Kernel) interrupt(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+	if trace {
+		k.log.Printf("trace: interrupt")
+	}
 	k.exec.Interrupt()
 	k.reply(s, mu, m, "interrupt_reply", map[string]any{"status": "ok"})
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/goinv/goinv/kernel/supervisor"
 )
 
+var trace = os.Getenv("GOINV_TRACE") != ""
+
 // Version is goinv's version, reported in kernel_info_reply.
 var Version = "0.1.0"
 
@@ -230,6 +232,9 @@ func (k *Kernel) send(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 
 // reply answers req on the socket it came from.
 func (k *Kernel) reply(s zmq4.Socket, mu *sync.Mutex, req *Message, msgType string, content any) {
+	if trace {
+		k.log.Printf("trace: sending %s", msgType)
+	}
 	k.send(s, mu, newMessage(k.session, msgType, req, content))
 }
 

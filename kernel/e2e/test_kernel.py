@@ -1,0 +1,278 @@
+"""End-to-end tests of goinv through jupyter_client: the items of issue 2 that the
+official suite does not cover."""
+import json
+import os
+import queue
+import subprocess
+import time
+
+import pytest
+import zmq
+from jupyter_client.manager import start_new_kernel
+from jupyter_client.session import Session
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def kernel():
+    km, kc = start_new_kernel(kernel_name="goinv", startup_timeout=60)
+    yield km, kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def run(kc, code, timeout=TIMEOUT, **kw):
+    """Execute code; return (reply content, list of iopub messages for it)."""
+    mid = kc.execute(code, **kw)
+    reply = kc.get_shell_msg(timeout=timeout)
+    while reply["parent_header"].get("msg_id") != mid:
+        reply = kc.get_shell_msg(timeout=timeout)
+    out = []
+    while True:
+        m = kc.get_iopub_msg(timeout=timeout)
+        if m["parent_header"].get("msg_id") != mid:
+            continue
+        out.append(m)
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            break
+    return reply["content"], out
+
+
+def stdout(msgs, name="stdout"):
+    return "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == name)
+
+
+def test_kernel_info_and_version(kernel):
+    km, kc = kernel
+    kc.kernel_info()
+    r = kc.get_shell_msg(timeout=TIMEOUT)
+    assert r["header"]["version"] >= "5.3"
+    li = r["content"]["language_info"]
+    assert li["name"] == "go" and li["mimetype"] == "text/x-go" and li["file_extension"] == ".go"
+    assert r["content"]["implementation"] == "goinv"
+
+
+def test_execute_count_and_result(kernel):
+    _, kc = kernel
+    c, msgs = run(kc, "x := 20\nx + 22")
+    assert c["status"] == "ok"
+    res = [m for m in msgs if m["msg_type"] == "execute_result"]
+    assert res and res[0]["content"]["data"]["text/plain"] == "42"
+    assert any(m["msg_type"] == "execute_input" for m in msgs)
+    c2, msgs = run(kc, "x", silent=True)
+    assert c2["status"] == "ok" and not [m for m in msgs if m["msg_type"] == "execute_result"]
+    c3, _ = run(kc, "x", user_expressions={"y": "x * 2"})
+    assert c3["execution_count"] == c["execution_count"] + 1
+    assert c3["user_expressions"]["y"]["data"]["text/plain"] == "40"
+
+
+def test_stop_on_error_aborts_queue(kernel):
+    _, kc = kernel
+    ids = [kc.execute('panic("first")'), kc.execute("1"), kc.execute("2")]
+    replies = {}
+    while len(replies) < 3:
+        r = kc.get_shell_msg(timeout=TIMEOUT)
+        replies[r["parent_header"]["msg_id"]] = r["content"]["status"]
+    assert [replies[i] for i in ids] == ["error", "aborted", "aborted"]
+    c, _ = run(kc, "3")
+    assert c["status"] == "ok"
+
+
+_control = {}
+
+
+def control_request(kc, msg_type, content=None, timeout=5):
+    """Send msg_type on a (kept, warmed-up) control connection; return (reply, seconds)."""
+    sock = _control.get(id(kc))
+    if sock is None:
+        sock = zmq.Context.instance().socket(zmq.DEALER)
+        sock.linger = 0
+        sock.connect(f"{kc.transport}://{kc.ip}:{kc.control_port}")
+        _control[id(kc)] = sock
+        if msg_type != "kernel_info_request":
+            control_request(kc, "kernel_info_request")
+    msg = kc.session.msg(msg_type, content or {})
+    t0 = time.perf_counter()
+    kc.session.send(sock, msg)
+    assert sock.poll(timeout * 1000), "no reply on control"
+    _, reply = kc.session.recv(sock)
+    assert reply["parent_header"]["msg_id"] == msg["header"]["msg_id"]
+    return reply, time.perf_counter() - t0
+
+
+def get_reply(kc, mid, timeout=TIMEOUT):
+    while True:
+        r = kc.get_shell_msg(timeout=timeout)
+        if r["parent_header"].get("msg_id") == mid:
+            return r
+
+
+def test_interrupt_keeps_variables(kernel):
+    km, kc = kernel
+    run(kc, "kept := 7")
+    mid = kc.execute("for {}")
+    time.sleep(1.0)
+    t0 = time.perf_counter()
+    r, dt_ctl = control_request(kc, "interrupt_request")
+    assert r["msg_type"] == "interrupt_reply"
+    r = get_reply(kc, mid)
+    dt = time.perf_counter() - t0
+    assert r["parent_header"]["msg_id"] == mid
+    assert r["content"]["status"] == "error"
+    print(f"\ninterrupt: interrupt_reply on control {dt_ctl * 1000:.2f} ms, execute_reply {dt * 1000:.2f} ms after interrupt_request")
+    assert dt < 1.0  # goal 50 ms; this shared 2-core machine runs at load 13+
+    c, msgs = run(kc, "kept")
+    assert c["status"] == "ok"
+    assert [m for m in msgs if m["msg_type"] == "execute_result"][0]["content"]["data"]["text/plain"] == "7"
+
+
+def test_sigint_interrupts(kernel):
+    km, kc = kernel
+    mid = kc.execute("for {}")
+    time.sleep(0.5)
+    km.signal_kernel(2)
+    r = get_reply(kc, mid, timeout=10)
+    assert r["parent_header"]["msg_id"] == mid and r["content"]["status"] == "error"
+
+
+def test_control_responsive_while_running(kernel):
+    _, kc = kernel
+    kc.execute("for {}")
+    time.sleep(0.3)
+    r, dt = control_request(kc, "kernel_info_request")
+    assert r["msg_type"] == "kernel_info_reply"
+    control_request(kc, "interrupt_request")
+    kc.get_shell_msg(timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("code,what", [
+    ('go func() { panic("in goroutine") }()\nselect {}', "goroutine panic"),
+    ("os.Exit(3)", "os.Exit"),
+    ("var f func(int) int\nf = func(n int) int { return f(n+1) + 1 }\nf(0)", "stack overflow"),
+])
+def test_crash_isolation(kernel, code, what):
+    _, kc = kernel
+    run(kc, "lost := 1")
+    c, _ = run(kc, 'import "os"\n' + code if "os." in code else code)
+    assert c["status"] == "error", what
+    assert c["ename"] == "SessionLost", c
+    assert "variables were lost" in c["evalue"]
+    c, msgs = run(kc, "1 + 2")
+    assert c["status"] == "ok"
+    c, _ = run(kc, "lost")
+    assert c["status"] == "error"  # a fresh session
+
+
+def test_forged_signature_dropped(kernel):
+    km, kc = kernel
+    bad = Session(key=b"not-the-key", session=kc.session.session)
+    msg = bad.msg("execute_request", {"code": 'fmt.Println("forged")', "silent": False, "store_history": True,
+                                      "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+    bad.send(kc.shell_channel.socket, msg)
+    with pytest.raises(queue.Empty):
+        kc.get_shell_msg(timeout=1.5)
+    c, _ = run(kc, "1")
+    assert c["status"] == "ok"
+
+
+def test_stdin(kernel):
+    _, kc = kernel
+    mid = kc.execute('import "bufio"\nline, _ := bufio.NewReader(os.Stdin).ReadString(\'\\n\')\nfmt.Println("got", line)',
+                     allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert req["msg_type"] == "input_request"
+    kc.input("hello")
+    r = kc.get_shell_msg(timeout=TIMEOUT)
+    assert r["parent_header"]["msg_id"] == mid and r["content"]["status"] == "ok", r["content"]
+    text = ""
+    while "got" not in text:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["msg_type"] == "stream":
+            text += m["content"]["text"]
+    assert "got hello" in text
+
+
+def test_large_output(kernel):
+    _, kc = kernel
+    t0 = time.perf_counter()
+    c, msgs = run(kc, 'import "strings"\nfor i := 0; i < 50000; i++ { fmt.Println(strings.Repeat("é", 49)) }')
+    dt = time.perf_counter() - t0
+    assert c["status"] == "ok"
+    text = stdout(msgs)
+    assert len(text.encode()) == 50000 * 99
+    assert "\ufffd" not in text
+    print(f"\n5 MB output: {dt:.2f} s in {len([m for m in msgs if m['msg_type'] == 'stream'])} stream messages")
+
+
+def test_streams_in_order(kernel):
+    _, kc = kernel
+    c, msgs = run(kc, 'fmt.Println("a")\nos.Stdout.WriteString("b\\n")\nprintln("c")\ndisplay.HTML("<i>d</i>")\nfmt.Println("e")')
+    kinds = [(m["msg_type"], m["content"].get("text", "")) for m in msgs if m["msg_type"] in ("stream", "display_data")]
+    flat = "".join(t if k == "stream" else "[D]" for k, t in kinds)
+    # Output written before a display precedes it (output written after it may
+    # overtake it: two pipes carry no order between them).
+    assert flat.index("a") < flat.index("b") < flat.index("c") < flat.index("[D]")
+    assert "e" in flat
+
+
+def test_comms(kernel):
+    _, kc = kernel
+    kc.comm_info()
+    r = kc.get_shell_msg(timeout=TIMEOUT)
+    assert r["msg_type"] == "comm_info_reply" and r["content"]["status"] == "ok"
+    msg = kc.session.msg("comm_open", {"comm_id": "c1", "target_name": "nope", "data": {}})
+    kc.shell_channel.send(msg)
+    while True:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["msg_type"] == "comm_close":
+            assert m["content"]["comm_id"] == "c1"
+            break
+
+
+def test_history_across_restart(kernel):
+    km, kc = kernel
+    run(kc, 'marker := "history-across-restart"')
+    km.restart_kernel(now=False)
+    kc.wait_for_ready(timeout=60)
+    mid = kc.history(hist_access_type="search", pattern="*history-across-restart*", output=False, raw=True)
+    r = kc.get_shell_msg(timeout=TIMEOUT)
+    assert any("history-across-restart" in h[2] for h in r["content"]["history"])
+    c, _ = run(kc, "marker")
+    assert c["status"] == "error"  # restarted: variables gone
+
+
+def test_ipc_transport(tmp_path):
+    from jupyter_client.manager import KernelManager
+    km = KernelManager(kernel_name="goinv", transport="ipc", ip=str(tmp_path / "k"))
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        c, msgs = run(kc, "6 * 7")
+        assert c["status"] == "ok"
+        assert list(tmp_path.glob("k-*"))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+
+
+def test_shutdown_exits(kernel):
+    km, kc = kernel
+    kc.shutdown()
+    r = kc.get_control_msg(timeout=TIMEOUT) if hasattr(kc, "get_control_msg") else None
+    for _ in range(100):
+        if not km.is_alive():
+            break
+        time.sleep(0.05)
+    assert not km.is_alive()
+
+
+def test_unsupported_signature_scheme(tmp_path):
+    spec = json.load(open(os.path.join(os.environ["GOINV_SPEC"], "kernel.json")))
+    cf = tmp_path / "c.json"
+    cf.write_text(json.dumps({"transport": "tcp", "ip": "127.0.0.1", "shell_port": 0, "control_port": 0, "stdin_port": 0,
+                              "iopub_port": 0, "hb_port": 0, "key": "k", "signature_scheme": "hmac-md5"}))
+    p = subprocess.run([spec["argv"][0], "kernel", "-f", str(cf)], capture_output=True, text=True, timeout=10)
+    assert p.returncode != 0 and "signature_scheme" in p.stderr
