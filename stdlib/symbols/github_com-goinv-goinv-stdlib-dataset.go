@@ -10,10 +10,15 @@ import (
 func init() {
 	Symbols["github.com/goinv/goinv/stdlib/dataset/dataset"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"CIFAR10Classes":      reflect.ValueOf(&dataset.CIFAR10Classes).Elem(),
 		"Concat":              reflect.ValueOf(dataset.Concat),
+		"DecodeCIFAR":         reflect.ValueOf(dataset.DecodeCIFAR),
 		"DecodeIDX":           reflect.ValueOf(dataset.DecodeIDX),
 		"DigitClasses":        reflect.ValueOf(&dataset.DigitClasses).Elem(),
 		"FashionMNISTClasses": reflect.ValueOf(&dataset.FashionMNISTClasses).Elem(),
+		"FromImage":           reflect.ValueOf(dataset.FromImage),
+		"Grid":                reflect.ValueOf(dataset.Grid),
+		"GridRows":            reflect.ValueOf(dataset.GridRows),
 		"IDXFloat32":          reflect.ValueOf(dataset.IDXFloat32),
 		"IDXFloat64":          reflect.ValueOf(dataset.IDXFloat64),
 		"IDXInt16":            reflect.ValueOf(dataset.IDXInt16),
@@ -21,19 +26,27 @@ func init() {
 		"IDXInt8":             reflect.ValueOf(dataset.IDXInt8),
 		"IDXUint8":            reflect.ValueOf(dataset.IDXUint8),
 		"KMNISTClasses":       reflect.ValueOf(&dataset.KMNISTClasses).Elem(),
+		"LoadCIFAR10":         reflect.ValueOf(dataset.LoadCIFAR10),
+		"LoadCIFAR100":        reflect.ValueOf(dataset.LoadCIFAR100),
 		"LoadFashionMNIST":    reflect.ValueOf(dataset.LoadFashionMNIST),
+		"LoadFolder":          reflect.ValueOf(dataset.LoadFolder),
 		"LoadIDX":             reflect.ValueOf(dataset.LoadIDX),
 		"LoadIDXDir":          reflect.ValueOf(dataset.LoadIDXDir),
+		"LoadK49":             reflect.ValueOf(dataset.LoadK49),
 		"LoadKMNIST":          reflect.ValueOf(dataset.LoadKMNIST),
+		"LoadNPY":             reflect.ValueOf(dataset.LoadNPY),
 		"MNIST":               reflect.ValueOf(dataset.MNIST),
 		"NewImage":            reflect.ValueOf(dataset.NewImage),
+		"ReadCIFAR":           reflect.ValueOf(dataset.ReadCIFAR),
 		"ReadIDX":             reflect.ValueOf(dataset.ReadIDX),
 
 		// type definitions
-		"Batch":   reflect.ValueOf((*dataset.Batch)(nil)),
-		"Dataset": reflect.ValueOf((*dataset.Dataset)(nil)),
-		"IDX":     reflect.ValueOf((*dataset.IDX)(nil)),
-		"IDXType": reflect.ValueOf((*dataset.IDXType)(nil)),
-		"Image":   reflect.ValueOf((*dataset.Image)(nil)),
+		"Batch":         reflect.ValueOf((*dataset.Batch)(nil)),
+		"Dataset":       reflect.ValueOf((*dataset.Dataset)(nil)),
+		"FolderOptions": reflect.ValueOf((*dataset.FolderOptions)(nil)),
+		"GridOptions":   reflect.ValueOf((*dataset.GridOptions)(nil)),
+		"IDX":           reflect.ValueOf((*dataset.IDX)(nil)),
+		"IDXType":       reflect.ValueOf((*dataset.IDXType)(nil)),
+		"Image":         reflect.ValueOf((*dataset.Image)(nil)),
 	}
 }

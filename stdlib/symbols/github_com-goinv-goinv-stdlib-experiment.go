@@ -14,15 +14,20 @@ func init() {
 		// function, constant and variable definitions
 		"Columns":         reflect.ValueOf(&experiment.Columns).Elem(),
 		"FitTrainer":      reflect.ValueOf(experiment.FitTrainer),
+		"FlagshipFinding": reflect.ValueOf(experiment.FlagshipFinding),
 		"Load":            reflect.ValueOf(experiment.Load),
 		"Method":          reflect.ValueOf(experiment.Method),
+		"QuickFinding":    reflect.ValueOf(experiment.QuickFinding),
 		"ReadCSV":         reflect.ValueOf(experiment.ReadCSV),
 		"Run":             reflect.ValueOf(experiment.Run),
 		"SmallCNNTrainer": reflect.ValueOf(experiment.SmallCNNTrainer),
 		"TailHeadK":       reflect.ValueOf(constant.MakeFromLiteral("3", token.INT, 0)),
+		"TargetRatio":     reflect.ValueOf(constant.MakeFromLiteral("3", token.FLOAT, 0)),
+		"TargetSpearman":  reflect.ValueOf(constant.MakeFromLiteral("-0.5", token.FLOAT, 0)),
 
 		// type definitions
 		"Config":    reflect.ValueOf((*experiment.Config)(nil)),
+		"Finding":   reflect.ValueOf((*experiment.Finding)(nil)),
 		"Meta":      reflect.ValueOf((*experiment.Meta)(nil)),
 		"Results":   reflect.ValueOf((*experiment.Results)(nil)),
 		"Row":       reflect.ValueOf((*experiment.Row)(nil)),

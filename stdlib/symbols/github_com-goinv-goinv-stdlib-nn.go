@@ -20,6 +20,7 @@ func init() {
 		"AvgPool2d":         reflect.ValueOf(nn.AvgPool2d),
 		"BLAS":              reflect.ValueOf(nn.BLAS),
 		"BatchNorm":         reflect.ValueOf(nn.BatchNorm),
+		"BatchNormReLU":     reflect.ValueOf(nn.BatchNormReLU),
 		"Conv2d":            reflect.ValueOf(nn.Conv2d),
 		"Conv2dBias":        reflect.ValueOf(nn.Conv2dBias),
 		"CosineLinear":      reflect.ValueOf(nn.CosineLinear),
