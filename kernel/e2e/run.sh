@@ -24,7 +24,14 @@ if grep -q "console says 42" <<<"$out"; then echo "console: ok"; else echo "cons
 echo "==> jupyter nbconvert --execute"
 cp "$root/kernel/e2e/smoke.ipynb" "$tmp/smoke.ipynb"
 if timeout 300 /usr/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=goinv --output "$tmp/out.ipynb" "$tmp/smoke.ipynb" >/dev/null 2>&1 \
-	&& grep -q '"text/plain": \[\?[[:space:]]*"\?55' "$tmp/out.ipynb"; then
+	&& /usr/bin/python3 -c '
+import json, sys
+cells = json.load(open(sys.argv[1]))["cells"]
+outs = cells[1]["outputs"]
+text = "".join("".join(o.get("text", "")) for o in outs if o["output_type"] == "stream")
+res = [o for o in outs if o["output_type"] == "execute_result"]
+assert "sum is 55" in text and res and "".join(res[0]["data"]["text/plain"]) == "55", outs
+' "$tmp/out.ipynb"; then
 	echo "nbconvert: ok"
 else
 	echo "nbconvert: FAILED"; fail=1

@@ -22,7 +22,7 @@ class GoinvKernelTests(jkt.KernelTests):
         {"code": 'display.HTML("<b>hi</b>")', "mime": "text/html"},
         {"code": 'display.Markdown("# hi")', "mime": "text/markdown"},
     ]
-    code_history_pattern = "1 +*"
+    code_history_pattern = "1 + 1"
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "fmt.Println"
     code_clear_output = "display.Clear()"
