@@ -24,7 +24,8 @@ mkdir -p bin
 go build -o bin/goinv ./kernel/cmd/goinv
 go run ./install --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 export JUPYTER_PATH="$tmp/prefix/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-/usr/bin/jupyter kernelspec list | grep -q '^ *goinv ' || { echo "goinv kernelspec not found under $JUPYTER_PATH"; exit 1; }
+/usr/bin/jupyter kernelspec list >"$tmp/kernelspecs.txt"
+grep -q '^ *goinv ' "$tmp/kernelspecs.txt" || { echo "goinv kernelspec not found under $JUPYTER_PATH"; cat "$tmp/kernelspecs.txt"; exit 1; }
 
 export GOINV_QUICK=1
 export GOINV_BIN="$root/bin/goinv"
