@@ -44,10 +44,15 @@ type Executor struct {
 
 	sess *session
 
-	mu        sync.Mutex
-	running   uint64             // ID of the running execute request, 0 if none
-	cancel    context.CancelFunc // cancels the running cell
-	inputWait chan string        // an input_reply is awaited
+	mu      sync.Mutex
+	running uint64             // ID of the running execute request, 0 if none
+	cancel  context.CancelFunc // cancels the running cell
+	// An interrupt can arrive after an execute request was read but before its cell
+	// started (the worker was still busy, or slow to be scheduled): it must still stop
+	// that cell, so the interrupt is remembered against the newest execute request.
+	received    uint64      // ID of the newest execute request read, 0 if none is unfinished
+	interrupted uint64      // ID of a received execute request interrupted before it started
+	inputWait   chan string // an input_reply is awaited
 
 	work chan ipc.Request
 	done chan struct{}
@@ -96,6 +101,11 @@ func (x *Executor) Serve(r io.Reader) int {
 			x.reply(q.ID, map[string]any{"status": "ok", "restart": false})
 			return 0
 		default:
+			if q.Kind == ipc.KindExecute {
+				x.mu.Lock()
+				x.received = q.ID
+				x.mu.Unlock()
+			}
 			x.work <- q
 		}
 	}
@@ -124,6 +134,8 @@ func (x *Executor) interrupt() {
 	x.mu.Lock()
 	if x.cancel != nil {
 		x.cancel()
+	} else if x.received != 0 {
+		x.interrupted = x.received
 	}
 	x.mu.Unlock()
 }

@@ -552,3 +552,38 @@ func BenchmarkStart(b *testing.B) {
 		start(b)
 	}
 }
+
+// An interrupt that arrives right behind its execute request, before the worker has
+// started the cell, must still stop that cell (runner timeouts and impatient users
+// hit this window on a loaded machine).
+func TestInterruptBeforeCellStarts(t *testing.T) {
+	p := start(t)
+	p.ok("n := 0")
+	for i := 0; i < 5; i++ {
+		p.nextID++
+		id := p.nextID
+		ipc.WriteFrame(p.req, ipc.Request{ID: id, Kind: ipc.KindExecute, Code: "for { n++ }"})
+		ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
+		timeout := time.After(10 * time.Second)
+	wait:
+		for {
+			select {
+			case e, ok := <-p.events:
+				if !ok {
+					t.Fatalf("executor exited; stderr: %s", p.stderr.String())
+				}
+				if e.Kind == ipc.EventReply && e.ID == id {
+					if e.Content["ename"] != "Interrupted" {
+						t.Fatalf("try %d: reply %v", i, e.Content)
+					}
+					break wait
+				}
+			case <-timeout:
+				t.Fatalf("try %d: the interrupt sent right after the request was lost", i)
+			}
+		}
+	}
+	if v := p.ok("n >= 0").value(); v != "true" {
+		t.Errorf("after interrupts: %q", v)
+	}
+}

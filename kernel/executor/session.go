@@ -365,11 +365,17 @@ func (x *Executor) execute(q ipc.Request) map[string]any {
 	ctx, cancel := context.WithCancel(context.Background())
 	x.mu.Lock()
 	x.running, x.cancel = q.ID, cancel
+	if x.interrupted == q.ID {
+		cancel()
+	}
 	x.mu.Unlock()
 	defer func() {
 		cancel()
 		x.mu.Lock()
 		x.running, x.cancel = 0, nil
+		if x.received == q.ID {
+			x.received = 0
+		}
 		x.mu.Unlock()
 	}()
 	cellctx.SetContext(ctx)
