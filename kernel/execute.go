@@ -20,6 +20,9 @@ type executeRequest struct {
 }
 
 func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+	if k.aborted(s, mu, m) {
+		return
+	}
 	var c executeRequest
 	decode(m, &c)
 	store := !c.Silent && (c.StoreHistory == nil || *c.StoreHistory)
@@ -110,39 +113,29 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	}
 }
 
-// abortQueued answers the execute requests queued behind a failed cell with status
-// "aborted", without running them, as stop_on_error asks. A request still in
-// flight counts as queued if its header is dated before the failure: a client that
-// saw the error and then sent a new cell gets it run.
+// abortQueued records a failure under stop_on_error: execute requests sent before
+// it (queued behind the failed cell, or still in flight) are answered with status
+// "aborted" without running. A client that saw the error and then sent a new cell
+// gets it run. Requests are ordered by their header dates, which for a client on
+// another machine assumes roughly synchronised clocks.
 func (k *Kernel) abortQueued(failedAt time.Time) {
-	for {
-		select {
-		case m := <-k.queue:
-			if m.Header.MsgType != "execute_request" || !sentBefore(m, failedAt) {
-				k.dispatch(k.shell, &k.shellMu, m)
-				continue
-			}
-			k.publish(m, "status", map[string]any{"execution_state": "busy"})
-			k.mu.Lock()
-			count := k.executionCount
-			k.mu.Unlock()
-			k.reply(k.shell, &k.shellMu, m, "execute_reply", map[string]any{
-				"status": "aborted", "execution_count": count, "user_expressions": map[string]any{}, "payload": []any{}})
-			k.publish(m, "status", map[string]any{"execution_state": "idle"})
-		case <-time.After(5 * time.Millisecond):
-			return
-		}
-	}
+	k.mu.Lock()
+	k.abortBefore = failedAt
+	k.mu.Unlock()
 }
 
-// sentBefore reports whether m's header date is before t. A request without a
-// readable date was queued, so it counts as sent before.
-func sentBefore(m *Message, t time.Time) bool {
+// aborted answers m with status "aborted" if it was sent before the last failure.
+func (k *Kernel) aborted(s zmq4.Socket, mu *sync.Mutex, m *Message) bool {
+	k.mu.Lock()
+	before, count := k.abortBefore, k.executionCount
+	k.mu.Unlock()
 	d, err := time.Parse(time.RFC3339Nano, m.Header.Date)
-	if err != nil {
-		return true
+	if before.IsZero() || err != nil || !d.Before(before) {
+		return false
 	}
-	return d.Before(t)
+	k.reply(s, mu, m, "execute_reply", map[string]any{
+		"status": "aborted", "execution_count": count, "user_expressions": map[string]any{}, "payload": []any{}})
+	return true
 }
 
 func orEmpty(m map[string]any) map[string]any {

@@ -68,7 +68,7 @@ type Kernel struct {
 
 	mu             sync.Mutex
 	executionCount int
-	aborting       bool
+	abortBefore    time.Time // execute requests sent before this are aborted (stop_on_error)
 	stdinFor       *Message // the execute request that may ask for input
 }
 
