@@ -65,11 +65,12 @@ type Kernel struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	exitErr error
+	logw    io.Writer
 
 	mu             sync.Mutex
 	executionCount int
 	abortBefore    time.Time // execute requests sent before this are aborted (stop_on_error)
-	stdinFor       *Message // the execute request that may ask for input
+	stdinFor       *Message  // the execute request that may ask for input
 }
 
 // New prepares a kernel for conn; Run binds the sockets.
@@ -96,13 +97,7 @@ func New(conn ConnectionInfo, opts Options) (*Kernel, error) {
 	}
 	k.hist = h
 	k.exec = opts.Executor
-	if k.exec == nil {
-		s, err := supervisor.Start(supervisor.Options{Log: logw})
-		if err != nil {
-			return nil, err
-		}
-		k.exec = s
-	}
+	k.logw = logw
 	to := opts.SocketTimeout
 	if to == 0 {
 		to = 2 * time.Second
@@ -130,6 +125,16 @@ func (k *Kernel) Run() error {
 			k.closeSockets()
 			return fmt.Errorf("bind %s socket to %s: %w", b.name, k.conn.Endpoint(b.port), err)
 		}
+	}
+	if k.exec == nil {
+		// Started after binding: the executor's start-up then overlaps the client's
+		// first kernel_info round trip instead of delaying it.
+		s, err := supervisor.Start(supervisor.Options{Log: k.logw})
+		if err != nil {
+			k.closeSockets()
+			return err
+		}
+		k.exec = s
 	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT)

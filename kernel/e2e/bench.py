@@ -51,6 +51,9 @@ def startup(name, d):
     ctx = zmq.Context.instance()
     sock = ctx.socket(zmq.DEALER)
     sock.linger = 0
+    # libzmq retries a refused connection every 100 ms by default, which would
+    # quantise the measurement; retry every millisecond instead.
+    sock.setsockopt(zmq.RECONNECT_IVL, 1)
     sock.connect(f"tcp://127.0.0.1:{conn['shell_port']}")
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
