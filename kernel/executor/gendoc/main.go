@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/doc"
 	"go/parser"
 	"go/printer"
@@ -101,10 +102,24 @@ func run() error {
 	return nil
 }
 
+// docContext is the one platform the index documents, whatever machine runs go generate,
+// so that the generated file is the same everywhere.
+var docContext = func() build.Context {
+	c := build.Default
+	c.GOOS, c.GOARCH, c.CgoEnabled = "linux", "amd64", true
+	return c
+}()
+
 func load(importPath, dir string) *pkgDoc {
 	fset := token.NewFileSet()
 	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
+		if strings.HasSuffix(fi.Name(), "_test.go") {
+			return false
+		}
+		// Only the files a linux/amd64 build compiles: other platforms' files declare
+		// the same names with other signatures, and which one won would vary per run.
+		ok, err := docContext.MatchFile(dir, fi.Name())
+		return err == nil && ok
 	}, parser.ParseComments)
 	if err != nil && len(pkgs) == 0 {
 		return nil
@@ -118,8 +133,13 @@ func load(importPath, dir string) *pkgDoc {
 		if len(pkgs) > 1 && name != want {
 			continue
 		}
-		for _, f := range pkg.Files {
-			files = append(files, f)
+		names := make([]string, 0, len(pkg.Files))
+		for name := range pkg.Files {
+			names = append(names, name)
+		}
+		sort.Strings(names) // doc.NewFromFiles keeps the first of duplicate names
+		for _, name := range names {
+			files = append(files, pkg.Files[name])
 		}
 	}
 	if len(files) == 0 {
