@@ -15,7 +15,7 @@ class GoinvKernelTests(jkt.KernelTests):
     complete_code_samples = ["x := 1", "fmt.Println(1)", "func f() int { return 1 }"]
     incomplete_code_samples = ["func f() {", "for i := 0; i < 3; i++ {", "x := []int{1,"]
     invalid_code_samples = ["x := )", "func ) {"]
-    code_page_something = ""
+    code_page_something = "?fmt.Println"
     code_generate_error = 'panic("boom")'
     code_execute_result = [{"code": "1 + 1", "result": "2"}, {"code": '"a" + "b"', "result": '"ab"'}]
     code_display_data = [

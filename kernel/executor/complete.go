@@ -327,6 +327,9 @@ func reflectSig(pkg, name string, v reflect.Value) string {
 }
 
 func isComplete(code string) map[string]any {
+	if _, ok := helpTarget(code); ok {
+		return map[string]any{"status": "complete"}
+	}
 	status, indent := cell.IsComplete(code)
 	out := map[string]any{"status": status}
 	if status == "incomplete" {

@@ -587,3 +587,75 @@ func TestInterruptBeforeCellStarts(t *testing.T) {
 		t.Errorf("after interrupts: %q", v)
 	}
 }
+
+// TestHelpPage checks that ?name and name? cells answer with a "page" payload holding
+// the text inspect gives, and that unknown names fail with a NameError.
+func TestHelpPage(t *testing.T) {
+	p := start(t)
+	p.ok("helpVar := 42")
+	page := func(code string) string {
+		t.Helper()
+		r := p.ok(code)
+		if len(r.events) != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("%q: want no output, got events %+v stdout %q stderr %q", code, r.events, r.stdout, r.stderr)
+		}
+		pl, _ := r.reply["payload"].([]any)
+		if len(pl) != 1 {
+			t.Fatalf("%q: payload %+v", code, r.reply["payload"])
+		}
+		m, _ := pl[0].(map[string]any)
+		d, _ := m["data"].(map[string]any)
+		text, _ := d["text/plain"].(string)
+		if m["source"] != "page" || m["start"] != float64(0) || text == "" {
+			t.Fatalf("%q: payload entry %+v", code, m)
+		}
+		return text
+	}
+	inspect := func(code string) string {
+		t.Helper()
+		r := p.request(ipc.Request{Kind: ipc.KindInspect, Code: code, Cursor: len(code)})
+		d, _ := r.reply["data"].(map[string]any)
+		s, _ := d["text/plain"].(string)
+		return s
+	}
+	for _, c := range []struct{ code, name, want string }{
+		{"?fmt.Println", "fmt.Println", "func Println(a ...any) (n int, err error)"},
+		{"fmt.Println?", "fmt.Println", "func Println(a ...any) (n int, err error)"},
+		{"  strings??\n", "strings", `package strings // import "strings"`},
+		{"? longtail.NewSplit", "longtail.NewSplit", "func NewSplit("},
+		{"helpVar?", "helpVar", "int = 42"},
+		{"?len", "len", "func len(v Type) int"},
+	} {
+		text := page(c.code)
+		if !strings.Contains(text, c.want) {
+			t.Errorf("%q: page %q lacks %q", c.code, text, c.want)
+		}
+		if in := inspect(c.name); in != text {
+			t.Errorf("%q: page differs from inspect of %s:\npage:    %q\ninspect: %q", c.code, c.name, text, in)
+		}
+	}
+	for code, want := range map[string]string{
+		"?noSuchThing":     "noSuchThing not found",
+		"fmt.NoSuchFunc?":  "package fmt has no exported name NoSuchFunc",
+		"?nopkg.Foo":       "nopkg is not a package or a variable",
+		"helpVar.Missing?": "helpVar has no method Missing",
+		"?1+2":             "help needs a name",
+		"?":                "help needs a name",
+	} {
+		r := p.run(code)
+		if r.status() != "error" || r.ename() != "NameError" || !strings.Contains(r.evalue(), want) {
+			t.Errorf("%q: got %s %s: %q, want NameError containing %q", code, r.status(), r.ename(), r.evalue(), want)
+		}
+	}
+	// A multi-line cell is Go, even if a line ends with "?".
+	if r := p.run("x := 1\nx?"); r.ename() == "NameError" {
+		t.Errorf("multi-line cell taken as a help request: %s", r.evalue())
+	}
+	r := p.request(ipc.Request{Kind: ipc.KindIsComplete, Code: "fmt.Println?"})
+	if r.reply["status"] != "complete" {
+		t.Errorf("is_complete(fmt.Println?) = %v", r.reply["status"])
+	}
+	if !strings.Contains(p.ok("%help").stdout, "?name") {
+		t.Errorf("%%help does not document ?name")
+	}
+}

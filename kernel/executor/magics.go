@@ -16,6 +16,8 @@ const magicHelp = `goinv cells are Go: imports, declarations and statements in a
 of the last expression is shown. Lines at the start of a cell may be magics:
 
   %help                 this text
+  ?name  or  name?      page the signature and documentation of name (fmt.Println,
+                        strings, longtail.NewSplit, a session variable), as Shift-Tab shows
   %reset                start a fresh session (all variables, funcs and types are dropped)
   %env                  list the environment
   %env NAME             show one variable

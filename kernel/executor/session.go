@@ -386,6 +386,15 @@ func (x *Executor) execute(q ipc.Request) map[string]any {
 	s.result = nil
 	s.resMu.Unlock()
 
+	if target, ok := helpTarget(q.Code); ok {
+		// ?name / name? pages the documentation, as IPython does; no other output.
+		text, cerr := s.help(target)
+		if cerr != nil {
+			return map[string]any{"status": "error", "execution_count": q.ExecutionCount, "ename": cerr.ename, "evalue": cerr.evalue, "traceback": cerr.traceback}
+		}
+		page := map[string]any{"source": "page", "data": map[string]any{"text/plain": text}, "start": 0}
+		return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": map[string]any{}, "payload": []any{page}}
+	}
 	cerr := s.runCell(ctx, q.Code)
 	os.Stdout.Sync()
 	os.Stderr.Sync()

@@ -1,0 +1,87 @@
+package executor
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// helpTarget reports whether code is an IPython-style help request, a single line
+// "?NAME", "NAME?" (or with "??"), and returns the NAME part. Go has no "?" operator,
+// so no Go cell can be mistaken for one.
+func helpTarget(code string) (target string, ok bool) {
+	t := strings.TrimSpace(code)
+	if t == "" || strings.ContainsAny(t, "\r\n") {
+		return "", false
+	}
+	switch {
+	case strings.HasPrefix(t, "?"):
+		t = strings.TrimLeft(t, "?")
+	case strings.HasSuffix(t, "?"):
+		t = strings.TrimRight(t, "?")
+	default:
+		return "", false
+	}
+	return strings.TrimSpace(t), true
+}
+
+// splitName splits "name" or "qual.name" into its parts; ok is false for anything
+// else (an expression, a literal, a deeper selector).
+func splitName(target string) (qual, name string, ok bool) {
+	parts := strings.Split(target, ".")
+	if len(parts) > 2 {
+		return "", "", false
+	}
+	for _, p := range parts {
+		if !isIdent(p) {
+			return "", "", false
+		}
+	}
+	if len(parts) == 2 {
+		return parts[0], parts[1], true
+	}
+	return "", parts[0], true
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !isIdentRune(r) || (i == 0 && unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// help answers a help request with the text inspect (Shift-Tab) would show for the
+// same name, so that the two never disagree.
+func (s *session) help(target string) (string, *cellError) {
+	qual, name, ok := splitName(target)
+	if !ok {
+		msg := fmt.Sprintf("help needs a name such as fmt.Println, strings or a session variable, not %q", target)
+		if target == "" {
+			msg = "help needs a name: ?fmt.Println or fmt.Println?"
+		}
+		return "", &cellError{ename: "NameError", evalue: msg, traceback: []string{"NameError: " + msg}}
+	}
+	if text := s.describe(qual, name); text != "" {
+		return text, nil
+	}
+	var msg string
+	switch {
+	case qual == "":
+		msg = fmt.Sprintf("%s not found: it is not a package, a builtin or a name defined in this session", name)
+	default:
+		if _, isPkg := s.packagePath(qual); isPkg {
+			msg = fmt.Sprintf("%s.%s not found: package %s has no exported name %s", qual, name, qual, name)
+		} else if _, isVar := s.i.Globals()[qual]; isVar {
+			msg = fmt.Sprintf("%s.%s not found: %s has no method %s", qual, name, qual, name)
+		} else {
+			msg = fmt.Sprintf("%s.%s not found: %s is not a package or a variable of this session", qual, name, qual)
+		}
+	}
+	msg += " (Tab after a package name and a dot lists its members; %help lists the magics)"
+	return "", &cellError{ename: "NameError", evalue: msg, traceback: []string{"NameError: " + msg}}
+}
