@@ -3,7 +3,20 @@ package munit
 import (
 	"runtime"
 	"sync"
+
+	"github.com/goinv/goinv/stdlib/nn"
 )
+
+// BLAS names the matrix-multiply backend: package nn's, which loads OpenBLAS for this
+// CPU's core type (or falls back to gonum). One binding serves both packages: a second
+// one linked against libopenblas at start-up would load the library before nn could
+// pick its core type, and slow every product in the binary.
+func BLAS() string { return nn.BLAS() }
+
+// sgemm1 is one single-threaded row-major C = alpha·op(A)·op(B) + beta·C.
+func sgemm1(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	nn.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
 
 // Threads is the number of goroutines a large matrix product is split over; 0 means
 // runtime.GOMAXPROCS(0). The split is by output rows (or columns), so results do not

@@ -4,15 +4,13 @@ package symbols
 
 import (
 	"github.com/goinv/goinv/stdlib/munit"
-	"go/constant"
-	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/goinv/goinv/stdlib/munit/munit"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"BLAS":            reflect.ValueOf(constant.MakeFromLiteral("\"openblas\"", token.STRING, 0)),
+		"BLAS":            reflect.ValueOf(munit.BLAS),
 		"Bank":            reflect.ValueOf(munit.Bank),
 		"Grid":            reflect.ValueOf(munit.Grid),
 		"Load":            reflect.ValueOf(munit.Load),

@@ -27,7 +27,7 @@ func bench(args []string) error {
 	fs.Parse(args)
 	gen, _ := munit.NewGenerator(munit.Config{})
 	fmt.Printf("MUNIT width 16, 2 res blocks, MLP 256, style 8: generator %d parameters; BLAS %s; GOMAXPROCS %d\n",
-		gen.NumParams(), munit.BLAS, runtime.GOMAXPROCS(0))
+		gen.NumParams(), munit.BLAS(), runtime.GOMAXPROCS(0))
 	script := ""
 	if *python != "" {
 		dir, err := os.MkdirTemp("", "munit-bench")
