@@ -110,6 +110,28 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	k.reply(s, mu, m, "execute_reply", reply)
 	if failed && stopOnError {
 		k.abortQueued(failedAt)
+		k.abortReceived(s, mu)
+	}
+}
+
+// abortReceived answers, after a failure under stop_on_error, every execute request
+// already waiting in the shell queue with status "aborted", whatever its header date
+// says (a client's clock may be off, or its dates coarse); other queued requests are
+// handled in their order. Runs on the shell worker, which owns the queue.
+func (k *Kernel) abortReceived(s zmq4.Socket, mu *sync.Mutex) {
+	for {
+		select {
+		case q := <-k.queue:
+			if q.Header.MsgType == "execute_request" {
+				k.publish(q, "status", map[string]any{"execution_state": "busy"})
+				k.replyAborted(s, mu, q)
+				k.publish(q, "status", map[string]any{"execution_state": "idle"})
+			} else {
+				k.dispatch(s, mu, q)
+			}
+		default:
+			return
+		}
 	}
 }
 
@@ -127,15 +149,23 @@ func (k *Kernel) abortQueued(failedAt time.Time) {
 // aborted answers m with status "aborted" if it was sent before the last failure.
 func (k *Kernel) aborted(s zmq4.Socket, mu *sync.Mutex, m *Message) bool {
 	k.mu.Lock()
-	before, count := k.abortBefore, k.executionCount
+	before := k.abortBefore
 	k.mu.Unlock()
 	d, err := time.Parse(time.RFC3339Nano, m.Header.Date)
 	if before.IsZero() || err != nil || !d.Before(before) {
 		return false
 	}
+	k.replyAborted(s, mu, m)
+	return true
+}
+
+// replyAborted answers an execute request that stop_on_error keeps from running.
+func (k *Kernel) replyAborted(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+	k.mu.Lock()
+	count := k.executionCount
+	k.mu.Unlock()
 	k.reply(s, mu, m, "execute_reply", map[string]any{
 		"status": "aborted", "execution_count": count, "user_expressions": map[string]any{}, "payload": []any{}})
-	return true
 }
 
 func orEmpty(m map[string]any) map[string]any {
