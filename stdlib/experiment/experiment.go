@@ -25,6 +25,7 @@ import (
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/display"
 	"github.com/goinv/goinv/stdlib/evaluate"
+	"github.com/goinv/goinv/stdlib/internal/seed"
 	"github.com/goinv/goinv/stdlib/invariance"
 	"github.com/goinv/goinv/stdlib/longtail"
 	"github.com/goinv/goinv/stdlib/nn"
@@ -293,10 +294,10 @@ func Run(ctx context.Context, c Config) (*Results, error) {
 // runOne trains and measures one run.
 func runOne(ctx context.Context, cfg *Config, key RunKey, split *longtail.Split, testSet *dataset.Dataset, t nuisance.Transform, stage func(string)) ([]Row, RunInfo, error) {
 	info := RunInfo{RunKey: key}
-	seed := mix(cfg.Seed, int64(key.Instance), 0x747261696e)
+	trainSeed := seed.Mix(cfg.Seed, int64(key.Instance), 0x747261696e)
 	stage("training")
 	t0 := time.Now()
-	model, err := cfg.Trainer(ctx, key.Method, split, seed)
+	model, err := cfg.Trainer(ctx, key.Method, split, trainSeed)
 	info.TrainSeconds = time.Since(t0).Seconds()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -326,7 +327,7 @@ func runOne(ctx context.Context, cfg *Config, key RunKey, split *longtail.Split,
 	stage("eKLD")
 	t0 = time.Now()
 	eo := cfg.EKLD
-	eo.Seed = mix(cfg.Seed, int64(key.Instance), 0x656b6c64)
+	eo.Seed = seed.Mix(cfg.Seed, int64(key.Instance), 0x656b6c64)
 	eo.Classes = nil
 	eo.TrainSizes = split.Counts
 	eo.Quiet = !cfg.Verbose
@@ -351,13 +352,4 @@ func runOne(ctx context.Context, cfg *Config, key RunKey, split *longtail.Split,
 		})
 	}
 	return rows, info, nil
-}
-
-// mix derives an independent seed (SplitMix64 finalizer).
-func mix(seed, a, b int64) int64 {
-	z := uint64(seed) ^ uint64(a)*0x9e3779b97f4a7c15 ^ uint64(b)*0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	z ^= z >> 31
-	return int64(z &^ (1 << 63))
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/goinv/goinv/stdlib/internal/csvfile"
 	"github.com/goinv/goinv/stdlib/invariance"
 	"github.com/goinv/goinv/stdlib/plots"
 )
@@ -74,30 +75,12 @@ type Results struct {
 
 // WriteCSV writes the rows as CSV with the header Columns.
 func (res *Results) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(Columns); err != nil {
-		return err
-	}
-	for _, r := range res.Rows {
-		if err := cw.Write(r.record()); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return csvfile.Write(w, Columns, len(res.Rows), func(i int) []string { return res.Rows[i].record() })
 }
 
 // SaveCSV writes the rows to the file at path.
 func (res *Results) SaveCSV(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("save results: %w", err)
-	}
-	if err := res.WriteCSV(f); err != nil {
-		f.Close()
-		return fmt.Errorf("save results %s: %w", path, err)
-	}
-	return f.Close()
+	return csvfile.Save(path, "results", res.WriteCSV)
 }
 
 // ReadCSV reads rows written by WriteCSV (or by a Run's results file).

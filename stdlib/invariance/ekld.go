@@ -25,6 +25,7 @@ import (
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/display"
 	"github.com/goinv/goinv/stdlib/evaluate"
+	"github.com/goinv/goinv/stdlib/internal/seed"
 	"github.com/goinv/goinv/stdlib/longtail"
 	"github.com/goinv/goinv/stdlib/nn"
 	"github.com/goinv/goinv/stdlib/nuisance"
@@ -149,7 +150,7 @@ func EKLD(ctx context.Context, m nn.Classifier, test *dataset.Dataset, t nuisanc
 			return nil, fmt.Errorf("eKLD: the test set has no image of class %s", row.Name)
 		}
 		// The images of a class are a seeded sample, independent of the other classes.
-		rng := rand.New(rand.NewSource(mix(o.Seed, int64(c), 0x696d61676573)))
+		rng := rand.New(rand.NewSource(seed.Mix(o.Seed, int64(c), 0x696d61676573)))
 		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		if len(idx) > o.Images {
 			idx = idx[:o.Images]
@@ -322,7 +323,7 @@ func prepare(test *dataset.Dataset, t nuisance.Transform, us []unit, o Options) 
 	for _, un := range us {
 		x := test.Image(un.index)
 		ds.Pix = append(ds.Pix, x.Pix...)
-		rng := rand.New(rand.NewSource(mix(o.Seed, int64(un.index), 0x7472616e73666f72)))
+		rng := rand.New(rand.NewSource(seed.Mix(o.Seed, int64(un.index), 0x7472616e73666f72)))
 		for j := 1; j < group; j++ {
 			xp := t.Apply(x, rng)
 			if xp.C != x.C || xp.H != x.H || xp.W != x.W || len(xp.Pix) != size {
@@ -339,16 +340,6 @@ func prepare(test *dataset.Dataset, t nuisance.Transform, us []unit, o Options) 
 		idx[i] = i
 	}
 	return chunk{batch: ds.Batch(idx)}
-}
-
-// mix derives a seed from the run's seed and a stream identity (SplitMix64 finalizer),
-// so that nearby inputs give unrelated streams.
-func mix(seed, a, b int64) int64 {
-	z := uint64(seed) ^ uint64(a)*0x9e3779b97f4a7c15 ^ uint64(b)*0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	z ^= z >> 31
-	return int64(z &^ (1 << 63))
 }
 
 // KL returns KL(softmax(p) ‖ softmax(q)) in nats for two logit vectors of the same

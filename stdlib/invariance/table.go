@@ -1,16 +1,15 @@
 package invariance
 
 import (
-	"encoding/csv"
 	"fmt"
 	"html"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/goinv/goinv/stdlib/internal/csvfile"
 	"github.com/goinv/goinv/stdlib/plots"
 )
 
@@ -150,34 +149,15 @@ var CSVHeader = []string{"class", "name", "train_size", "images", "pairs", "ekld
 
 // WriteCSV writes the table as CSV with the header CSVHeader.
 func (t *Table) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return err
-	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	for _, r := range t.Rows {
-		rec := []string{strconv.Itoa(r.Class), r.Name, strconv.Itoa(r.TrainSize), strconv.Itoa(r.Images), strconv.Itoa(r.Pairs),
+	return csvfile.Write(w, CSVHeader, len(t.Rows), func(i int) []string {
+		r := t.Rows[i]
+		return []string{strconv.Itoa(r.Class), r.Name, strconv.Itoa(r.TrainSize), strconv.Itoa(r.Images), strconv.Itoa(r.Pairs),
 			f(r.EKLD), f(r.EKLDSE), f(r.Consistency), f(r.Accuracy), f(r.CleanAccuracy)}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	})
 }
 
 // SaveCSV writes the table to the file at path.
 func (t *Table) SaveCSV(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("save eKLD table: %w", err)
-	}
-	if err := t.WriteCSV(f); err != nil {
-		f.Close()
-		return fmt.Errorf("save eKLD table %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save eKLD table: %w", err)
-	}
-	return nil
+	return csvfile.Save(path, "eKLD table", t.WriteCSV)
 }

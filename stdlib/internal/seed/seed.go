@@ -1,0 +1,14 @@
+// Package seed derives independent random seeds from a run's seed, so that every
+// random choice in the toolkit is reproducible from one number.
+package seed
+
+// Mix derives a seed from seed and a stream identity (a, b) with the SplitMix64
+// finalizer, so that nearby inputs (instance 0 and 1, class 3 and 4) give unrelated
+// streams. The result is never negative, as math/rand.NewSource expects.
+func Mix(seed, a, b int64) int64 {
+	z := uint64(seed) ^ uint64(a)*0x9e3779b97f4a7c15 ^ uint64(b)*0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return int64(z &^ (1 << 63))
+}
