@@ -1,0 +1,157 @@
+package nn
+
+import (
+	"math"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func TestGradGather(t *testing.T) {
+	for _, pad := range []int{1, 2, 3} {
+		gradCheck(t, "reflect pad", [][]int{{2, 3, 4, 5}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+			return ReflectPad2d(p[0], pad)
+		})
+	}
+	gradCheck(t, "reflect pad 3 on 3×3 (repeated reflection)", [][]int{{1, 2, 3, 3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return ReflectPad2d(p[0], 3)
+	})
+	gradCheck(t, "upsample ×2", [][]int{{2, 3, 3, 4}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return Upsample2d(p[0], 2)
+	})
+	gradCheck(t, "upsample ×2 + reflect pad 2", [][]int{{2, 2, 3, 3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return UpsampleReflectPad2d(p[0], 2, 2)
+	})
+	gradCheck(t, "slice columns", [][]int{{3, 7}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return SliceColumns(p[0], 2, 5)
+	})
+	gradCheck(t, "reflect-padded conv", [][]int{{2, 2, 5, 5}, {3, 2, 4, 4}, {3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		h, err := ReflectPad2d(p[0], 1)
+		if err != nil {
+			return nil, err
+		}
+		return Conv2dBias(h, p[1], p[2], 0, 2)
+	})
+}
+
+func constNode(g *gorgonia.ExprGraph, shape []int, d []float32) *gorgonia.Node {
+	return gorgonia.NewTensor(g, tensor.Float32, len(shape), gorgonia.WithShape(shape...),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))))
+}
+
+// TestGatherValues checks reflection padding and upsampling against PyTorch's
+// definitions on a small plane, and the fused op against the two in sequence.
+func TestGatherValues(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := constNode(g, []int{1, 1, 3, 3}, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9})
+	p := gorgonia.Must(ReflectPad2d(x, 1))
+	u := gorgonia.Must(Upsample2d(x, 2))
+	x2 := constNode(g, []int{1, 2, 2, 3}, []float32{1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6})
+	f := gorgonia.Must(UpsampleReflectPad2d(x2, 2, 3))
+	f2 := gorgonia.Must(ReflectPad2d(gorgonia.Must(Upsample2d(x2, 2)), 3))
+	m, err := NewMachine(g, p, u, f, f2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// torch.nn.ReflectionPad2d(1)(torch.arange(1., 10.).view(1, 1, 3, 3))
+	wantP := []float32{5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 8, 7, 8, 9, 8, 5, 4, 5, 6, 5}
+	for i, v := range m.Float32s(p) {
+		if v != wantP[i] {
+			t.Fatalf("reflect pad: %v, want %v", m.Float32s(p), wantP)
+		}
+	}
+	wantU := []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 7, 7, 8, 8, 9, 9}
+	for i, v := range m.Float32s(u) {
+		if v != wantU[i] {
+			t.Fatalf("upsample: %v, want %v", m.Float32s(u), wantU)
+		}
+	}
+	a, b := m.Float32s(f), m.Float32s(f2)
+	if len(a) != 2*10*12 || len(a) != len(b) {
+		t.Fatalf("fused upsample+pad has %d values, composition %d, want 240", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("fused upsample+pad differs from the composition at %d: %v vs %v", i, a[i], b[i])
+		}
+	}
+}
+
+// TestMachineStages: a machine computes only what its outputs need, RunTo stops
+// early, a weight changed between RunTo and Finish is seen by the rest of the pass,
+// and the results equal gorgonia's TapeMachine's.
+func TestMachineStages(t *testing.T) {
+	build := func() (g *gorgonia.ExprGraph, w1, w2, h, y *gorgonia.Node, gw1, gw2 *gorgonia.Node) {
+		g = gorgonia.NewGraph()
+		x := constNode(g, []int{2, 3}, []float32{1, -2, 0.5, 3, 1, -1})
+		w1 = constNode(g, []int{4, 3}, []float32{0.1, 0.2, -0.3, 0.4, -0.5, 0.6, 0.7, 0.8, -0.9, 1, 1.1, -1.2})
+		w2 = constNode(g, []int{2, 4}, []float32{1, -1, 0.5, 2, -0.5, 0.25, 1, -2})
+		h = gorgonia.Must(gorgonia.Tanh(gorgonia.Must(Linear(x, w1))))
+		y = gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(gorgonia.Must(Linear(h, w2))))))
+		gs, err := gorgonia.Grad(y, w1, w2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, w1, w2, h, y, gs[0], gs[1]
+	}
+	g, _, w2, h, y, gw1, gw2 := build()
+	all, err := NewMachine(g, y, gw1, gw2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	only1, err := NewMachine(g, y, gw1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if only1.Len() >= all.Len() {
+		t.Fatalf("a machine without ∂y/∂w2 runs %d nodes, with it %d", only1.Len(), all.Len())
+	}
+	if only1.Value(gw2) != nil {
+		t.Fatal("∂y/∂w2 is part of a machine that does not need it")
+	}
+	// Stage: compute h, then double w2, then finish: y must use the doubled w2.
+	all.Begin()
+	if err := all.RunTo(h); err != nil {
+		t.Fatal(err)
+	}
+	if all.Value(y) != nil {
+		t.Fatal("RunTo(h) computed y")
+	}
+	wd := w2.Value().Data().([]float32)
+	for i := range wd {
+		wd[i] *= 2
+	}
+	if err := all.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	g2, _, w22, _, y2, gw12, gw22 := build()
+	wd2 := w22.Value().Data().([]float32)
+	for i := range wd2 {
+		wd2[i] *= 2
+	}
+	vm := gorgonia.NewTapeMachine(g2)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	close := func(what string, a, b []float32) {
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-5*math.Max(1, math.Abs(float64(b[i]))) {
+				t.Fatalf("%s: machine %v, TapeMachine %v", what, a, b)
+			}
+		}
+	}
+	close("y", all.Float32s(y), []float32{y2.Value().Data().(float32)})
+	close("∂y/∂w1", all.Float32s(gw1), gw12.Value().Data().([]float32))
+	close("∂y/∂w2", all.Float32s(gw2), gw22.Value().Data().([]float32))
+	// A second pass reuses the values and gives the same result.
+	first := append([]float32(nil), all.Float32s(gw1)...)
+	if err := all.Run(); err != nil {
+		t.Fatal(err)
+	}
+	close("∂y/∂w1, second run", all.Float32s(gw1), first)
+}
