@@ -19,7 +19,10 @@ import (
 // "gen.<layer>", discriminator weights under "dis.<layer>", Adam moments under
 // "adam.m.<tensor>" and "adam.v.<tensor>"; the header's __metadata__ holds the
 // configuration, the completed step count and the loss history as JSON strings.
-// Conv weights have shape Cout×kh×kw×Cin (channels last, as the layers compute).
+// Conv weights have shape Cout×kh×kw×Cin (channels last, the layout of this package's
+// first implementation, which the committed pretrained files use); the graphs compute
+// with PyTorch's Cout×Cin×kh×kw, so weights and Adam moments are transposed on
+// writing and reading (param.toFile, param.fromFile).
 //
 // Reading and writing go through package safetensors.
 
@@ -85,9 +88,9 @@ func (a archJSON) config() Config {
 func entries(prefix string, ps *paramSet, adam bool) []stEntry {
 	var es []stEntry
 	for _, p := range ps.list {
-		es = append(es, stEntry{prefix + p.name, p.shape, p.w})
+		es = append(es, stEntry{prefix + p.name, p.file, p.toFile(p.w)})
 		if adam {
-			es = append(es, stEntry{"adam.m." + prefix + p.name, p.shape, p.m}, stEntry{"adam.v." + prefix + p.name, p.shape, p.v})
+			es = append(es, stEntry{"adam.m." + prefix + p.name, p.file, p.toFile(p.m)}, stEntry{"adam.v." + prefix + p.name, p.file, p.toFile(p.v)})
 		}
 	}
 	return es
@@ -103,7 +106,7 @@ func restore(prefix string, ps *paramSet, ts map[string]stEntry, adam bool, name
 			if len(e.data) != len(dst) {
 				return fmt.Errorf("read %s: tensor %s has %d values, the model needs %d", name, key, len(e.data), len(dst))
 			}
-			copy(dst, e.data)
+			p.fromFile(dst, e.data)
 			return nil
 		}
 		if err := load(prefix+p.name, p.w); err != nil {
@@ -125,7 +128,7 @@ func restore(prefix string, ps *paramSet, ts map[string]stEntry, adam bool, name
 // safetensors file: the form of the ready-made generators.
 func (g *Generator) Save(path string) error {
 	aj, _ := json.Marshal(archOf(g.cfg))
-	return writeSafetensors(path, entries("gen.", &g.ps, false), map[string]string{
+	return writeSafetensors(path, entries("gen.", &g.net.ps, false), map[string]string{
 		"format": "goinv-munit-generator", "config": string(aj)})
 }
 
@@ -136,7 +139,7 @@ func (t *trainer) save(path string) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	es := append(entries("gen.", &t.gen.ps, true), entries("dis.", &t.dis.ps, true)...)
+	es := append(entries("gen.", &t.gen.net.ps, true), entries("dis.", &t.dis.ps, true)...)
 	return writeSafetensors(path, es, map[string]string{
 		"format": "goinv-munit-checkpoint", "config": string(aj), "step": strconv.Itoa(t.step), "history": string(hj)})
 }
@@ -171,7 +174,7 @@ func decodeCheckpoint(r io.Reader, name string) (*checkpoint, error) {
 		return nil, fmt.Errorf("munit: read %s: %w", name, err)
 	}
 	full := meta["format"] == "goinv-munit-checkpoint"
-	if err := restore("gen.", &gen.ps, ts, full, name); err != nil {
+	if err := restore("gen.", &gen.net.ps, ts, full, name); err != nil {
 		return nil, fmt.Errorf("munit: %w", err)
 	}
 	ck := &checkpoint{gen: gen, hist: &History{}}

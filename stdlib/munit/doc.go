@@ -38,6 +38,8 @@
 //	bank, _ := munit.Bank(cell.Context(), gen, split.Train, 200, 1) // for train.GIT{Bank: bank}
 //	gen, _ = munit.Pretrained("background")          // or skip training altogether
 //
-// The layers run on a small tape-based automatic differentiation engine in this
-// package (tape.go), not on a gorgonia graph: see the comment there for why.
+// The networks are gorgonia graphs of package nn's layers (graph.go): one graph for
+// the discriminator's update and one for the generator's, built once per batch size
+// and rerun every step, sharing their weight tensors; inference graphs serve
+// Transform, Encode, Decode and Bank.
 package munit

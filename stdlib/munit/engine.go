@@ -13,7 +13,7 @@ import (
 type engine struct {
 	cfg    Config
 	gen    *nets
-	dis    *disNet
+	dis    *Discriminator
 	graphs map[int]*stepGraphs // by batch size
 }
 
@@ -33,7 +33,7 @@ type stepGraphs struct {
 	dGrads       gorgonia.Nodes // aligned with dis.ps.list
 }
 
-func newEngine(cfg Config, gen *nets, dis *disNet) *engine {
+func newEngine(cfg Config, gen *nets, dis *Discriminator) *engine {
 	return &engine{cfg: cfg, gen: gen, dis: dis, graphs: map[int]*stepGraphs{}}
 }
 
@@ -166,7 +166,7 @@ func gradsOf(m *nn.Machine, ns gorgonia.Nodes) [][]float32 {
 // adam applies one Adam step with coupled L2 weight decay (torch.optim.Adam's
 // weight_decay, as MUNIT uses) to ps, given gradients aligned with ps.list, at
 // iteration step+1.
-func adam(c Config, ps *gparamSet, grads [][]float32, step int) {
+func adam(c Config, ps *paramSet, grads [][]float32, step int) {
 	t := float64(step + 1)
 	b1, b2 := c.Beta1, c.Beta2
 	lr := c.LR * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))

@@ -7,7 +7,7 @@ import (
 
 	"github.com/goinv/goinv/stdlib/nn"
 	"gorgonia.org/gorgonia"
-	gtensor "gorgonia.org/tensor"
+	tensor "gorgonia.org/tensor"
 )
 
 // The networks are gorgonia graphs built from package nn's layers: reflect-padded
@@ -35,33 +35,33 @@ import (
 // forward pass serves both updates, and it skips the discriminator's weight gradients
 // that gorgonia.Grad builds but the generator update does not use.
 
-// gparam is one learnable array with its Adam moments, in package nn's layout
+// param is one learnable array with its Adam moments, in package nn's layout
 // (convolutions OC×C×KH×KW, linear layers K×D, vectors C), bound as a shared value to
 // the parameter's node in every graph.
-type gparam struct {
+type param struct {
 	name  string
 	shape []int // nn layout
 	file  []int // checkpoint layout: convolutions Cout×kh×kw×Cin (channels last), see checkpoint.go
-	gconv bool  // whether file and nn layouts differ (a k×k convolution with k > 1)
+	conv  bool  // whether file and nn layouts differ (a k×k convolution with k > 1)
 	w     []float32
 	m, v  []float32
-	t     *gtensor.Dense // wraps w
+	t     *tensor.Dense // wraps w
 }
 
-type gparamSet struct{ list []*gparam }
+type paramSet struct{ list []*param }
 
-func (ps *gparamSet) add(name string, shape, file []int, gconv bool) *gparam {
+func (ps *paramSet) add(name string, shape, file []int, conv bool) *param {
 	n := 1
 	for _, s := range shape {
 		n *= s
 	}
-	p := &gparam{name: name, shape: shape, file: file, gconv: gconv, w: make([]float32, n), m: make([]float32, n), v: make([]float32, n)}
-	p.t = gtensor.New(gtensor.WithShape(shape...), gtensor.WithBacking(p.w))
+	p := &param{name: name, shape: shape, file: file, conv: conv, w: make([]float32, n), m: make([]float32, n), v: make([]float32, n)}
+	p.t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(p.w))
 	ps.list = append(ps.list, p)
 	return p
 }
 
-func (ps *gparamSet) count() int {
+func (ps *paramSet) count() int {
 	n := 0
 	for _, p := range ps.list {
 		n += len(p.w)
@@ -70,9 +70,9 @@ func (ps *gparamSet) count() int {
 }
 
 // toFile returns src (nn layout) in the checkpoint layout.
-func (p *gparam) toFile(src []float32) []float32 {
+func (p *param) toFile(src []float32) []float32 {
 	out := make([]float32, len(src))
-	if !p.gconv {
+	if !p.conv {
 		copy(out, src)
 		return out
 	}
@@ -90,8 +90,8 @@ func (p *gparam) toFile(src []float32) []float32 {
 }
 
 // fromFile copies src (checkpoint layout) into dst (nn layout).
-func (p *gparam) fromFile(dst, src []float32) {
-	if !p.gconv {
+func (p *param) fromFile(dst, src []float32) {
+	if !p.conv {
 		copy(dst, src)
 		return
 	}
@@ -107,20 +107,20 @@ func (p *gparam) fromFile(dst, src []float32) {
 	}
 }
 
-// gconv is a convolution with bias; 1×1 convolutions on N×C vectors (the style
+// conv is a convolution with bias; 1×1 convolutions on N×C vectors (the style
 // encoder's output and the MLP) are linear layers.
-type gconv struct {
-	w, b           *gparam
+type conv struct {
+	w, b           *param
 	k, stride, pad int
 	reflect        bool
 	linear         bool
 }
 
-// newGConv adds a convolution's parameters, drawing the weights in the checkpoint
+// newConv adds a convolution's parameters, drawing the weights in the checkpoint
 // layout from rng (Kaiming normal, or N(0, std²)) so a seed gives the same weights
 // in every version of this package.
-func newGConv(ps *gparamSet, name string, cin, cout, k, stride, pad int, reflect bool, rng *rand.Rand, std float64) *gconv {
-	c := &gconv{k: k, stride: stride, pad: pad, reflect: reflect}
+func newConv(ps *paramSet, name string, cin, cout, k, stride, pad int, reflect bool, rng *rand.Rand, std float64) *conv {
+	c := &conv{k: k, stride: stride, pad: pad, reflect: reflect}
 	file := []int{cout, k, k, cin}
 	if k == 1 && stride == 1 && pad == 0 {
 		c.linear = true
@@ -140,11 +140,11 @@ func newGConv(ps *gparamSet, name string, cin, cout, k, stride, pad int, reflect
 	return c
 }
 
-// gnorm is a per-channel affine layer normalisation (MUNIT's LayerNorm).
-type gnorm struct{ gamma, beta *gparam }
+// norm is a per-channel affine layer normalisation (MUNIT's LayerNorm).
+type norm struct{ gamma, beta *param }
 
-func newGNorm(ps *gparamSet, name string, c int) *gnorm {
-	n := &gnorm{gamma: ps.add(name+".gamma", []int{c}, []int{c}, false), beta: ps.add(name+".beta", []int{c}, []int{c}, false)}
+func newNorm(ps *paramSet, name string, c int) *norm {
+	n := &norm{gamma: ps.add(name+".gamma", []int{c}, []int{c}, false), beta: ps.add(name+".beta", []int{c}, []int{c}, false)}
 	for i := range n.gamma.w {
 		n.gamma.w[i] = 1
 	}
@@ -155,20 +155,25 @@ func newGNorm(ps *gparamSet, name string, c int) *gnorm {
 // AdaIN decoder.
 type nets struct {
 	cfg Config
-	ps  gparamSet
+	ps  paramSet
 
-	cIn   *gconv
-	cDown []*gconv
-	cRes  [][2]*gconv
-	sIn   *gconv
-	sDown []*gconv
-	sOut  *gconv
-	mlp   [3]*gconv
-	dRes  [][2]*gconv
-	dUp   []*gconv
-	dNorm []*gnorm
-	dOut  *gconv
+	cIn   *conv
+	cDown []*conv
+	cRes  [][2]*conv
+	sIn   *conv
+	sDown []*conv
+	sOut  *conv
+	mlp   [3]*conv
+	dRes  [][2]*conv
+	dUp   []*conv
+	dNorm []*norm
+	dOut  *conv
 }
+
+// contentChannels returns the channel count of the content code.
+func (c Config) contentChannels() int { return c.Width << c.Downsample }
+
+func (c Config) adainParams() int { return c.ResBlocks * 2 * 2 * c.contentChannels() }
 
 // newNets builds the generator's layers for cfg (defaults filled, validated),
 // initialised from cfg.Seed.
@@ -177,56 +182,56 @@ func newNets(cfg Config) *nets {
 	g := &nets{cfg: cfg}
 	ps := &g.ps
 	d := cfg.Width
-	g.cIn = newGConv(ps, "content.in", cfg.Channels, d, 7, 1, 3, true, rng, 0)
+	g.cIn = newConv(ps, "content.in", cfg.Channels, d, 7, 1, 3, true, rng, 0)
 	for i := 0; i < cfg.Downsample; i++ {
-		g.cDown = append(g.cDown, newGConv(ps, fmt.Sprintf("content.down%d", i), d, 2*d, 4, 2, 1, true, rng, 0))
+		g.cDown = append(g.cDown, newConv(ps, fmt.Sprintf("content.down%d", i), d, 2*d, 4, 2, 1, true, rng, 0))
 		d *= 2
 	}
 	for i := 0; i < cfg.ResBlocks; i++ {
-		g.cRes = append(g.cRes, [2]*gconv{
-			newGConv(ps, fmt.Sprintf("content.res%d.conv0", i), d, d, 3, 1, 1, true, rng, 0),
-			newGConv(ps, fmt.Sprintf("content.res%d.conv1", i), d, d, 3, 1, 1, true, rng, 0),
+		g.cRes = append(g.cRes, [2]*conv{
+			newConv(ps, fmt.Sprintf("content.res%d.conv0", i), d, d, 3, 1, 1, true, rng, 0),
+			newConv(ps, fmt.Sprintf("content.res%d.conv1", i), d, d, 3, 1, 1, true, rng, 0),
 		})
 	}
 	sd := cfg.Width
-	g.sIn = newGConv(ps, "style.in", cfg.Channels, sd, 7, 1, 3, true, rng, 0)
+	g.sIn = newConv(ps, "style.in", cfg.Channels, sd, 7, 1, 3, true, rng, 0)
 	for i := 0; i < cfg.StyleDownsample; i++ {
 		next := sd
 		if i < 2 {
 			next = 2 * sd // MUNIT's StyleEncoder doubles twice, then keeps the width
 		}
-		g.sDown = append(g.sDown, newGConv(ps, fmt.Sprintf("style.down%d", i), sd, next, 4, 2, 1, true, rng, 0))
+		g.sDown = append(g.sDown, newConv(ps, fmt.Sprintf("style.down%d", i), sd, next, 4, 2, 1, true, rng, 0))
 		sd = next
 	}
-	g.sOut = newGConv(ps, "style.out", sd, cfg.StyleDim, 1, 1, 0, false, rng, 0)
-	g.mlp[0] = newGConv(ps, "mlp.0", cfg.StyleDim, cfg.MLPWidth, 1, 1, 0, false, rng, 0)
-	g.mlp[1] = newGConv(ps, "mlp.1", cfg.MLPWidth, cfg.MLPWidth, 1, 1, 0, false, rng, 0)
-	g.mlp[2] = newGConv(ps, "mlp.2", cfg.MLPWidth, cfg.adainParams(), 1, 1, 0, false, rng, 0)
+	g.sOut = newConv(ps, "style.out", sd, cfg.StyleDim, 1, 1, 0, false, rng, 0)
+	g.mlp[0] = newConv(ps, "mlp.0", cfg.StyleDim, cfg.MLPWidth, 1, 1, 0, false, rng, 0)
+	g.mlp[1] = newConv(ps, "mlp.1", cfg.MLPWidth, cfg.MLPWidth, 1, 1, 0, false, rng, 0)
+	g.mlp[2] = newConv(ps, "mlp.2", cfg.MLPWidth, cfg.adainParams(), 1, 1, 0, false, rng, 0)
 	for i := 0; i < cfg.ResBlocks; i++ {
-		g.dRes = append(g.dRes, [2]*gconv{
-			newGConv(ps, fmt.Sprintf("decoder.res%d.conv0", i), d, d, 3, 1, 1, true, rng, 0),
-			newGConv(ps, fmt.Sprintf("decoder.res%d.conv1", i), d, d, 3, 1, 1, true, rng, 0),
+		g.dRes = append(g.dRes, [2]*conv{
+			newConv(ps, fmt.Sprintf("decoder.res%d.conv0", i), d, d, 3, 1, 1, true, rng, 0),
+			newConv(ps, fmt.Sprintf("decoder.res%d.conv1", i), d, d, 3, 1, 1, true, rng, 0),
 		})
 	}
 	for i := 0; i < cfg.Downsample; i++ {
-		g.dUp = append(g.dUp, newGConv(ps, fmt.Sprintf("decoder.up%d", i), d, d/2, 5, 1, 2, true, rng, 0))
-		g.dNorm = append(g.dNorm, newGNorm(ps, fmt.Sprintf("decoder.up%d.norm", i), d/2))
+		g.dUp = append(g.dUp, newConv(ps, fmt.Sprintf("decoder.up%d", i), d, d/2, 5, 1, 2, true, rng, 0))
+		g.dNorm = append(g.dNorm, newNorm(ps, fmt.Sprintf("decoder.up%d.norm", i), d/2))
 		d /= 2
 	}
-	g.dOut = newGConv(ps, "decoder.out", d, cfg.Channels, 7, 1, 3, true, rng, 0)
+	g.dOut = newConv(ps, "decoder.out", d, cfg.Channels, 7, 1, 3, true, rng, 0)
 	return g
 }
 
-// disNet is the LSGAN discriminator: stride-2 convolutions with LeakyReLU 0.2 and a
+// Discriminator is the LSGAN discriminator: stride-2 convolutions with LeakyReLU 0.2 and a
 // 1×1 convolution to one score per patch.
-type disNet struct {
-	ps     gparamSet
-	layers []*gconv
-	out    *gconv
+type Discriminator struct {
+	ps     paramSet
+	layers []*conv
+	out    *conv
 }
 
-func newDisNet(cfg Config, rng *rand.Rand) *disNet {
-	d := &disNet{}
+func newDiscriminator(cfg Config, rng *rand.Rand) *Discriminator {
+	d := &Discriminator{}
 	w := cfg.DisWidth
 	cin := cfg.Channels
 	for i := 0; i < cfg.DisLayers; i++ {
@@ -235,11 +240,11 @@ func newDisNet(cfg Config, rng *rand.Rand) *disNet {
 			cout = cin * 2
 		}
 		// MUNIT initialises the discriminator with N(0, 0.02) ("gaussian").
-		d.layers = append(d.layers, newGConv(&d.ps, fmt.Sprintf("dis.conv%d", i), cin, cout, 4, 2, 1, true, rng, 0.02))
+		d.layers = append(d.layers, newConv(&d.ps, fmt.Sprintf("dis.conv%d", i), cin, cout, 4, 2, 1, true, rng, 0.02))
 		cin = cout
 	}
 	// A 1×1 convolution on a feature map (not a vector): stored as a convolution.
-	d.out = newGConv(&d.ps, "dis.out", cin, 1, 1, 1, 0, false, rng, 0.02)
+	d.out = newConv(&d.ps, "dis.out", cin, 1, 1, 1, 0, false, rng, 0.02)
 	return d
 }
 
@@ -249,13 +254,13 @@ func newDisNet(cfg Config, rng *rand.Rand) *disNet {
 // buildError, recovered by build).
 type builder struct {
 	g     *gorgonia.ExprGraph
-	nodes map[*gparam]*gorgonia.Node
+	nodes map[*param]*gorgonia.Node
 }
 
 type buildError struct{ err error }
 
 func newBuilder() *builder {
-	return &builder{g: gorgonia.NewGraph(), nodes: map[*gparam]*gorgonia.Node{}}
+	return &builder{g: gorgonia.NewGraph(), nodes: map[*param]*gorgonia.Node{}}
 }
 
 // build runs f, turning a builder panic into an error.
@@ -280,12 +285,12 @@ func (b *builder) must(n *gorgonia.Node, err error) *gorgonia.Node {
 	return n
 }
 
-// gparam returns p's node in this graph, bound to p's weights.
-func (b *builder) gparam(p *gparam) *gorgonia.Node {
+// param returns p's node in this graph, bound to p's weights.
+func (b *builder) param(p *param) *gorgonia.Node {
 	if n, ok := b.nodes[p]; ok {
 		return n
 	}
-	n := gorgonia.NewTensor(b.g, gtensor.Float32, len(p.shape), gorgonia.WithShape(p.shape...),
+	n := gorgonia.NewTensor(b.g, tensor.Float32, len(p.shape), gorgonia.WithShape(p.shape...),
 		gorgonia.WithName(p.name), gorgonia.WithValue(p.t))
 	b.nodes[p] = n
 	return n
@@ -298,29 +303,29 @@ func (b *builder) input(name string, shape ...int) (*gorgonia.Node, []float32) {
 		n *= s
 	}
 	d := make([]float32, n)
-	return gorgonia.NewTensor(b.g, gtensor.Float32, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(name),
-		gorgonia.WithValue(gtensor.New(gtensor.WithShape(shape...), gtensor.WithBacking(d)))), d
+	return gorgonia.NewTensor(b.g, tensor.Float32, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(name),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d)))), d
 }
 
 func (b *builder) scalar(v float64) *gorgonia.Node { return gorgonia.NewConstant(float32(v)) }
 
-func (b *builder) gconv(c *gconv, x *gorgonia.Node) *gorgonia.Node {
+func (b *builder) conv(c *conv, x *gorgonia.Node) *gorgonia.Node {
 	if c.linear {
-		return b.must(nn.AddBias(b.must(nn.Linear(x, b.gparam(c.w))), b.gparam(c.b)))
+		return b.must(nn.AddBias(b.must(nn.Linear(x, b.param(c.w))), b.param(c.b)))
 	}
 	pad := c.pad
 	if c.reflect && pad > 0 {
 		x = b.must(nn.ReflectPad2d(x, pad))
 		pad = 0
 	}
-	return b.must(nn.Conv2dBias(x, b.gparam(c.w), b.gparam(c.b), pad, c.stride))
+	return b.must(nn.Conv2dBias(x, b.param(c.w), b.param(c.b), pad, c.stride))
 }
 
 // convUp is nearest ×2 upsampling followed by the reflect-padded convolution c, the
 // padding fused into the upsampling.
-func (b *builder) convUp(c *gconv, x *gorgonia.Node) *gorgonia.Node {
+func (b *builder) convUp(c *conv, x *gorgonia.Node) *gorgonia.Node {
 	x = b.must(nn.UpsampleReflectPad2d(x, 2, c.pad))
-	return b.must(nn.Conv2dBias(x, b.gparam(c.w), b.gparam(c.b), 0, c.stride))
+	return b.must(nn.Conv2dBias(x, b.param(c.w), b.param(c.b), 0, c.stride))
 }
 
 func (b *builder) relu(x *gorgonia.Node) *gorgonia.Node { return b.must(nn.ReLU(x)) }
@@ -329,13 +334,13 @@ func (b *builder) in(x *gorgonia.Node) *gorgonia.Node { return b.must(nn.Instanc
 
 // content runs the content encoder on x (N×C×H×W in [−1, 1]).
 func (b *builder) content(g *nets, x *gorgonia.Node) *gorgonia.Node {
-	h := b.relu(b.in(b.gconv(g.cIn, x)))
+	h := b.relu(b.in(b.conv(g.cIn, x)))
 	for _, c := range g.cDown {
-		h = b.relu(b.in(b.gconv(c, h)))
+		h = b.relu(b.in(b.conv(c, h)))
 	}
 	for _, rb := range g.cRes {
-		r := b.relu(b.in(b.gconv(rb[0], h)))
-		r = b.in(b.gconv(rb[1], r))
+		r := b.relu(b.in(b.conv(rb[0], h)))
+		r = b.in(b.conv(rb[1], r))
 		h = b.must(nn.Add(h, r))
 	}
 	return h
@@ -343,20 +348,20 @@ func (b *builder) content(g *nets, x *gorgonia.Node) *gorgonia.Node {
 
 // style runs the style encoder: N×StyleDim.
 func (b *builder) style(g *nets, x *gorgonia.Node) *gorgonia.Node {
-	h := b.relu(b.gconv(g.sIn, x))
+	h := b.relu(b.conv(g.sIn, x))
 	for _, c := range g.sDown {
-		h = b.relu(b.gconv(c, h))
+		h = b.relu(b.conv(c, h))
 	}
-	return b.gconv(g.sOut, b.must(nn.GlobalAvgPool2d(h)))
+	return b.conv(g.sOut, b.must(nn.GlobalAvgPool2d(h)))
 }
 
 // decode maps a content code and a style code (N×StyleDim) to images in [−1, 1]. The
 // MLP's output holds, per AdaIN layer, the shift (mean) of every channel and then the
 // scale (std): MUNIT's order (assign_adain_params).
 func (b *builder) decode(g *nets, c, s *gorgonia.Node) *gorgonia.Node {
-	p := b.relu(b.gconv(g.mlp[0], s))
-	p = b.relu(b.gconv(g.mlp[1], p))
-	p = b.gconv(g.mlp[2], p)
+	p := b.relu(b.conv(g.mlp[0], s))
+	p = b.relu(b.conv(g.mlp[1], p))
+	p = b.conv(g.mlp[2], p)
 	ch := c.Shape()[1]
 	off := 0
 	adain := func(x *gorgonia.Node) *gorgonia.Node {
@@ -367,24 +372,24 @@ func (b *builder) decode(g *nets, c, s *gorgonia.Node) *gorgonia.Node {
 	}
 	h := c
 	for _, rb := range g.dRes {
-		r := b.relu(adain(b.gconv(rb[0], h)))
-		r = adain(b.gconv(rb[1], r))
+		r := b.relu(adain(b.conv(rb[0], h)))
+		r = adain(b.conv(rb[1], r))
 		h = b.must(nn.Add(h, r))
 	}
 	for i, up := range g.dUp {
 		h = b.convUp(up, h)
-		h = b.relu(b.must(nn.LayerNorm(h, b.gparam(g.dNorm[i].gamma), b.gparam(g.dNorm[i].beta))))
+		h = b.relu(b.must(nn.LayerNorm(h, b.param(g.dNorm[i].gamma), b.param(g.dNorm[i].beta))))
 	}
-	return b.must(gorgonia.Tanh(b.gconv(g.dOut, h)))
+	return b.must(gorgonia.Tanh(b.conv(g.dOut, h)))
 }
 
 // dis runs the discriminator: N×1×h×w scores.
-func (b *builder) dis(d *disNet, x *gorgonia.Node) *gorgonia.Node {
+func (b *builder) dis(d *Discriminator, x *gorgonia.Node) *gorgonia.Node {
 	h := x
 	for _, c := range d.layers {
-		h = b.must(nn.LeakyReLU(b.gconv(c, h), 0.2))
+		h = b.must(nn.LeakyReLU(b.conv(c, h), 0.2))
 	}
-	return b.gconv(d.out, h)
+	return b.conv(d.out, h)
 }
 
 // l1 is mean |a − b|.
@@ -415,10 +420,10 @@ func (b *builder) weighted(ls []*gorgonia.Node, ws []float64) *gorgonia.Node {
 	return sum
 }
 
-func paramNodes(b *builder, ps *gparamSet) gorgonia.Nodes {
+func paramNodes(b *builder, ps *paramSet) gorgonia.Nodes {
 	out := make(gorgonia.Nodes, len(ps.list))
 	for i, p := range ps.list {
-		out[i] = b.gparam(p)
+		out[i] = b.param(p)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package munit
 
 import (
+	"fmt"
 	"math"
 	"sync"
 
@@ -151,4 +152,53 @@ func (g *nets) transformValues(ic *inferCache, imgs []dataset.Image, styles [][]
 	}
 	sz := len(imgs[0].Pix)
 	return append([]float32(nil), ig.m.Float32s(ig.y)[:len(imgs)*sz]...), nil
+}
+
+// encode returns the content code (channels last, as Code documents) and the style
+// code of img.
+func (g *nets) encode(ic *inferCache, img dataset.Image) (Code, []float32, error) {
+	ig, err := ic.get(g, inferEncode, 1)
+	if err != nil {
+		return Code{}, nil, err
+	}
+	defer ic.put(ig)
+	fillBatch(ig.x, []dataset.Image{img})
+	if err := ig.m.Run(); err != nil {
+		return Code{}, nil, err
+	}
+	cs := ig.cShape
+	code := Code{C: cs[0], H: cs[1], W: cs[2], Data: make([]float32, cs[0]*cs[1]*cs[2])}
+	chw := ig.m.Float32s(ig.cOut)
+	hw := cs[1] * cs[2]
+	for c := 0; c < cs[0]; c++ {
+		for i := 0; i < hw; i++ {
+			code.Data[i*cs[0]+c] = chw[c*hw+i]
+		}
+	}
+	return code, append([]float32(nil), ig.m.Float32s(ig.sOut)[:g.cfg.StyleDim]...), nil
+}
+
+// decodeCode renders a content code (channels last) with a style code.
+func (g *nets) decodeCode(ic *inferCache, code Code, style []float32) (dataset.Image, error) {
+	cs := g.cfg.codeShape()
+	if code.C != cs[0] || code.H != cs[1] || code.W != cs[2] || len(code.Data) != cs[0]*cs[1]*cs[2] {
+		return dataset.Image{}, fmt.Errorf("munit: content code is %v, the generator's are %d×%d×%d", code, cs[1], cs[2], cs[0])
+	}
+	ig, err := ic.get(g, inferDecode, 1)
+	if err != nil {
+		return dataset.Image{}, err
+	}
+	defer ic.put(ig)
+	hw := cs[1] * cs[2]
+	for c := 0; c < cs[0]; c++ {
+		for i := 0; i < hw; i++ {
+			ig.c[c*hw+i] = code.Data[i*cs[0]+c]
+		}
+	}
+	copy(ig.s, style)
+	if err := ig.m.Run(); err != nil {
+		return dataset.Image{}, err
+	}
+	c := g.cfg
+	return valuesToImage(ig.m.Float32s(ig.y), 0, c.Channels, c.ImageSize, c.ImageSize), nil
 }

@@ -10,16 +10,17 @@ import (
 
 // TimeIteration measures one training iteration (discriminator update + generator
 // update, as Train runs it) of a fresh model built from cfg on cfg.BatchSize random
-// images: it runs 2 warm-up iterations, then iterations timed ones, and returns the
-// median. cmd/munit's bench command prints it beside PyTorch doing the same work.
+// images: it runs 2 warm-up iterations (the first builds the graphs), then iterations
+// timed ones, and returns the median. cmd/munit's bench command prints it beside
+// PyTorch doing the same work.
 func TimeIteration(cfg Config, iterations int) (time.Duration, error) {
 	cfg = cfg.withDefaults()
 	gen, err := NewGenerator(cfg)
 	if err != nil {
 		return 0, err
 	}
-	tr := &trainer{cfg: cfg, gen: gen, dis: newDiscriminator(cfg, rand.New(rand.NewSource(cfg.Seed+1))),
-		hist: &History{}, tpG: newTape(true), tpD: newTape(true)}
+	defer setThreads()()
+	tr := newTrainer(cfg, gen, newDiscriminator(cfg, rand.New(rand.NewSource(cfg.Seed+1))), 0, &History{})
 	rng := rand.New(rand.NewSource(cfg.Seed))
 	imgs := make([]dataset.Image, cfg.BatchSize)
 	for i := range imgs {
@@ -34,7 +35,9 @@ func TimeIteration(cfg Config, iterations int) (time.Duration, error) {
 	ts := make([]time.Duration, 0, iterations)
 	for i := 0; i < iterations+2; i++ {
 		start := time.Now()
-		tr.iterate(imgs, stepRand(cfg.Seed, i+1))
+		if _, err := tr.iterate(imgs, stepRand(cfg.Seed, i+1)); err != nil {
+			return 0, err
+		}
 		tr.step++
 		if i >= 2 {
 			ts = append(ts, time.Since(start))

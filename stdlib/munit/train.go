@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand"
 	"strings"
 	"time"
@@ -108,33 +107,15 @@ type trainer struct {
 	cfg     Config
 	gen     *Generator
 	dis     *Discriminator
-	tpG     *tape
-	tpD     *tape
+	eng     *engine
 	step    int // completed iterations
 	hist    *History
 	ds      *dataset.Dataset
 	byClass [][]int
 }
 
-// Adam with coupled L2 weight decay (torch.optim.Adam's weight_decay, as MUNIT uses).
-func (t *trainer) adam(ps *paramSet) {
-	c := t.cfg
-	step := float64(t.step + 1)
-	b1, b2 := c.Beta1, c.Beta2
-	lr := c.LR * math.Sqrt(1-math.Pow(b2, step)) / (1 - math.Pow(b1, step))
-	wd := float32(c.WeightDecay)
-	fb1, fb2 := float32(b1), float32(b2)
-	eps := float32(1e-8 * math.Sqrt(1-math.Pow(b2, step)))
-	flr := float32(lr)
-	for _, p := range ps.list {
-		for i, g := range p.g {
-			g += wd * p.w[i]
-			m := fb1*p.m[i] + (1-fb1)*g
-			v := fb2*p.v[i] + (1-fb2)*g*g
-			p.m[i], p.v[i] = m, v
-			p.w[i] -= flr * m / (float32(math.Sqrt(float64(v))) + eps)
-		}
-	}
+func newTrainer(cfg Config, gen *Generator, dis *Discriminator, step int, hist *History) *trainer {
+	return &trainer{cfg: cfg, gen: gen, dis: dis, step: step, hist: hist, eng: newEngine(cfg, gen.net, dis)}
 }
 
 // stepRand is the random source of iteration step (from 1): derived from the seed
@@ -143,34 +124,6 @@ func stepRand(seed int64, step int) *rand.Rand {
 	z := uint64(seed)*0x9e3779b97f4a7c15 + uint64(step)*0xbf58476d1ce4e5b9
 	z ^= z >> 31
 	return rand.New(rand.NewSource(int64(z)))
-}
-
-// toInput converts images to an N×H×W×C tensor in [−1, 1].
-func toInput(tp *tape, imgs []dataset.Image) *tensor {
-	im := imgs[0]
-	t := tp.newTensor(len(imgs), im.H, im.W, im.C, false)
-	hw := im.H * im.W
-	for n, img := range imgs {
-		for c := 0; c < im.C; c++ {
-			for i := 0; i < hw; i++ {
-				t.D[(n*hw+i)*im.C+c] = float32(img.Pix[c*hw+i])/127.5 - 1
-			}
-		}
-	}
-	return t
-}
-
-// toImage converts sample n of an N×H×W×C tensor in [−1, 1] to 8-bit pixels.
-func toImage(t *tensor, n int) dataset.Image {
-	img := dataset.NewImage(t.C, t.H, t.W)
-	hw := t.H * t.W
-	for c := 0; c < t.C; c++ {
-		for i := 0; i < hw; i++ {
-			v := math.Round((float64(t.D[(n*hw+i)*t.C+c]) + 1) * 127.5)
-			img.Pix[c*hw+i] = uint8(math.Max(0, math.Min(255, v)))
-		}
-	}
-	return img
 }
 
 func (t *trainer) sampleBatch(rng *rand.Rand) []dataset.Image {
@@ -182,58 +135,9 @@ func (t *trainer) sampleBatch(rng *rand.Rand) []dataset.Image {
 	return imgs
 }
 
-func randomStyles(tp *tape, n, dim int, rng *rand.Rand) *tensor {
-	s := tp.newTensor(n, 1, 1, dim, false)
-	for i := range s.D {
-		s.D[i] = float32(rng.NormFloat64())
-	}
-	return s
-}
-
-// iterate runs one MUNIT iteration (discriminator update, then generator update) on
-// images and returns its losses. Within-domain MUNIT (PAPER.md: both domains are the
-// same long-tailed set): x is reconstructed from its own codes and translated with a
-// style s ~ N(0, I), whose codes must be recovered from the translation.
-func (t *trainer) iterate(imgs []dataset.Image, rng *rand.Rand) losses {
-	c := t.cfg
-	g, d := t.gen, t.dis
-	tpG, tpD := t.tpG, t.tpD
-	tpG.reset()
-	tpD.reset()
-	g.ps.zeroGrad()
-	d.ps.zeroGrad()
-
-	x := toInput(tpG, imgs)
-	n := x.N
-	cont := g.content(tpG, x, true)
-	sty := g.style(tpG, x, true)
-	xRec := g.decode(tpG, cont, sty, true)
-	s := randomStyles(tpG, n, c.StyleDim, rng)
-	xFake := g.decode(tpG, cont, s, true)
-	cRec := g.content(tpG, xFake, true)
-	sRec := g.style(tpG, xFake, true)
-
-	// Discriminator update on the detached translation (the generator is not changed
-	// by this loss), then the generator is scored by the updated discriminator, as
-	// in pix2pix/CycleGAN; one generator forward serves both updates.
-	var l losses
-	gw := float32(c.GANWeight)
-	if gw > 0 {
-		xd := toInput(tpD, imgs)
-		real := d.fwd(tpD, xd, true)
-		fake := d.fwd(tpD, tpD.detach(xFake), true)
-		l.dis = tpD.mseTo(fake, 0, gw) + tpD.mseTo(real, 1, gw)
-		tpD.backward()
-		t.adam(&d.ps)
-		adv := d.fwd(tpG, xFake, false)
-		l.adv = tpG.mseTo(adv, 1, gw)
-	}
-	l.recon = tpG.l1(xRec, x, float32(c.ReconWeight))
-	l.style = tpG.l1(sRec, s, float32(c.StyleWeight))
-	l.content = tpG.l1(cRec, cont, float32(c.ContentWeight))
-	tpG.backward()
-	t.adam(&g.ps)
-	return l
+// iterate runs one training iteration on imgs (see engine.iterate).
+func (t *trainer) iterate(imgs []dataset.Image, rng *rand.Rand) (losses, error) {
+	return t.eng.iterate(imgs, rng, t.step)
 }
 
 // Train trains a MUNIT generator on trainSet (PAPER.md, "The generator (MUNIT) and
@@ -269,10 +173,10 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 		copyArch(&run, arch)
 		run.Seed = arch.Seed
 		ck.gen.cfg = run
-		t = &trainer{cfg: run, gen: ck.gen, dis: ck.dis, step: ck.step, hist: ck.hist}
 		if ck.dis == nil {
 			return nil, nil, fmt.Errorf("munit: %s holds a generator only, not a training checkpoint", cfg.Resume)
 		}
+		t = newTrainer(run, ck.gen, ck.dis, ck.step, ck.hist)
 	} else {
 		gen, err := NewGenerator(cfg)
 		if err != nil {
@@ -280,7 +184,7 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 		}
 		cfg = gen.cfg
 		rng := rand.New(rand.NewSource(cfg.Seed + 1))
-		t = &trainer{cfg: cfg, gen: gen, dis: newDiscriminator(cfg, rng), hist: &History{}}
+		t = newTrainer(cfg, gen, newDiscriminator(cfg, rng), 0, &History{})
 	}
 	cfg = t.cfg
 	if trainSet.C != cfg.Channels || trainSet.H != cfg.ImageSize || trainSet.W != cfg.ImageSize {
@@ -297,7 +201,7 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 			t.byClass = append(t.byClass, gr)
 		}
 	}
-	t.tpG, t.tpD = newTape(true), newTape(true)
+	defer setThreads()()
 
 	rep := newReporter(t, cfg)
 	defer rep.done()
@@ -309,7 +213,11 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 		}
 		start := time.Now()
 		rng := stepRand(cfg.Seed, t.step+1)
-		l := t.iterate(t.sampleBatch(rng), rng)
+		l, err := t.iterate(t.sampleBatch(rng), rng)
+		if err != nil {
+			t.release()
+			return t.gen, t.hist, err
+		}
 		t.step++
 		t.hist.add(t.step, l, time.Since(start).Seconds())
 		rep.update()
@@ -328,8 +236,9 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 	return t.gen, t.hist, nil
 }
 
-// release drops the tapes' buffers: the returned generator keeps only its weights.
-func (t *trainer) release() { t.tpG, t.tpD = newTape(true), newTape(true) }
+// release drops the training graphs and their buffers: the returned generator keeps
+// only its weights (and its inference graphs).
+func (t *trainer) release() { t.eng.graphs = map[int]*stepGraphs{} }
 
 func copyArch(dst *Config, src Config) {
 	dst.Channels, dst.ImageSize, dst.Width, dst.ResBlocks = src.Channels, src.ImageSize, src.Width, src.ResBlocks

@@ -10,6 +10,8 @@ import (
 
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/display"
+	"github.com/goinv/goinv/stdlib/nn"
+	"gorgonia.org/gorgonia"
 )
 
 // toyDigits is a small labelled set: class k is a bright bar at row 4+4k on a
@@ -40,51 +42,71 @@ func tinyConfig() Config {
 	return Config{Width: 8, ResBlocks: 1, MLPWidth: 32, StyleDim: 4, Quiet: true, Seed: 3}
 }
 
+// TestLossValues checks the L1 and LSGAN losses and their gradients (through
+// gorgonia.Grad) on fixed values.
 func TestLossValues(t *testing.T) {
-	tp := newTape(true)
-	a := &tensor{N: 1, H: 1, W: 1, C: 4, D: []float32{1, -2, 0.5, 3}, req: true}
-	b := &tensor{N: 1, H: 1, W: 1, C: 4, D: []float32{0, 0, 1, 3}, req: true}
-	if got := tp.l1(a, b, 2); math.Abs(got-(1+2+0.5+0)/4) > 1e-7 {
+	b := newBuilder()
+	an, ad := b.input("a", 1, 4)
+	bn, bd := b.input("b", 1, 4)
+	copy(ad, []float32{1, -2, 0.5, 3})
+	copy(bd, []float32{0, 0, 1, 3})
+	l1 := b.l1(an, bn)
+	mse := b.mseTo(an, 1)
+	total := b.weighted([]*gorgonia.Node{l1, mse}, []float64{2, 3})
+	grads, err := gorgonia.Grad(total, an, bn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.NewMachine(b.g, append(gorgonia.Nodes{l1, mse}, grads...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got := scalarOf(m, l1); math.Abs(got-(1+2+0.5+0)/4) > 1e-7 {
 		t.Fatalf("l1 = %v, want 0.875", got)
 	}
-	if got := tp.mseTo(a, 1, 3); math.Abs(got-(0+9+0.25+4)/4) > 1e-7 {
+	if got := scalarOf(m, mse); math.Abs(got-(0+9+0.25+4)/4) > 1e-7 {
 		t.Fatalf("mse = %v, want 3.3125", got)
 	}
-	tp.backward()
 	// ∂/∂a of 2·mean|a−b| + 3·mean(a−1)²; ∂/∂b of the L1 term.
 	wantA := []float32{2*0.25 + 3*2*0/4, -2*0.25 + 3*2*(-3)/4.0, -2*0.25 + 3*2*(-0.5)/4, 0 + 3*2*2/4.0}
 	wantB := []float32{-0.5, 0.5, 0.5, 0}
+	ga, gb := m.Float32s(grads[0]), m.Float32s(grads[1])
 	for i := range wantA {
-		if math.Abs(float64(a.G[i]-wantA[i])) > 1e-6 || math.Abs(float64(b.G[i]-wantB[i])) > 1e-6 {
-			t.Fatalf("gradients a %v b %v, want %v and %v", a.G, b.G, wantA, wantB)
+		if math.Abs(float64(ga[i]-wantA[i])) > 1e-6 || math.Abs(float64(gb[i]-wantB[i])) > 1e-6 {
+			t.Fatalf("gradients a %v b %v, want %v and %v", ga, gb, wantA, wantB)
 		}
 	}
 }
 
 // TestIterationLosses checks that the losses an iteration reports are the ones the
-// definitions give on its inputs, computed independently through the public API.
+// definitions give on its inputs, computed independently through the inference graphs.
 func TestIterationLosses(t *testing.T) {
 	ds := toyDigits(10, 1)
 	cfg := tinyConfig().withDefaults()
 	cfg.BatchSize = 2
 	gen, _ := NewGenerator(cfg)
-	tr := &trainer{cfg: cfg, gen: gen, dis: newDiscriminator(cfg, rand.New(rand.NewSource(1))), hist: &History{},
-		tpG: newTape(true), tpD: newTape(true)}
+	tr := newTrainer(cfg, gen, newDiscriminator(cfg, rand.New(rand.NewSource(1))), 0, &History{})
 	imgs := []dataset.Image{ds.Image(0), ds.Image(3)}
 	// Expected reconstruction L1 before the update, on the [−1, 1] scale.
 	var want float64
 	for _, im := range imgs {
-		tp := newTape(false)
-		x := toInput(tp, []dataset.Image{im})
-		y := gen.decode(tp, gen.content(tp, x, false), gen.style(tp, x, false), false)
-		for i := range x.D {
-			want += math.Abs(float64(y.D[i] - x.D[i]))
+		_, style := gen.Encode(im)
+		y, err := gen.net.transformValues(&gen.ic, []dataset.Image{im}, [][]float32{style})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range y {
+			want += math.Abs(float64(v) - (float64(im.Pix[i])/127.5 - 1))
 		}
 	}
 	want /= float64(2 * 28 * 28)
-	// Expected discriminator loss before its update, with the same style draw.
-	rng := rand.New(rand.NewSource(5))
-	l := tr.iterate(imgs, rng)
+	l, err := tr.iterate(imgs, rand.New(rand.NewSource(5)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if math.Abs(l.recon-want) > 1e-5 {
 		t.Fatalf("reconstruction loss %v, want %v", l.recon, want)
 	}
@@ -102,14 +124,16 @@ func TestOverfitOneBatch(t *testing.T) {
 	cfg.LR = 4e-3
 	cfg = cfg.withDefaults()
 	gen, _ := NewGenerator(cfg)
-	tr := &trainer{cfg: cfg, gen: gen, dis: newDiscriminator(cfg, rand.New(rand.NewSource(1))), hist: &History{},
-		tpG: newTape(true), tpD: newTape(true)}
+	tr := newTrainer(cfg, gen, newDiscriminator(cfg, rand.New(rand.NewSource(1))), 0, &History{})
 	imgs := []dataset.Image{ds.Image(0), ds.Image(1), ds.Image(2), ds.Image(3)}
 	// first: the untrained generator's loss; last: the mean over the final 10 steps.
 	var first, last float64
 	const steps = 200
 	for i := 0; i < steps; i++ {
-		l := tr.iterate(imgs, stepRand(1, i))
+		l, err := tr.iterate(imgs, stepRand(1, i))
+		if err != nil {
+			t.Fatal(err)
+		}
 		tr.step++
 		if i == 0 {
 			first = l.recon

@@ -39,20 +39,21 @@ func (g *Generator) checkStyle(s []float32) {
 // Encode returns the content and style codes of img.
 func (g *Generator) Encode(img dataset.Image) (Code, []float32) {
 	g.check(img)
-	tp := newTape(false)
-	x := toInput(tp, []dataset.Image{img})
-	c := g.content(tp, x, false)
-	s := g.style(tp, x, false)
-	return Code{H: c.H, W: c.W, C: c.C, Data: append([]float32(nil), c.D...)}, append([]float32(nil), s.D...)
+	c, s, err := g.net.encode(&g.ic, img)
+	if err != nil {
+		panic(err)
+	}
+	return c, s
 }
 
 // Decode renders a content code with a style code.
 func (g *Generator) Decode(c Code, style []float32) dataset.Image {
 	g.checkStyle(style)
-	tp := newTape(false)
-	ct := &tensor{N: 1, H: c.H, W: c.W, C: c.C, D: c.Data}
-	st := &tensor{N: 1, H: 1, W: 1, C: len(style), D: style}
-	return toImage(g.decode(tp, ct, st, false), 0)
+	img, err := g.net.decodeCode(&g.ic, c, style)
+	if err != nil {
+		panic(err)
+	}
+	return img
 }
 
 // RandomStyle draws a style code from the prior N(0, I).
@@ -82,16 +83,16 @@ func (g *Generator) TransformAll(imgs []dataset.Image, styles [][]float32) []dat
 		for _, im := range imgs[lo:hi] {
 			g.check(im)
 		}
-		tp := newTape(false)
-		x := toInput(tp, imgs[lo:hi])
-		s := tp.newTensor(hi-lo, 1, 1, g.cfg.StyleDim, false)
-		for i, st := range styles[lo:hi] {
+		for _, st := range styles[lo:hi] {
 			g.checkStyle(st)
-			copy(s.D[i*g.cfg.StyleDim:], st)
 		}
-		y := g.decode(tp, g.content(tp, x, false), s, false)
+		y, err := g.net.transformValues(&g.ic, imgs[lo:hi], styles[lo:hi])
+		if err != nil {
+			panic(err)
+		}
+		c := g.cfg
 		for i := 0; i < hi-lo; i++ {
-			out = append(out, toImage(y, i))
+			out = append(out, valuesToImage(y, i, c.Channels, c.ImageSize, c.ImageSize))
 		}
 	}
 	return out
