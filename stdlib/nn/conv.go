@@ -43,9 +43,34 @@ func newConvGeom(xs, ws tensor.Shape, pad, stride int) (convGeom, error) {
 func (g *convGeom) inSize() int  { return g.c * g.h * g.w }
 func (g *convGeom) outSize() int { return g.oc * g.p }
 
+// same reports whether the convolution keeps the image size with stride 1 (3×3 filters
+// with padding 1, 5×5 with 2, …). Then output pixel p reads input pixel p + off for a
+// fixed off per filter tap, except in the columns the padding covers, so im2col and
+// col2im move whole planes at once instead of one output row at a time.
+func (g *convGeom) same() bool {
+	return g.stride == 1 && g.oh == g.h && g.ow == g.w
+}
+
+// shiftRange returns, for the filter tap (ki, kj) of a same convolution, the offset off
+// from output to input pixel and the output pixels [lo, hi) whose input index lies in
+// the plane, and the valid output columns [clo, chi).
+func (g *convGeom) shiftRange(ki, kj int) (off, lo, hi, clo, chi int) {
+	off = (ki-g.pad)*g.w + (kj - g.pad)
+	lo, hi = max(0, -off), min(g.p, g.h*g.w-off)
+	if lo > hi {
+		lo = hi
+	}
+	clo, chi = validRange(g.ow, 1, kj-g.pad, g.w)
+	return
+}
+
 // im2col unfolds one C×H×W image into the ckk×p matrix whose column j holds the
 // receptive field of output pixel j.
 func (g *convGeom) im2col(x, col []float32) {
+	if g.same() {
+		g.im2colSame(x, col)
+		return
+	}
 	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
 	row := 0
 	for c := 0; c < g.c; c++ {
@@ -79,9 +104,54 @@ func (g *convGeom) im2col(x, col []float32) {
 	}
 }
 
+// im2colSame is im2col for same convolutions: one copy per filter tap and channel,
+// then zeros where the tap falls on the padding. A valid column's flat input index
+// p+off lies in the plane exactly when its row does, so only the padded columns and
+// the ends of the plane need clearing.
+func (g *convGeom) im2colSame(x, col []float32) {
+	hw, w := g.h*g.w, g.w
+	row := 0
+	for c := 0; c < g.c; c++ {
+		xc := x[c*hw : (c+1)*hw]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				dst := col[row*g.p : (row+1)*g.p]
+				row++
+				off, lo, hi, clo, chi := g.shiftRange(ki, kj)
+				clear(dst[:lo])
+				copy(dst[lo:hi], xc[lo+off:hi+off])
+				clear(dst[hi:])
+				clearPadColumns(dst, w, clo, chi)
+			}
+		}
+	}
+}
+
+// clearPadColumns zeroes columns [0, clo) and [chi, w) of every row of the plane p (w
+// wide). Element stores, not clear: the runs are one or two values long.
+func clearPadColumns(p []float32, w, clo, chi int) {
+	if clo == 0 && chi == w {
+		return
+	}
+	for o := 0; o+w <= len(p); o += w {
+		r := p[o : o+w : o+w]
+		for j := 0; j < clo; j++ {
+			r[j] = 0
+		}
+		for j := chi; j < w; j++ {
+			r[j] = 0
+		}
+	}
+}
+
 // col2im folds a ckk×p matrix back into a C×H×W image, summing overlapping entries;
-// dx must be zeroed by the caller.
+// dx must be zeroed by the caller. For same convolutions it clears the entries of col
+// that fall on the padding (col is scratch).
 func (g *convGeom) col2im(col, dx []float32) {
+	if g.same() {
+		g.col2imSame(col, dx)
+		return
+	}
 	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
 	row := 0
 	for c := 0; c < g.c; c++ {
@@ -113,6 +183,39 @@ func (g *convGeom) col2im(col, dx []float32) {
 				}
 			}
 		}
+	}
+}
+
+func (g *convGeom) col2imSame(col, dx []float32) {
+	hw, w := g.h*g.w, g.w
+	row := 0
+	for c := 0; c < g.c; c++ {
+		xc := dx[c*hw : (c+1)*hw]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				src := col[row*g.p : (row+1)*g.p]
+				row++
+				off, lo, hi, clo, chi := g.shiftRange(ki, kj)
+				clearPadColumns(src, w, clo, chi)
+				addTo(xc[lo+off:hi+off], src[lo:hi])
+			}
+		}
+	}
+}
+
+// addTo adds src to dst elementwise (len(src) == len(dst)).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		d, s := dst[i:i+4:i+4], src[i:i+4:i+4]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += src[i]
 	}
 }
 
@@ -272,6 +375,7 @@ type convGradXOp struct {
 	opBase
 	g  convGeom
 	sc scratch
+	wt scratch // the flipped, transposed filters of doSame
 }
 
 func (op *convGradXOp) Arity() int    { return 2 }
@@ -288,6 +392,10 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	w, dy := in[0], in[1]
 	out := op.output(g.n, g.c, g.h, g.w)
 	dx := out.Data().([]float32)
+	if g.same() && !g.pointwise {
+		op.doSame(w, dy, dx)
+		return out, nil
+	}
 	parallelFor(g.n, func(wk, lo, hi int) {
 		var col []float32
 		if !g.pointwise {
@@ -306,6 +414,35 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	})
 	return out, nil
+}
+
+// doSame computes dx of a same convolution as the convolution of dy with the filters
+// flipped in space and with input and output channels swapped: im2col of dy and one
+// GEMM per image with inner dimension OC·KH·KW, where the direct form (Wᵀ·dy, then
+// col2im) has inner dimension OC and sums overlapping patches element by element.
+func (op *convGradXOp) doSame(w, dy, dx []float32) {
+	g := &op.g
+	t := *g
+	t.c, t.oc = g.oc, g.c
+	t.ckk = t.c * t.kh * t.kw
+	kk := g.kh * g.kw
+	wt := op.wt.get(0, g.c*t.ckk)
+	for oc := 0; oc < g.oc; oc++ {
+		for c := 0; c < g.c; c++ {
+			src := w[(oc*g.c+c)*kk : (oc*g.c+c+1)*kk]
+			dst := wt[c*t.ckk+oc*kk : c*t.ckk+(oc+1)*kk]
+			for k, v := range src {
+				dst[kk-1-k] = v
+			}
+		}
+	}
+	parallelFor(g.n, func(wk, lo, hi int) {
+		col := op.sc.get(wk, t.ckk*t.p)
+		for i := lo; i < hi; i++ {
+			t.im2colSame(dy[i*g.outSize():(i+1)*g.outSize()], col)
+			sgemm(false, false, g.c, g.p, t.ckk, 1, wt, t.ckk, col, t.p, 0, dx[i*g.inSize():], g.p)
+		}
+	})
 }
 
 // convGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ_n dy_n · im2col(x_n)ᵀ.

@@ -12,6 +12,7 @@
 //	go run ./stdlib/nn/cmd/nnbench                 # everything
 //	go run ./stdlib/nn/cmd/nnbench -torch=false    # goinv only
 //	go run ./stdlib/nn/cmd/nnbench -models smallcnn -steps 100
+//	go run ./stdlib/nn/cmd/nnbench -torch=false -models resnet20 -cpuprofile /tmp/cpu  # writes /tmp/cpu.resnet20
 //
 // Other work on the machine slows both sides: run it twice and compare; the load
 // average is printed.
@@ -29,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +48,7 @@ var (
 	torch   = flag.Bool("torch", true, "also run the PyTorch reference")
 	python  = flag.String("python", "/usr/bin/python3", "python with torch")
 	threads = flag.Int("threads", 2, "threads for goinv (nn.Threads, GOMAXPROCS) and PyTorch")
+	cpuprof = flag.String("cpuprofile", "", "write a CPU profile of goinv's timed training steps to this file")
 )
 
 type result struct {
@@ -107,7 +110,22 @@ func main() {
 		}
 		fmt.Printf("  %-10s goinv %8.0f   PyTorch %8s   ratio %s\n", r.model, r.imagesPerCPU, t, ratio)
 	}
+	fmt.Printf("peak resident memory of this process (VmHWM): %s\n", vmHWM())
 	fmt.Printf("load average at the end: %s\n", loadavg())
+}
+
+// vmHWM returns the process's peak resident set size as /proc/self/status reports it.
+func vmHWM() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		}
+	}
+	return "?"
 }
 
 // cpuSeconds returns the user and system CPU time of the process so far.
@@ -210,6 +228,16 @@ func benchGo(name string) (*result, error) {
 			return nil, err
 		}
 	}
+	if *cpuprof != "" {
+		f, err := os.Create(fmt.Sprintf("%s.%s", *cpuprof, name))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
 	t, c0 := time.Now(), cpuSeconds()
 	for i := 0; i < n; i++ {
 		if err := step(); err != nil {
@@ -218,8 +246,11 @@ func benchGo(name string) (*result, error) {
 	}
 	ips := float64(n**batch) / time.Since(t).Seconds()
 	ipc := float64(n**batch) / (cpuSeconds() - c0)
-	fmt.Printf("goinv %-9s %s: %.1f MFLOP forward/image, %.0f images/s, %.0f images per CPU-second (%d steps)\n",
-		name, m, float64(flops)/1e6, ips, ipc, n)
+	if *cpuprof != "" {
+		pprof.StopCPUProfile()
+	}
+	fmt.Printf("goinv %-9s %s: %.1f MFLOP forward/image, %.0f images/s, %.0f images per CPU-second (%d steps), peak RSS so far %s\n",
+		name, m, float64(flops)/1e6, ips, ipc, n, vmHWM())
 	return &result{model: name, imagesPerSec: ips, imagesPerCPU: ipc, gflops: 3 * float64(flops) * ips / 1e9, forwardFLOPs: flops}, nil
 }
 

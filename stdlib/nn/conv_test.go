@@ -1,0 +1,121 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// refConv computes y, and for a given dy the exact dx and dw, of a convolution by
+// direct summation in float64, the reference the fast paths are compared against.
+func refConv(g convGeom, x, w, dy []float32) (y, dx, dw []float64) {
+	y = make([]float64, g.n*g.oc*g.p)
+	dx = make([]float64, g.n*g.c*g.h*g.w)
+	dw = make([]float64, g.oc*g.ckk)
+	for n := 0; n < g.n; n++ {
+		for oc := 0; oc < g.oc; oc++ {
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					o := ((n*g.oc+oc)*g.oh+oy)*g.ow + ox
+					for c := 0; c < g.c; c++ {
+						for ki := 0; ki < g.kh; ki++ {
+							for kj := 0; kj < g.kw; kj++ {
+								iy, ix := oy*g.stride-g.pad+ki, ox*g.stride-g.pad+kj
+								if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+									continue
+								}
+								xi := ((n*g.c+c)*g.h+iy)*g.w + ix
+								wi := ((oc*g.c+c)*g.kh+ki)*g.kw + kj
+								y[o] += float64(x[xi]) * float64(w[wi])
+								dx[xi] += float64(dy[o]) * float64(w[wi])
+								dw[wi] += float64(dy[o]) * float64(x[xi])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return y, dx, dw
+}
+
+// TestConvExact checks every element of a convolution's output and of both gradients
+// against direct summation, for the geometries the layers treat specially (same
+// convolutions, strides, 1×1, cached and uncached im2col matrices).
+func TestConvExact(t *testing.T) {
+	cases := []struct{ n, c, h, w, oc, k, pad, stride int }{
+		{3, 4, 8, 8, 5, 3, 1, 1},
+		{2, 3, 7, 6, 4, 3, 1, 1},
+		{2, 3, 7, 6, 4, 5, 2, 1},
+		{2, 3, 9, 7, 4, 3, 1, 2},
+		{2, 3, 8, 8, 6, 3, 0, 1},
+		{2, 3, 8, 8, 6, 3, 0, 2},
+		{3, 5, 6, 5, 4, 1, 0, 1},
+		{2, 4, 6, 6, 3, 1, 0, 2},
+		{5, 16, 12, 12, 16, 3, 1, 1},
+	}
+	for _, c := range cases {
+		for _, cached := range []bool{false, true} {
+			name := fmt.Sprintf("n%d c%d %dx%d oc%d k%d pad%d stride%d cached=%v", c.n, c.c, c.h, c.w, c.oc, c.k, c.pad, c.stride, cached)
+			r := rand.New(rand.NewSource(int64(c.h*100 + c.k)))
+			fill := func(n int) []float32 {
+				d := make([]float32, n)
+				for i := range d {
+					d[i] = float32(r.NormFloat64())
+				}
+				return d
+			}
+			gr := gorgonia.NewGraph()
+			xs, ws := []int{c.n, c.c, c.h, c.w}, []int{c.oc, c.c, c.k, c.k}
+			xv, wv := fill(prod(xs)), fill(prod(ws))
+			x := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(xs...), gorgonia.WithName("x"),
+				gorgonia.WithValue(tensor.New(tensor.WithShape(xs...), tensor.WithBacking(xv))))
+			w := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(ws...), gorgonia.WithName("w"),
+				gorgonia.WithValue(tensor.New(tensor.WithShape(ws...), tensor.WithBacking(wv))))
+			y, err := Conv2d(notInput(x), w, c.pad, c.stride)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := y.Op().(*convOp)
+			geom := op.g
+			dyv := fill(geom.n * geom.oc * geom.p)
+			dy := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(y.Shape()...), gorgonia.WithName("dy"),
+				gorgonia.WithValue(tensor.New(tensor.WithShape(y.Shape()...), tensor.WithBacking(dyv))))
+			cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, dy))))
+			grads, err := gorgonia.Grad(cost, x, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cached && op.cols == nil && !geom.pointwise {
+				op.cols = make([]float32, geom.n*geom.ckk*geom.p)
+			} else if !cached {
+				op.cols = nil
+			}
+			ex, err := newExecutor(gr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for run := 0; run < 2; run++ { // the second run reuses every buffer
+				if err := ex.run(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantY, wantDx, wantDw := refConv(geom, xv, wv, dyv)
+			compare := func(what string, got []float32, want []float64) {
+				for i := range want {
+					if math.Abs(float64(got[i])-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+						t.Errorf("%s: %s[%d] = %g, want %g", name, what, i, got[i], want[i])
+						return
+					}
+				}
+			}
+			compare("y", ex.value(y).Data().([]float32), wantY)
+			compare("dx", ex.value(grads[0]).Data().([]float32), wantDx)
+			compare("dw", ex.value(grads[1]).Data().([]float32), wantDw)
+		}
+	}
+}
