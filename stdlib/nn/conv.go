@@ -65,10 +65,11 @@ func (g *convGeom) shiftRange(ki, kj int) (off, lo, hi, clo, chi int) {
 }
 
 // im2col unfolds one C×H×W image into the ckk×p matrix whose column j holds the
-// receptive field of output pixel j.
-func (g *convGeom) im2col(x, col []float32) {
+// receptive field of output pixel j; rows of col are ld apart (ld ≥ p), so the
+// matrices of several images can sit side by side.
+func (g *convGeom) im2col(x, col []float32, ld int) {
 	if g.same() {
-		g.im2colSame(x, col)
+		im2colSameKernel(g, x, col, ld)
 		return
 	}
 	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
@@ -77,7 +78,7 @@ func (g *convGeom) im2col(x, col []float32) {
 		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.kh; ki++ {
 			for kj := 0; kj < g.kw; kj++ {
-				dst := col[row*g.p : (row+1)*g.p]
+				dst := col[row*ld : row*ld+g.p]
 				row++
 				// valid output columns: 0 ≤ ox*s - pad + kj < w
 				lo, hi := validRange(ow, s, kj-pad, g.w)
@@ -108,14 +109,14 @@ func (g *convGeom) im2col(x, col []float32) {
 // then zeros where the tap falls on the padding. A valid column's flat input index
 // p+off lies in the plane exactly when its row does, so only the padded columns and
 // the ends of the plane need clearing.
-func (g *convGeom) im2colSame(x, col []float32) {
+func (g *convGeom) im2colSame(x, col []float32, ld int) {
 	hw, w := g.h*g.w, g.w
 	row := 0
 	for c := 0; c < g.c; c++ {
 		xc := x[c*hw : (c+1)*hw]
 		for ki := 0; ki < g.kh; ki++ {
 			for kj := 0; kj < g.kw; kj++ {
-				dst := col[row*g.p : (row+1)*g.p]
+				dst := col[row*ld : row*ld+g.p]
 				row++
 				off, lo, hi, clo, chi := g.shiftRange(ki, kj)
 				clear(dst[:lo])
@@ -203,22 +204,6 @@ func (g *convGeom) col2imSame(col, dx []float32) {
 	}
 }
 
-// addTo adds src to dst elementwise (len(src) == len(dst)).
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	i := 0
-	for ; i+4 <= len(dst); i += 4 {
-		d, s := dst[i:i+4:i+4], src[i:i+4:i+4]
-		d[0] += s[0]
-		d[1] += s[1]
-		d[2] += s[2]
-		d[3] += s[3]
-	}
-	for ; i < len(dst); i++ {
-		dst[i] += src[i]
-	}
-}
-
 // validRange returns the output columns [lo, hi) whose input column ox*s+off lies in [0, w).
 func validRange(ow, s, off, w int) (lo, hi int) {
 	lo = 0
@@ -277,6 +262,7 @@ type convOp struct {
 	g    convGeom
 	bias bool
 	sc   scratch
+	tmp  scratch
 	// cols keeps the im2col matrices of the whole batch for the weight gradient when
 	// they are small (cacheColBytes); otherwise the gradient unfolds x again.
 	cols []float32
@@ -312,38 +298,114 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
-	parallelFor(g.n, func(wk, lo, hi int) {
-		var col []float32
+	b := g.batch()
+	parallelFor(g.chunks(), func(wk, lo, hi int) {
+		var col, tmp []float32
 		if !g.pointwise && op.cols == nil {
-			col = op.sc.get(wk, g.ckk*g.p)
+			col = op.sc.get(wk, g.ckk*b*g.p)
 		}
-		for i := lo; i < hi; i++ {
-			xi := x[i*g.inSize() : (i+1)*g.inSize()]
+		if b > 1 {
+			tmp = op.tmp.get(wk, g.oc*b*g.p)
+		}
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*b, min((ch+1)*b, g.n)
+			ld := (i1 - i0) * g.p
 			switch {
 			case g.pointwise:
-				col = xi
+				col = x[i0*g.inSize():]
 			case op.cols != nil:
-				col = op.cols[i*g.ckk*g.p : (i+1)*g.ckk*g.p]
-				g.im2col(xi, col)
-			default:
-				g.im2col(xi, col)
+				col = op.cols[i0*g.ckk*g.p : i1*g.ckk*g.p]
 			}
-			yi := y[i*g.outSize() : (i+1)*g.outSize()]
-			beta := float32(0)
-			if bias != nil {
-				for c, bv := range bias {
-					row := yi[c*g.p : (c+1)*g.p]
-					for j := range row {
-						row[j] = bv
+			if !g.pointwise {
+				for i := i0; i < i1; i++ {
+					g.im2col(x[i*g.inSize():(i+1)*g.inSize()], col[(i-i0)*g.p:], ld)
+				}
+			}
+			if b == 1 {
+				yi := y[i0*g.outSize() : i1*g.outSize()]
+				beta := float32(0)
+				if bias != nil {
+					for c, bv := range bias {
+						row := yi[c*g.p : (c+1)*g.p]
+						for j := range row {
+							row[j] = bv
+						}
+					}
+					beta = 1
+				}
+				sgemm(false, false, g.oc, g.p, g.ckk, 1, w, g.ckk, col, ld, beta, yi, g.p)
+				continue
+			}
+			// One GEMM for the chunk (OC × images·P), then each image's rows to
+			// their place in N×OC×P.
+			sgemm(false, false, g.oc, ld, g.ckk, 1, w, g.ckk, col, ld, 0, tmp, ld)
+			for i := i0; i < i1; i++ {
+				for c := 0; c < g.oc; c++ {
+					dst := y[i*g.outSize()+c*g.p : i*g.outSize()+(c+1)*g.p]
+					src := tmp[c*ld+(i-i0)*g.p : c*ld+(i-i0+1)*g.p]
+					if bias == nil {
+						copy(dst, src)
+						continue
+					}
+					bv := bias[c]
+					for j, v := range src {
+						dst[j] = v + bv
 					}
 				}
-				beta = 1
 			}
-			sgemm(false, false, g.oc, g.p, g.ckk, 1, w, g.ckk, col, g.p, beta, yi, g.p)
 		}
 	})
 	return out, nil
 }
+
+// batch returns how many images share one GEMM: enough that the GEMM has about
+// gemmCols columns (small late-stage images give thin, slow GEMMs otherwise), few
+// enough that the chunk's im2col matrix stays in a core's cache. 1×1 convolutions,
+// which need no im2col, run one image at a time.
+func (g *convGeom) batch() int {
+	if g.pointwise {
+		return 1
+	}
+	b := max(1, gemmCols/g.p)
+	b = min(b, max(1, colBytes/(4*g.ckk*g.p)))
+	// Split the batch evenly over chunks of at most b images (128 images in chunks of
+	// 12 would leave a chunk of 8).
+	chunks := (g.n + b - 1) / b
+	return (g.n + chunks - 1) / chunks
+}
+
+// chunks returns the number of chunks of batch() images.
+func (g *convGeom) chunks() int {
+	b := g.batch()
+	return (g.n + b - 1) / b
+}
+
+const (
+	gemmCols = 1024
+	colBytes = 1 << 20
+)
+
+// gatherRows copies the OC×P blocks of images [i0, i1) of t (N×OC×P) side by side into
+// dst (OC × (i1−i0)·P).
+func gatherRows(dst, t []float32, i0, i1, oc, p int) {
+	ld := (i1 - i0) * p
+	for i := i0; i < i1; i++ {
+		for c := 0; c < oc; c++ {
+			copy(dst[c*ld+(i-i0)*p:c*ld+(i-i0+1)*p], t[(i*oc+c)*p:(i*oc+c+1)*p])
+		}
+	}
+}
+
+// scatterRows is the inverse of gatherRows.
+func scatterRows(t, src []float32, i0, i1, oc, p int) {
+	ld := (i1 - i0) * p
+	for i := i0; i < i1; i++ {
+		for c := 0; c < oc; c++ {
+			copy(t[(i*oc+c)*p:(i*oc+c+1)*p], src[c*ld+(i-i0)*p:c*ld+(i-i0+1)*p])
+		}
+	}
+}
+
 func (op *convOp) DiffWRT(n int) []bool { return []bool{!op.g.skipInputGrads, true, true}[:n] }
 func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if !op.g.pointwise && op.g.n*op.g.ckk*op.g.p*4 <= cacheColBytes {
@@ -373,8 +435,9 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgo
 // convGradXOp computes ∂L/∂x from (w, ∂L/∂y).
 type convGradXOp struct {
 	opBase
-	g  convGeom
-	sc scratch
+	g   convGeom
+	sc  scratch
+	tmp scratch
 	wt scratch // the flipped, transposed filters of doSame
 }
 
@@ -436,11 +499,25 @@ func (op *convGradXOp) doSame(w, dy, dx []float32) {
 			}
 		}
 	}
-	parallelFor(g.n, func(wk, lo, hi int) {
-		col := op.sc.get(wk, t.ckk*t.p)
-		for i := lo; i < hi; i++ {
-			t.im2colSame(dy[i*g.outSize():(i+1)*g.outSize()], col)
-			sgemm(false, false, g.c, g.p, t.ckk, 1, wt, t.ckk, col, t.p, 0, dx[i*g.inSize():], g.p)
+	b := t.batch()
+	parallelFor(t.chunks(), func(wk, lo, hi int) {
+		col := op.sc.get(wk, t.ckk*b*t.p)
+		var tmp []float32
+		if b > 1 {
+			tmp = op.tmp.get(wk, g.c*b*g.p)
+		}
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*b, min((ch+1)*b, g.n)
+			ld := (i1 - i0) * g.p
+			for i := i0; i < i1; i++ {
+				im2colSameKernel(&t, dy[i*g.outSize():(i+1)*g.outSize()], col[(i-i0)*g.p:], ld)
+			}
+			if b == 1 {
+				sgemm(false, false, g.c, g.p, t.ckk, 1, wt, t.ckk, col, ld, 0, dx[i0*g.inSize():], g.p)
+				continue
+			}
+			sgemm(false, false, g.c, ld, t.ckk, 1, wt, t.ckk, col, ld, 0, tmp, ld)
+			scatterRows(dx, tmp, i0, i1, g.c, g.p)
 		}
 	})
 }
@@ -451,6 +528,7 @@ type convGradWOp struct {
 	fwd  *convOp // its cols, when cached, hold im2col(x) of this step
 	g    convGeom
 	sc   scratch
+	tmp  scratch
 	part scratch
 }
 
@@ -468,29 +546,41 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	x, dy := in[0], in[1]
 	out := op.output(g.oc, g.c, g.kh, g.kw)
 	dw := out.Data().([]float32)
-	nw := numWorkers(g.n)
-	parallelFor(g.n, func(wk, lo, hi int) {
+	b := g.batch()
+	nw := numWorkers(g.chunks())
+	parallelFor(g.chunks(), func(wk, lo, hi int) {
 		acc := dw
 		if wk > 0 {
 			acc = op.part.get(wk, len(dw))
 		}
 		clear(acc)
 		cached := op.fwd != nil && op.fwd.cols != nil
-		var col []float32
+		var col, dyb []float32
 		if !g.pointwise && !cached {
-			col = op.sc.get(wk, g.ckk*g.p)
+			col = op.sc.get(wk, g.ckk*b*g.p)
 		}
-		for i := lo; i < hi; i++ {
-			xi := x[i*g.inSize() : (i+1)*g.inSize()]
+		if b > 1 {
+			dyb = op.tmp.get(wk, g.oc*b*g.p)
+		}
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*b, min((ch+1)*b, g.n)
+			ld := (i1 - i0) * g.p
 			switch {
 			case g.pointwise:
-				col = xi
+				col = x[i0*g.inSize():]
 			case cached:
-				col = op.fwd.cols[i*g.ckk*g.p : (i+1)*g.ckk*g.p]
+				col = op.fwd.cols[i0*g.ckk*g.p : i1*g.ckk*g.p]
 			default:
-				g.im2col(xi, col)
+				for i := i0; i < i1; i++ {
+					g.im2col(x[i*g.inSize():(i+1)*g.inSize()], col[(i-i0)*g.p:], ld)
+				}
 			}
-			sgemm(false, true, g.oc, g.ckk, g.p, 1, dy[i*g.outSize():], g.p, col, g.p, 1, acc, g.ckk)
+			d := dy[i0*g.outSize():]
+			if b > 1 {
+				gatherRows(dyb, dy, i0, i1, g.oc, g.p)
+				d = dyb
+			}
+			sgemm(false, true, g.oc, g.ckk, ld, 1, d, ld, col, ld, 1, acc, g.ckk)
 		}
 	})
 	for wk := 1; wk < nw; wk++ {

@@ -57,6 +57,8 @@ func TestConvExact(t *testing.T) {
 		{3, 5, 6, 5, 4, 1, 0, 1},
 		{2, 4, 6, 6, 3, 1, 0, 2},
 		{5, 16, 12, 12, 16, 3, 1, 1},
+		{7, 3, 16, 16, 4, 3, 1, 1}, // chunks of 4 and 3 images
+		{7, 3, 16, 16, 4, 3, 1, 2},
 	}
 	for _, c := range cases {
 		for _, cached := range []bool{false, true} {

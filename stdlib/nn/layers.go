@@ -14,13 +14,7 @@ func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
 			x := in[0]
-			parallelFor(len(y), func(_, lo, hi int) {
-				// Branch-free: random signs would defeat the branch predictor.
-				for i, v := range x[lo:hi] {
-					b := math.Float32bits(v)
-					y[lo+i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-				}
-			})
+			parallelFor(len(y), func(_, lo, hi int) { reluKernel(x[lo:hi], y[lo:hi]) })
 			return t, nil
 		},
 		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -35,14 +29,7 @@ func reluGrad(y, grad *gorgonia.Node) (*gorgonia.Node, error) {
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, dx := op.tensorOut()
 			y, dy := in[0], in[1]
-			parallelFor(len(dx), func(_, lo, hi int) {
-				for i, v := range y[lo:hi] {
-					// y ≥ 0, so y > 0 exactly when its bits are not zero.
-					b := int32(math.Float32bits(v))
-					mask := uint32((b | -b) >> 31)
-					dx[lo+i] = math.Float32frombits(math.Float32bits(dy[lo+i]) & mask)
-				}
-			})
+			parallelFor(len(dx), func(_, lo, hi int) { reluGradKernel(y[lo:hi], dy[lo:hi], dx[lo:hi]) })
 			return t, nil
 		}, nil, y, grad)
 }

@@ -198,11 +198,7 @@ func addReLU(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
 			a, b := in[0], in[1]
-			parallelFor(len(y), func(_, lo, hi int) {
-				for i := lo; i < hi; i++ {
-					y[i] = max(a[i]+b[i], 0)
-				}
-			})
+			parallelFor(len(y), func(_, lo, hi int) { addReLUKernel(a[lo:hi], b[lo:hi], y[lo:hi]) })
 			return t, nil
 		},
 		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {

@@ -279,9 +279,11 @@ func BatchNormReLU(x, gamma, beta *gorgonia.Node, state *BatchNormState, train b
 	return batchNorm(x, gamma, beta, state, train, true)
 }
 
-// batchNorm is one fused op: two passes forward (statistics; output and x̂) and two
-// backward (the sums Σdy, Σdy·x̂ that are also the gradients of beta and gamma; dx),
-// where composing normalize, ScaleShift and ReLU would take about ten.
+// batchNorm is one fused op: two passes forward (statistics; output) and two backward
+// (the sums Σdy, Σdy·x̂ that are also the gradients of beta and gamma; dx), where
+// composing normalize, ScaleShift and ReLU would take about ten. x̂ is not stored: the
+// backward recomputes it from x and the batch mean, which saves an activation-sized
+// buffer per layer and its memory traffic.
 func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu bool) (*gorgonia.Node, error) {
 	if state == nil {
 		return nil, fmt.Errorf("batchnorm: nil state")
@@ -300,11 +302,19 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 		}
 	}
 	cnt := n * inner
-	xhat := make([]float32, n*c*inner)
+	// Per-channel state shared by the forward op and its gradient ops (the forward runs
+	// first in every step).
+	mean := make([]float32, c)
 	invstd := make([]float32, c)
+	scale := make([]float32, c) // γσ⁻¹
+	shift := make([]float32, c) // β − μγσ⁻¹, then scratch
+	sum := make([]float64, c)
+	sq := make([]float64, c)
 	sumDy := make([]float32, c)  // Σ dy (masked by the ReLU): ∂L/∂beta
 	sumDyX := make([]float32, c) // Σ dy·x̂: ∂L/∂gamma
-	var gammaVal []float32       // gamma of the last forward run, for the backward
+	k := make([]float32, c)
+	md := make([]float32, c)
+	q := make([]float32, c)
 	name := "BatchNorm"
 	if relu {
 		name = "BatchNormReLU"
@@ -313,19 +323,22 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
 			x, g, b := in[0], in[1], in[2]
-			gammaVal = g
 			parallelFor(c, func(_, lo, hi int) {
+				if train {
+					for ch := lo; ch < hi; ch++ {
+						// Sums of x − x₀ (its first value in the batch) keep Σ(x−x₀)²
+						// from cancelling when the mean is large against the spread.
+						shift[ch] = x[ch*inner]
+						sum[ch], sq[ch] = 0, 0
+					}
+					bnStats(x, n, c, inner, lo, hi, shift, sum, sq)
+				}
 				for ch := lo; ch < hi; ch++ {
-					var mean, v float64
+					var mu, v float64
 					if train {
-						var sum, ss float64
-						for i := 0; i < n; i++ {
-							s1, s2 := sums(x[(i*c+ch)*inner : (i*c+ch+1)*inner])
-							sum += s1
-							ss += s2
-						}
-						mean = sum / float64(cnt)
-						v = math.Max(ss/float64(cnt)-mean*mean, 0)
+						d := sum[ch] / float64(cnt)
+						mu = float64(shift[ch]) + d
+						v = math.Max(sq[ch]/float64(cnt)-d*d, 0)
 						m := state.Momentum
 						if m == 0 {
 							m = 0.1
@@ -334,28 +347,17 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 						if cnt > 1 {
 							unbiased = v * float64(cnt) / float64(cnt-1)
 						}
-						state.Mean[ch] = (1-m)*state.Mean[ch] + m*float32(mean)
+						state.Mean[ch] = (1-m)*state.Mean[ch] + m*float32(mu)
 						state.Var[ch] = (1-m)*state.Var[ch] + m*float32(unbiased)
 					} else {
-						mean, v = float64(state.Mean[ch]), float64(state.Var[ch])
+						mu, v = float64(state.Mean[ch]), float64(state.Var[ch])
 					}
-					is := float32(1 / math.Sqrt(v+normEps))
-					invstd[ch] = is
-					m32, gv, bv := float32(mean), g[ch], b[ch]
-					for i := 0; i < n; i++ {
-						o := (i*c + ch) * inner
-						xs, hs, ys := x[o:o+inner], xhat[o:o+inner], y[o:o+inner]
-						for j, xv := range xs {
-							h := (xv - m32) * is
-							hs[j] = h
-							out := h*gv + bv
-							if relu {
-								out = max(out, 0)
-							}
-							ys[j] = out
-						}
-					}
+					is := 1 / math.Sqrt(v+normEps)
+					mean[ch], invstd[ch] = float32(mu), float32(is)
+					scale[ch] = float32(float64(g[ch]) * is)
+					shift[ch] = float32(float64(b[ch]) - mu*float64(g[ch])*is)
 				}
+				bnForward(x, y, n, c, inner, lo, hi, scale, shift, relu)
 			})
 			return t, nil
 		},
@@ -363,48 +365,32 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 			dx, err := apply(name+"Grad", s, nil,
 				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 					t, dx := op.tensorOut()
-					y, dy := in[0], in[1]
+					x, y, dy := in[0], in[1], in[2]
+					if !relu {
+						y = nil
+					}
 					parallelFor(c, func(_, lo, hi int) {
 						for ch := lo; ch < hi; ch++ {
-							var sd, sdx float64
-							for i := 0; i < n; i++ {
-								o := (i*c + ch) * inner
-								var ys []float32
-								if relu {
-									ys = y[o : o+inner]
-								}
-								s1, s2 := dotSums(dy[o:o+inner], xhat[o:o+inner], ys)
-								sd += s1
-								sdx += s2
-							}
+							sum[ch], sq[ch] = 0, 0
+						}
+						bnBackwardSums(dy, x, y, n, c, inner, lo, hi, mean, sum, sq)
+						for ch := lo; ch < hi; ch++ {
+							is := float64(invstd[ch])
+							sd, sdx := sum[ch], sq[ch]*is // Σd, Σd·x̂
 							sumDy[ch], sumDyX[ch] = float32(sd), float32(sdx)
 							// dx = γσ⁻¹(dy − mean(dy) − x̂·mean(dy·x̂)) in training,
 							// γσ⁻¹dy with running statistics.
-							k := gammaVal[ch] * invstd[ch]
-							md, mdx := float32(sd/float64(cnt)), float32(sdx/float64(cnt))
-							if !train {
-								md, mdx = 0, 0
-							}
-							for i := 0; i < n; i++ {
-								o := (i*c + ch) * inner
-								hs, ys, dxs := xhat[o:o+inner], y[o:o+inner], dx[o:o+inner]
-								dys := dy[o : o+inner]
-								if relu {
-									for j, d := range dys {
-										b := int32(math.Float32bits(ys[j]))
-										d = math.Float32frombits(math.Float32bits(d) & uint32((b|-b)>>31))
-										dxs[j] = k * (d - md - hs[j]*mdx)
-									}
-									continue
-								}
-								for j, d := range dys {
-									dxs[j] = k * (d - md - hs[j]*mdx)
-								}
+							k[ch] = scale[ch]
+							md[ch], q[ch] = 0, 0
+							if train {
+								md[ch] = float32(sd / float64(cnt))
+								q[ch] = float32(sdx / float64(cnt) * is)
 							}
 						}
+						bnBackwardDx(dy, x, y, dx, n, c, inner, lo, hi, mean, k, md, q)
 					})
 					return t, nil
-				}, nil, out, grad)
+				}, nil, in[0], out, grad)
 			if err != nil {
 				return nil, err
 			}
@@ -448,58 +434,4 @@ func LayerNorm(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
 		return xn, err
 	}
 	return ScaleShift(xn, gamma, beta)
-}
-
-// sums returns Σx and Σx² of one plane. Four float32 partial sums per quantity break
-// the dependency chain; planes are short enough (≤ a few thousand values) for float32,
-// and the planes are summed in float64.
-func sums(x []float32) (float64, float64) {
-	var a0, a1, a2, a3, q0, q1, q2, q3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		a0 += v[0]
-		a1 += v[1]
-		a2 += v[2]
-		a3 += v[3]
-		q0 += v[0] * v[0]
-		q1 += v[1] * v[1]
-		q2 += v[2] * v[2]
-		q3 += v[3] * v[3]
-	}
-	for ; i < len(x); i++ {
-		a0 += x[i]
-		q0 += x[i] * x[i]
-	}
-	return float64(a0) + float64(a1) + float64(a2) + float64(a3), float64(q0) + float64(q1) + float64(q2) + float64(q3)
-}
-
-// dotSums returns Σdy and Σdy·h over one plane, skipping positions where y ≤ 0 when y
-// is not nil (the ReLU mask).
-func dotSums(dy, h, y []float32) (float64, float64) {
-	var a0, a1, b0, b1 float32
-	h = h[:len(dy)]
-	if y == nil {
-		i := 0
-		for ; i+2 <= len(dy); i += 2 {
-			a0 += dy[i]
-			a1 += dy[i+1]
-			b0 += dy[i] * h[i]
-			b1 += dy[i+1] * h[i+1]
-		}
-		for ; i < len(dy); i++ {
-			a0 += dy[i]
-			b0 += dy[i] * h[i]
-		}
-		return float64(a0) + float64(a1), float64(b0) + float64(b1)
-	}
-	y = y[:len(dy)]
-	for i, d := range dy {
-		// Branch-free mask: y ≥ 0 after the ReLU, so y > 0 exactly when its bits are not 0.
-		b := int32(math.Float32bits(y[i]))
-		d = math.Float32frombits(math.Float32bits(d) & uint32((b|-b)>>31))
-		a0 += d
-		b0 += d * h[i]
-	}
-	return float64(a0), float64(b0)
 }

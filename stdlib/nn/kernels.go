@@ -1,0 +1,146 @@
+package nn
+
+import "math"
+
+// The elementwise kernels below sit on the hot path of every training step (batch norm,
+// ReLU, the unfolding of same convolutions). With cgo they run as C compiled for the
+// CPU's vector units (kernels_cgo.go); these Go versions are the fallback for pure-Go
+// builds and the reference the tests compare the C versions with.
+
+// goBNStats adds Σx and Σ(x−shift)² over every plane of channel ch ∈ [lo, hi) of x
+// (N×C×inner) to sum[ch] and sq[ch]. The shift (an estimate of the mean, such as the
+// first value of the channel) keeps the squares from cancelling.
+func goBNStats(x []float32, n, c, inner, lo, hi int, shift []float32, sum, sq []float64) {
+	for ch := lo; ch < hi; ch++ {
+		s0 := shift[ch]
+		var s, q float64
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * inner
+			var a0, a1, q0, q1 float32
+			p := x[o : o+inner]
+			j := 0
+			for ; j+2 <= len(p); j += 2 {
+				v0, v1 := p[j]-s0, p[j+1]-s0
+				a0 += v0
+				a1 += v1
+				q0 += v0 * v0
+				q1 += v1 * v1
+			}
+			for ; j < len(p); j++ {
+				v := p[j] - s0
+				a0 += v
+				q0 += v * v
+			}
+			s += float64(a0) + float64(a1)
+			q += float64(q0) + float64(q1)
+		}
+		sum[ch] += s
+		sq[ch] += q
+	}
+}
+
+// goBNForward writes y = x·a + b per channel (a = γσ⁻¹, b = β − μγσ⁻¹), then max(y, 0)
+// when relu is set, for channels [lo, hi).
+func goBNForward(x, y []float32, n, c, inner, lo, hi int, a, b []float32, relu bool) {
+	for ch := lo; ch < hi; ch++ {
+		av, bv := a[ch], b[ch]
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * inner
+			xs, ys := x[o:o+inner], y[o:o+inner]
+			for j, v := range xs {
+				out := v*av + bv
+				if relu {
+					out = max(out, 0)
+				}
+				ys[j] = out
+			}
+		}
+	}
+}
+
+// goBNBackwardSums adds Σd and Σd·(x−μ) over channels [lo, hi) to sd and sdx, where d is
+// dy masked by y > 0 when y is not nil (the fused ReLU).
+func goBNBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
+	for ch := lo; ch < hi; ch++ {
+		m := mean[ch]
+		var s, sx float64
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * inner
+			var a0, b0 float32
+			xs, dys := x[o:o+inner], dy[o:o+inner]
+			for j, d := range dys {
+				if y != nil && !(y[o+j] > 0) {
+					continue
+				}
+				a0 += d
+				b0 += d * (xs[j] - m)
+			}
+			s += float64(a0)
+			sx += float64(b0)
+		}
+		sd[ch] += s
+		sdx[ch] += sx
+	}
+}
+
+// goBNBackwardDx writes dx = k·(d − md − (x−μ)·q) for channels [lo, hi), with d as in
+// goBNBackwardSums and per-channel k, md, q.
+func goBNBackwardDx(dy, x, y, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {
+	for ch := lo; ch < hi; ch++ {
+		m, kv, mv, qv := mean[ch], k[ch], md[ch], q[ch]
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * inner
+			xs, dys, dxs := x[o:o+inner], dy[o:o+inner], dx[o:o+inner]
+			for j, d := range dys {
+				if y != nil && !(y[o+j] > 0) {
+					d = 0
+				}
+				dxs[j] = kv * (d - mv - (xs[j]-m)*qv)
+			}
+		}
+	}
+}
+
+// goReLU writes max(x, 0) to y.
+func goReLU(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		// Branch-free: random signs would defeat the branch predictor.
+		b := math.Float32bits(v)
+		y[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
+}
+
+// goReLUGrad writes dy where y > 0 and 0 elsewhere to dx (y ≥ 0, the output of a ReLU).
+func goReLUGrad(y, dy, dx []float32) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	for i, v := range y {
+		b := int32(math.Float32bits(v))
+		mask := uint32((b | -b) >> 31)
+		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & mask)
+	}
+}
+
+// goAddReLU writes max(a + b, 0) to y.
+func goAddReLU(a, b, y []float32) {
+	b, y = b[:len(a)], y[:len(a)]
+	for i, v := range a {
+		y[i] = max(v+b[i], 0)
+	}
+}
+
+// goAddTo adds src to dst elementwise.
+func goAddTo(dst, src []float32) {
+	src = src[:len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		d, s := dst[i:i+4:i+4], src[i:i+4:i+4]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += src[i]
+	}
+}

@@ -1,0 +1,113 @@
+package nn
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestKernels compares the kernels in use (C with cgo) with the Go reference versions,
+// on sizes that exercise the vector loops and their tails.
+func TestKernels(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	fill := func(n int, off float32) []float32 {
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32(r.NormFloat64()) + off
+		}
+		return d
+	}
+	close32 := func(what string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%s[%d] = %g, want %g", what, i, got[i], want[i])
+			}
+		}
+	}
+	close64 := func(what string, got, want []float64) {
+		t.Helper()
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+				t.Fatalf("%s[%d] = %g, want %g", what, i, got[i], want[i])
+			}
+		}
+	}
+	for _, sh := range [][3]int{{3, 5, 37}, {2, 4, 64}, {1, 3, 1}, {4, 2, 16}, {2, 3, 1024}} {
+		n, c, inner := sh[0], sh[1], sh[2]
+		size := n * c * inner
+		x, y, dy := fill(size, 3), fill(size, 0), fill(size, 0)
+		goReLU(y, y) // a ReLU output: the mask
+		pc := func(off float32) []float32 { return fill(c, off) }
+		shift, a, b := pc(3), pc(1), pc(0)
+		for _, lohi := range [][2]int{{0, c}, {1, c}} {
+			lo, hi := lohi[0], lohi[1]
+			s1, q1, s2, q2 := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
+			bnStats(x, n, c, inner, lo, hi, shift, s1, q1)
+			goBNStats(x, n, c, inner, lo, hi, shift, s2, q2)
+			close64("bnStats sum", s1, s2)
+			close64("bnStats sq", q1, q2)
+			for _, relu := range []bool{false, true} {
+				y1, y2 := make([]float32, size), make([]float32, size)
+				bnForward(x, y1, n, c, inner, lo, hi, a, b, relu)
+				goBNForward(x, y2, n, c, inner, lo, hi, a, b, relu)
+				close32("bnForward", y1, y2)
+				mask := y
+				if !relu {
+					mask = nil
+				}
+				s1, q1, s2, q2 := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
+				bnBackwardSums(dy, x, mask, n, c, inner, lo, hi, shift, s1, q1)
+				goBNBackwardSums(dy, x, mask, n, c, inner, lo, hi, shift, s2, q2)
+				close64("bnBackwardSums sd", s1, s2)
+				close64("bnBackwardSums sdx", q1, q2)
+				k, md, q := pc(0), pc(0), pc(0)
+				bnBackwardDx(dy, x, mask, y1, n, c, inner, lo, hi, shift, k, md, q)
+				goBNBackwardDx(dy, x, mask, y2, n, c, inner, lo, hi, shift, k, md, q)
+				close32("bnBackwardDx", y1, y2)
+			}
+		}
+		y1, y2 := make([]float32, size), make([]float32, size)
+		reluKernel(dy, y1)
+		goReLU(dy, y2)
+		close32("relu", y1, y2)
+		reluGradKernel(y, dy, y1)
+		goReLUGrad(y, dy, y2)
+		close32("reluGrad", y1, y2)
+		addReLUKernel(x, dy, y1)
+		goAddReLU(x, dy, y2)
+		close32("addReLU", y1, y2)
+		copy(y1, x)
+		copy(y2, x)
+		addTo(y1, dy)
+		goAddTo(y2, dy)
+		close32("addTo", y1, y2)
+	}
+	// im2col of same convolutions against the row-by-row unfolding.
+	for _, gs := range [][4]int{{3, 8, 8, 3}, {2, 7, 5, 3}, {2, 9, 6, 5}, {1, 4, 4, 1}} {
+		g := convGeom{n: 1, c: gs[0], h: gs[1], w: gs[2], oc: 1, kh: gs[3], kw: gs[3], pad: gs[3] / 2, stride: 1}
+		g.oh, g.ow = g.h, g.w
+		g.ckk, g.p = g.c*g.kh*g.kw, g.oh*g.ow
+		x := fill(g.inSize(), 0)
+		c1, c2 := fill(g.ckk*g.p, 0), fill(g.ckk*g.p, 0)
+		im2colSameKernel(&g, x, c1, g.p)
+		g.pad++ // not same any more: im2col takes the general path
+		g.oh, g.ow = g.h+2, g.w+2
+		g.p = g.oh * g.ow
+		wide := make([]float32, g.ckk*g.p)
+		g.im2col(x, wide, g.p)
+		g.pad--
+		g.oh, g.ow = g.h, g.w
+		g.p = g.oh * g.ow
+		// The general unfolding with one more pixel of padding holds the same-size
+		// one, shifted by one row and column.
+		for row := 0; row < g.ckk; row++ {
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					c2[row*g.p+oy*g.ow+ox] = wide[row*(g.h+2)*(g.w+2)+(oy+1)*(g.w+2)+ox+1]
+				}
+			}
+		}
+		close32("im2colSame", c1, c2)
+	}
+}
