@@ -438,7 +438,7 @@ type convGradXOp struct {
 	g   convGeom
 	sc  scratch
 	tmp scratch
-	wt scratch // the flipped, transposed filters of doSame
+	wt  scratch // the flipped, transposed filters of doSame
 }
 
 func (op *convGradXOp) Arity() int    { return 2 }

@@ -18,10 +18,10 @@ func bnBackwardDx(dy, x, y, dx []float32, n, c, inner, lo, hi int, mean, k, md, 
 	goBNBackwardDx(dy, x, y, dx, n, c, inner, lo, hi, mean, k, md, q)
 }
 
-func reluKernel(x, y []float32)                      { goReLU(x, y) }
-func reluGradKernel(y, dy, dx []float32)             { goReLUGrad(y, dy, dx) }
-func addReLUKernel(a, b, y []float32)                { goAddReLU(a, b, y) }
-func addTo(dst, src []float32)                       { goAddTo(dst, src) }
+func reluKernel(x, y []float32)                              { goReLU(x, y) }
+func reluGradKernel(y, dy, dx []float32)                     { goReLUGrad(y, dy, dx) }
+func addReLUKernel(a, b, y []float32)                        { goAddReLU(a, b, y) }
+func addTo(dst, src []float32)                               { goAddTo(dst, src) }
 func im2colSameKernel(g *convGeom, x, col []float32, ld int) { g.im2colSame(x, col, ld) }
 
 const cKernels = false
