@@ -382,7 +382,7 @@ func (g *convGeom) chunks() int {
 
 const (
 	gemmCols = 1024
-	colBytes = 1 << 20
+	colBytes = 640 << 10
 )
 
 // gatherRows copies the OC×P blocks of images [i0, i1) of t (N×OC×P) side by side into
@@ -408,14 +408,8 @@ func scatterRows(t, src []float32, i0, i1, oc, p int) {
 
 func (op *convOp) DiffWRT(n int) []bool { return []bool{!op.g.skipInputGrads, true, true}[:n] }
 func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if !op.g.pointwise && op.g.n*op.g.ckk*op.g.p*4 <= cacheColBytes {
-		op.cols = make([]float32, op.g.n*op.g.ckk*op.g.p)
-	}
-	dw, err := gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: op.g, fwd: op}, in[0], grad)
-	if err != nil {
-		return nil, err
-	}
-	out := gorgonia.Nodes{nil, dw}
+	g := op.g
+	out := gorgonia.Nodes{nil, nil}
 	if op.bias {
 		db, err := channelSum(grad, nil)
 		if err != nil {
@@ -423,31 +417,69 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgo
 		}
 		out = append(out, db)
 	}
-	if op.g.skipInputGrads {
+	var err error
+	if g.same() && !g.pointwise && !g.skipInputGrads {
+		// One op computes both gradients from one im2col of dy (see doSame); the
+		// weight gradient is read out after it.
+		gx := &convGradXOp{opBase: newOpBase("Conv2dGradXW"), g: g, withW: true}
+		if out[0], err = gorgonia.ApplyOp(gx, in[1], grad, in[0]); err != nil {
+			return nil, err
+		}
+		out[1], err = apply("Conv2dGradW", in[1].Shape(), nil,
+			func(o *fnOp, _ [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+				t, d := o.tensorOut()
+				copy(d, gx.dw)
+				return t, nil
+			}, nil, out[0])
+		return out, err
+	}
+	if !g.pointwise && g.n*g.ckk*g.p*4 <= cacheColBytes {
+		op.cols = make([]float32, g.n*g.ckk*g.p)
+	}
+	if out[1], err = gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: g, fwd: op}, in[0], grad); err != nil {
+		return nil, err
+	}
+	if g.skipInputGrads {
 		return out, nil
 	}
-	if out[0], err = gorgonia.ApplyOp(&convGradXOp{opBase: newOpBase("Conv2dGradX"), g: op.g}, in[1], grad); err != nil {
+	if out[0], err = gorgonia.ApplyOp(&convGradXOp{opBase: newOpBase("Conv2dGradX"), g: g}, in[1], grad); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // convGradXOp computes ∂L/∂x from (w, ∂L/∂y).
+// With withW (same convolutions only) it takes x as a third input and also computes
+// ∂L/∂w into dw.
 type convGradXOp struct {
 	opBase
-	g   convGeom
-	sc  scratch
-	tmp scratch
-	wt  scratch // the flipped, transposed filters of doSame
+	g     convGeom
+	withW bool
+	dw    []float32
+	sc    scratch
+	tmp   scratch
+	xg    scratch
+	part  scratch
+	wt    scratch // the flipped, transposed filters of doSame
 }
 
-func (op *convGradXOp) Arity() int    { return 2 }
-func (op *convGradXOp) Type() hm.Type { return fnType(4, 4, 4) }
+func (op *convGradXOp) Arity() int {
+	if op.withW {
+		return 3
+	}
+	return 2
+}
+func (op *convGradXOp) Type() hm.Type {
+	if op.withW {
+		return fnType(4, 4, 4, 4)
+	}
+	return fnType(4, 4, 4)
+}
 func (op *convGradXOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.g.n, op.g.c, op.g.h, op.g.w}, nil
 }
 func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, _, err := inputs("conv2d grad x", 2, vs)
+	in, _, err := inputs("conv2d grad x", op.Arity(), vs)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +488,11 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.n, g.c, g.h, g.w)
 	dx := out.Data().([]float32)
 	if g.same() && !g.pointwise {
-		op.doSame(w, dy, dx)
+		var x []float32
+		if op.withW {
+			x = in[2]
+		}
+		op.doSame(w, dy, x, dx)
 		return out, nil
 	}
 	parallelFor(g.n, func(wk, lo, hi int) {
@@ -481,9 +517,14 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 
 // doSame computes dx of a same convolution as the convolution of dy with the filters
 // flipped in space and with input and output channels swapped: im2col of dy and one
-// GEMM per image with inner dimension OC·KH·KW, where the direct form (Wᵀ·dy, then
-// col2im) has inner dimension OC and sums overlapping patches element by element.
-func (op *convGradXOp) doSame(w, dy, dx []float32) {
+// GEMM per chunk of images with inner dimension OC·KH·KW, where the direct form (Wᵀ·dy,
+// then col2im) has inner dimension OC and sums overlapping patches element by element.
+//
+// When x is not nil it also computes dw from the same matrix: row (oc, tap) of the
+// unfolded dy holds dy shifted by the flipped tap, so
+// dw[oc, c, tap] = Σ_p unfolded[(oc, flip(tap)), p]·x[c, p], a GEMM against x as it is,
+// and x need not be unfolded at all.
+func (op *convGradXOp) doSame(w, dy, x, dx []float32) {
 	g := &op.g
 	t := *g
 	t.c, t.oc = g.oc, g.c
@@ -500,17 +541,33 @@ func (op *convGradXOp) doSame(w, dy, dx []float32) {
 		}
 	}
 	b := t.batch()
+	nw := numWorkers(t.chunks())
 	parallelFor(t.chunks(), func(wk, lo, hi int) {
 		col := op.sc.get(wk, t.ckk*b*t.p)
-		var tmp []float32
+		var tmp, xg, acc []float32
 		if b > 1 {
 			tmp = op.tmp.get(wk, g.c*b*g.p)
+		}
+		if x != nil {
+			acc = op.part.get(wk, t.ckk*g.c)
+			clear(acc)
+			if b > 1 {
+				xg = op.xg.get(wk, g.c*b*g.p)
+			}
 		}
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*b, min((ch+1)*b, g.n)
 			ld := (i1 - i0) * g.p
 			for i := i0; i < i1; i++ {
 				im2colSameKernel(&t, dy[i*g.outSize():(i+1)*g.outSize()], col[(i-i0)*g.p:], ld)
+			}
+			if x != nil {
+				xc := x[i0*g.inSize():]
+				if b > 1 {
+					gatherRows(xg, x, i0, i1, g.c, g.p)
+					xc = xg
+				}
+				sgemm(false, true, t.ckk, g.c, ld, 1, col, ld, xc, ld, 1, acc, g.c)
 			}
 			if b == 1 {
 				sgemm(false, false, g.c, g.p, t.ckk, 1, wt, t.ckk, col, ld, 0, dx[i0*g.inSize():], g.p)
@@ -520,6 +577,25 @@ func (op *convGradXOp) doSame(w, dy, dx []float32) {
 			scatterRows(dx, tmp, i0, i1, g.c, g.p)
 		}
 	})
+	if x == nil {
+		return
+	}
+	// acc is (oc, flipped tap) × c; dw is oc × c × tap.
+	acc := op.part.get(0, t.ckk*g.c)
+	for wk := 1; wk < nw; wk++ {
+		addTo(acc, op.part.get(wk, t.ckk*g.c))
+	}
+	if len(op.dw) != g.oc*g.ckk {
+		op.dw = make([]float32, g.oc*g.ckk)
+	}
+	for oc := 0; oc < g.oc; oc++ {
+		for c := 0; c < g.c; c++ {
+			dst := op.dw[(oc*g.c+c)*kk : (oc*g.c+c+1)*kk]
+			for k := range dst {
+				dst[k] = acc[(oc*kk+kk-1-k)*g.c+c]
+			}
+		}
+	}
 }
 
 // convGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ_n dy_n · im2col(x_n)ᵀ.

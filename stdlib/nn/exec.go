@@ -18,6 +18,11 @@ type executor struct {
 	vals  []gorgonia.Value
 	pos   map[*gorgonia.Node]int
 	in    []gorgonia.Value
+	// add marks gorgonia's elementwise additions of two float32 tensors of the
+	// node's shape: gorgonia.Grad inserts them to sum the gradients of a node used
+	// twice (every residual block's input). They run as a parallel vector kernel
+	// here; gorgonia's own loop is serial and scalar.
+	add []bool
 }
 
 func newExecutor(g *gorgonia.ExprGraph) (*executor, error) {
@@ -43,6 +48,15 @@ func newExecutor(g *gorgonia.ExprGraph) (*executor, error) {
 		}
 	}
 	e.vals = make([]gorgonia.Value, len(e.nodes))
+	e.add = make([]bool, len(e.nodes))
+	for i, n := range e.nodes {
+		op := n.Op()
+		if op == nil || len(e.args[i]) != 2 || n.Dtype() != tensor.Float32 || fmt.Sprintf("%T", op) != "gorgonia.elemBinOp" || op.String() != "+ false" {
+			continue
+		}
+		a, b := e.nodes[e.args[i][0]], e.nodes[e.args[i][1]]
+		e.add[i] = a.Shape().Eq(n.Shape()) && b.Shape().Eq(n.Shape())
+	}
 	return e, nil
 }
 
@@ -61,6 +75,12 @@ func (e *executor) run() error {
 		for _, a := range e.args[i] {
 			e.in = append(e.in, e.vals[a])
 		}
+		if e.add[i] {
+			if v, ok := e.addOp(i, n); ok {
+				e.vals[i] = v
+				continue
+			}
+		}
 		var v gorgonia.Value
 		var err error
 		_, ours := op.(interface{ flopCount() int64 })
@@ -78,6 +98,28 @@ func (e *executor) run() error {
 		e.vals[i] = v
 	}
 	return nil
+}
+
+// addOp computes an addition marked in e.add into the node's previous value (or a
+// new one); ok is false when the inputs are not dense float32 tensors.
+func (e *executor) addOp(i int, n *gorgonia.Node) (gorgonia.Value, bool) {
+	a, ok1 := e.in[0].(*tensor.Dense)
+	b, ok2 := e.in[1].(*tensor.Dense)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	ad, ok1 := a.Data().([]float32)
+	bd, ok2 := b.Data().([]float32)
+	if !ok1 || !ok2 || len(ad) != len(bd) || len(ad) != n.Shape().TotalSize() {
+		return nil, false
+	}
+	out, ok := e.vals[i].(*tensor.Dense)
+	if !ok || !out.Shape().Eq(n.Shape()) || out == a || out == b {
+		out = tensor.New(tensor.WithShape(n.Shape().Clone()...), tensor.WithBacking(make([]float32, len(ad))))
+	}
+	y := out.Data().([]float32)
+	parallelFor(len(y), func(_, lo, hi int) { addKernel(ad[lo:hi], bd[lo:hi], y[lo:hi]) })
+	return out, true
 }
 
 func sameValueShape(v gorgonia.Value, s tensor.Shape) bool {

@@ -129,6 +129,14 @@ func goAddReLU(a, b, y []float32) {
 	}
 }
 
+// goAdd writes a + b to y.
+func goAdd(a, b, y []float32) {
+	b, y = b[:len(a)], y[:len(a)]
+	for i, v := range a {
+		y[i] = v + b[i]
+	}
+}
+
 // goAddTo adds src to dst elementwise.
 func goAddTo(dst, src []float32) {
 	src = src[:len(dst)]

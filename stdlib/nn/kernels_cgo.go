@@ -157,6 +157,10 @@ KERNEL static void add_relu(const float *restrict a, const float *restrict b, fl
 	}
 }
 
+KERNEL static void add2(const float *restrict a, const float *restrict b, float *restrict y, long n) {
+	for (long i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+
 KERNEL static void add_to(float *restrict d, const float *restrict s, long n) {
 	for (long i = 0; i < n; i++) d[i] += s[i];
 }
@@ -253,6 +257,14 @@ func addReLUKernel(a, b, y []float32) {
 	}
 	_, _ = b[len(a)-1], y[len(a)-1]
 	C.add_relu(fp(a), fp(b), fp(y), C.long(len(a)))
+}
+
+func addKernel(a, b, y []float32) {
+	if len(a) == 0 {
+		return
+	}
+	_, _ = b[len(a)-1], y[len(a)-1]
+	C.add2(fp(a), fp(b), fp(y), C.long(len(a)))
 }
 
 func addTo(dst, src []float32) {

@@ -21,6 +21,7 @@ func bnBackwardDx(dy, x, y, dx []float32, n, c, inner, lo, hi int, mean, k, md, 
 func reluKernel(x, y []float32)                              { goReLU(x, y) }
 func reluGradKernel(y, dy, dx []float32)                     { goReLUGrad(y, dy, dx) }
 func addReLUKernel(a, b, y []float32)                        { goAddReLU(a, b, y) }
+func addKernel(a, b, y []float32)                            { goAdd(a, b, y) }
 func addTo(dst, src []float32)                               { goAddTo(dst, src) }
 func im2colSameKernel(g *convGeom, x, col []float32, ld int) { g.im2colSame(x, col, ld) }
 
