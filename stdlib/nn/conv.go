@@ -72,6 +72,11 @@ func (g *convGeom) im2col(x, col []float32, ld int) {
 		im2colSameKernel(g, x, col, ld)
 		return
 	}
+	im2colKernel(g, x, col, ld)
+}
+
+// im2colGeneric is im2col for any geometry, one output row at a time.
+func (g *convGeom) im2colGeneric(x, col []float32, ld int) {
 	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
 	row := 0
 	for c := 0; c < g.c; c++ {
@@ -153,6 +158,11 @@ func (g *convGeom) col2im(col, dx []float32) {
 		g.col2imSame(col, dx)
 		return
 	}
+	col2imKernel(g, col, dx)
+}
+
+// col2imGeneric is col2im for any geometry, one output row at a time.
+func (g *convGeom) col2imGeneric(col, dx []float32) {
 	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
 	row := 0
 	for c := 0; c < g.c; c++ {

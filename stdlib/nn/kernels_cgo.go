@@ -166,9 +166,19 @@ KERNEL static void add_to(float *restrict d, const float *restrict s, long n) {
 }
 
 // im2col_same unfolds one C×H×W image for a stride-1 convolution that keeps the size
-// (see convGeom.im2colSame); rows of col are ld apart.
-static void im2col_same(const float *restrict x, float *restrict col, long c, long h, long w, long kh, long kw, long pad, long ld) {
+// (see convGeom.im2colSame); rows of col are ld apart. The columns a tap puts on the
+// padding are zeroed with a bit mask per tap column, so that every row is one
+// vectorised pass however narrow the image.
+#include <stdint.h>
+KERNEL static void im2col_same(const float *restrict x, float *restrict col, long c, long h, long w, long kh, long kw,
+	long pad, long ld, uint32_t *restrict masks) {
 	long hw = h * w;
+	// masks[kj*hw + p] is all ones where output column p%w reads inside the image.
+	for (long kj = 0; kj < kw; kj++)
+		for (long p = 0; p < hw; p++) {
+			long ix = p % w + kj - pad;
+			masks[kj * hw + p] = (ix >= 0 && ix < w) ? 0xffffffffu : 0;
+		}
 	float *dst = col;
 	for (long ch = 0; ch < c; ch++) {
 		const float *xc = x + ch * hw;
@@ -177,15 +187,70 @@ static void im2col_same(const float *restrict x, float *restrict col, long c, lo
 				long off = (ki - pad) * w + (kj - pad);
 				long lo = off < 0 ? -off : 0, hi = hw - off < hw ? hw - off : hw;
 				if (lo > hi) lo = hi;
-				memset(dst, 0, lo * sizeof(float));
-				memcpy(dst + lo, xc + lo + off, (hi - lo) * sizeof(float));
-				memset(dst + hi, 0, (hw - hi) * sizeof(float));
-				// valid columns: 0 <= ox + kj - pad < w
-				long clo = pad - kj > 0 ? pad - kj : 0, chi = w - (kj - pad) < w ? w - (kj - pad) : w;
-				if (clo == 0 && chi == w) continue;
-				for (long o = 0; o < hw; o += w) {
-					for (long j = 0; j < clo; j++) dst[o + j] = 0;
-					for (long j = chi; j < w; j++) dst[o + j] = 0;
+				for (long p = 0; p < lo; p++) dst[p] = 0;
+				if (kj == pad)
+					memcpy(dst + lo, xc + lo + off, (hi - lo) * sizeof(float));
+				else {
+					const uint32_t *src = (const uint32_t *)(xc + off), *m = masks + kj * hw;
+					uint32_t *d = (uint32_t *)dst;
+					for (long p = lo; p < hi; p++) d[p] = src[p] & m[p];
+				}
+				for (long p = hi; p < hw; p++) dst[p] = 0;
+			}
+	}
+}
+
+// valid_range: the output columns [*lo, *hi) whose input column ox*s+off lies in [0, w).
+static void valid_range(long ow, long s, long off, long w, long *lo, long *hi) {
+	*lo = off < 0 ? (-off + s - 1) / s : 0;
+	long m = w - 1 - off;
+	*hi = m < 0 ? 0 : (m / s + 1 < ow ? m / s + 1 : ow);
+	if (*lo > *hi) *lo = *hi;
+}
+
+// im2col_general and col2im_general are convGeom.im2colGeneric and col2imGeneric.
+static void im2col_general(const float *restrict x, float *restrict col, long ld, long c, long h, long w,
+	long kh, long kw, long pad, long s, long oh, long ow) {
+	long row = 0;
+	for (long ch = 0; ch < c; ch++) {
+		const float *xc = x + ch * h * w;
+		for (long ki = 0; ki < kh; ki++)
+			for (long kj = 0; kj < kw; kj++, row++) {
+				float *dst = col + row * ld;
+				long lo, hi;
+				valid_range(ow, s, kj - pad, w, &lo, &hi);
+				for (long oy = 0; oy < oh; oy++) {
+					long iy = oy * s - pad + ki;
+					float *d = dst + oy * ow;
+					if (iy < 0 || iy >= h) {
+						memset(d, 0, ow * sizeof(float));
+						continue;
+					}
+					const float *src = xc + iy * w - pad + kj;
+					for (long ox = 0; ox < lo; ox++) d[ox] = 0;
+					for (long ox = lo; ox < hi; ox++) d[ox] = src[ox * s];
+					for (long ox = hi; ox < ow; ox++) d[ox] = 0;
+				}
+			}
+	}
+}
+
+static void col2im_general(const float *restrict col, float *restrict dx, long ld, long c, long h, long w,
+	long kh, long kw, long pad, long s, long oh, long ow) {
+	long row = 0;
+	for (long ch = 0; ch < c; ch++) {
+		float *xc = dx + ch * h * w;
+		for (long ki = 0; ki < kh; ki++)
+			for (long kj = 0; kj < kw; kj++, row++) {
+				const float *src = col + row * ld;
+				long lo, hi;
+				valid_range(ow, s, kj - pad, w, &lo, &hi);
+				for (long oy = 0; oy < oh; oy++) {
+					long iy = oy * s - pad + ki;
+					if (iy < 0 || iy >= h) continue;
+					float *d = xc + iy * w - pad + kj;
+					const float *sr = src + oy * ow;
+					for (long ox = lo; ox < hi; ox++) d[ox * s] += sr[ox];
 				}
 			}
 	}
@@ -193,7 +258,12 @@ static void im2col_same(const float *restrict x, float *restrict col, long c, lo
 */
 import "C"
 
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
+
+var maskPool = sync.Pool{New: func() any { return new([]uint32) }}
 
 func fp(s []float32) *C.float {
 	if len(s) == 0 {
@@ -277,7 +347,26 @@ func addTo(dst, src []float32) {
 
 func im2colSameKernel(g *convGeom, x, col []float32, ld int) {
 	_, _ = x[g.inSize()-1], col[(g.ckk-1)*ld+g.p-1]
-	C.im2col_same(fp(x), fp(col), C.long(g.c), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.kw), C.long(g.pad), C.long(ld))
+	// Scratch for the column masks, one per concurrent call.
+	masks := maskPool.Get().(*[]uint32)
+	if need := g.kw * g.h * g.w; len(*masks) < need {
+		*masks = make([]uint32, need)
+	}
+	C.im2col_same(fp(x), fp(col), C.long(g.c), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.kw), C.long(g.pad), C.long(ld),
+		(*C.uint32_t)(unsafe.Pointer(&(*masks)[0])))
+	maskPool.Put(masks)
+}
+
+func im2colKernel(g *convGeom, x, col []float32, ld int) {
+	_, _ = x[g.inSize()-1], col[(g.ckk-1)*ld+g.p-1]
+	C.im2col_general(fp(x), fp(col), C.long(ld), C.long(g.c), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.kw),
+		C.long(g.pad), C.long(g.stride), C.long(g.oh), C.long(g.ow))
+}
+
+func col2imKernel(g *convGeom, col, dx []float32) {
+	_, _ = dx[g.inSize()-1], col[g.ckk*g.p-1]
+	C.col2im_general(fp(col), fp(dx), C.long(g.p), C.long(g.c), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.kw),
+		C.long(g.pad), C.long(g.stride), C.long(g.oh), C.long(g.ow))
 }
 
 // cKernels reports whether the C kernels are in use (tests compare them with the Go ones).

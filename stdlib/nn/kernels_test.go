@@ -86,6 +86,26 @@ func TestKernels(t *testing.T) {
 		goAddTo(y2, dy)
 		close32("addTo", y1, y2)
 	}
+	// im2col and col2im of general geometries against the Go versions.
+	for _, gs := range [][6]int{{3, 9, 7, 3, 1, 2}, {2, 8, 8, 3, 0, 2}, {2, 7, 6, 5, 2, 2}, {2, 6, 6, 3, 0, 1}, {3, 8, 8, 1, 0, 2}} {
+		g, err := newConvGeom([]int{1, gs[0], gs[1], gs[2]}, []int{2, gs[0], gs[3], gs[3]}, gs[4], gs[5])
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := fill(g.inSize(), 0)
+		ld := g.p + 3
+		c1, c2 := fill(g.ckk*ld, 0), make([]float32, g.ckk*ld)
+		copy(c2, c1)
+		im2colKernel(&g, x, c1, ld)
+		g.im2colGeneric(x, c2, ld)
+		close32("im2col", c1, c2)
+		col := fill(g.ckk*g.p, 0)
+		d1, d2 := fill(g.inSize(), 0), make([]float32, g.inSize())
+		copy(d2, d1)
+		col2imKernel(&g, col, d1)
+		g.col2imGeneric(col, d2)
+		close32("col2im", d1, d2)
+	}
 	// im2col of same convolutions against the row-by-row unfolding.
 	for _, gs := range [][4]int{{3, 8, 8, 3}, {2, 7, 5, 3}, {2, 9, 6, 5}, {1, 4, 4, 1}} {
 		g := convGeom{n: 1, c: gs[0], h: gs[1], w: gs[2], oc: 1, kh: gs[3], kw: gs[3], pad: gs[3] / 2, stride: 1}

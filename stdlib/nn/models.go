@@ -260,38 +260,42 @@ func ShortcutA(x *gorgonia.Node, out, stride int) (*gorgonia.Node, error) {
 	return apply("ShortcutA", tensor.Shape{n, out, oh, ow}, []bool{true},
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
-			clear(y)
 			x := in[0]
-			for i := 0; i < n; i++ {
-				for ch := 0; ch < c; ch++ {
-					src := x[(i*c+ch)*h*w:]
-					dst := y[(i*out+ch+off)*oh*ow:]
-					for oy := 0; oy < oh; oy++ {
-						for ox := 0; ox < ow; ox++ {
-							dst[oy*ow+ox] = src[oy*stride*w+ox*stride]
+			parallelFor(n, func(_, lo, hi int) {
+				clear(y[lo*out*oh*ow : hi*out*oh*ow])
+				for i := lo; i < hi; i++ {
+					for ch := 0; ch < c; ch++ {
+						src := x[(i*c+ch)*h*w:]
+						dst := y[(i*out+ch+off)*oh*ow:]
+						for oy := 0; oy < oh; oy++ {
+							for ox := 0; ox < ow; ox++ {
+								dst[oy*ow+ox] = src[oy*stride*w+ox*stride]
+							}
 						}
 					}
 				}
-			}
+			})
 			return t, nil
 		},
 		func(in gorgonia.Nodes, outN, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, err := apply("ShortcutAGrad", s, nil,
 				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 					t, dx := op.tensorOut()
-					clear(dx)
 					dy := in[0]
-					for i := 0; i < n; i++ {
-						for ch := 0; ch < c; ch++ {
-							dst := dx[(i*c+ch)*h*w:]
-							src := dy[(i*out+ch+off)*oh*ow:]
-							for oy := 0; oy < oh; oy++ {
-								for ox := 0; ox < ow; ox++ {
-									dst[oy*stride*w+ox*stride] = src[oy*ow+ox]
+					parallelFor(n, func(_, lo, hi int) {
+						clear(dx[lo*c*h*w : hi*c*h*w])
+						for i := lo; i < hi; i++ {
+							for ch := 0; ch < c; ch++ {
+								dst := dx[(i*c+ch)*h*w:]
+								src := dy[(i*out+ch+off)*oh*ow:]
+								for oy := 0; oy < oh; oy++ {
+									for ox := 0; ox < ow; ox++ {
+										dst[oy*stride*w+ox*stride] = src[oy*ow+ox]
+									}
 								}
 							}
 						}
-					}
+					})
 					return t, nil
 				}, nil, grad)
 			return gorgonia.Nodes{dx}, err
