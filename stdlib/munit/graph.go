@@ -11,9 +11,9 @@ import (
 )
 
 // The networks are gorgonia graphs built from package nn's layers: reflect-padded
-// convolutions (nn.ReflectPad2d + nn.Conv2dBias), instance and layer normalisation,
-// AdaIN as nn.InstanceNorm with per-image scale and shift, nearest upsampling fused
-// with the next convolution's padding (nn.UpsampleReflectPad2d), and gorgonia's Tanh,
+// convolutions (nn.Conv2dReflect), instance and layer normalisation, AdaIN as
+// nn.InstanceNorm with per-image scale and shift, nearest upsampling fused into the
+// next convolution (nn.UpsampleConv2dReflect), and gorgonia's Tanh,
 // Abs, Square, Sub and Mean for the output and the losses. Tensors are N×C×H×W.
 //
 // One MUNIT iteration needs the encoders and the decoder several times, a
@@ -313,19 +313,16 @@ func (b *builder) conv(c *conv, x *gorgonia.Node) *gorgonia.Node {
 	if c.linear {
 		return b.must(nn.AddBias(b.must(nn.Linear(x, b.param(c.w))), b.param(c.b)))
 	}
-	pad := c.pad
-	if c.reflect && pad > 0 {
-		x = b.must(nn.ReflectPad2d(x, pad))
-		pad = 0
+	if c.reflect && c.pad > 0 {
+		return b.must(nn.Conv2dReflect(x, b.param(c.w), b.param(c.b), c.pad, c.stride))
 	}
-	return b.must(nn.Conv2dBias(x, b.param(c.w), b.param(c.b), pad, c.stride))
+	return b.must(nn.Conv2dBias(x, b.param(c.w), b.param(c.b), c.pad, c.stride))
 }
 
-// convUp is nearest ×2 upsampling followed by the reflect-padded convolution c, the
-// padding fused into the upsampling.
+// convUp is nearest ×2 upsampling followed by the reflect-padded convolution c, in
+// one op (the upsampled image is never stored).
 func (b *builder) convUp(c *conv, x *gorgonia.Node) *gorgonia.Node {
-	x = b.must(nn.UpsampleReflectPad2d(x, 2, c.pad))
-	return b.must(nn.Conv2dBias(x, b.param(c.w), b.param(c.b), 0, c.stride))
+	return b.must(nn.UpsampleConv2dReflect(x, b.param(c.w), b.param(c.b), 2, c.pad))
 }
 
 func (b *builder) relu(x *gorgonia.Node) *gorgonia.Node { return b.must(nn.ReLU(x)) }

@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"fmt"
 	"math"
+	"math/rand"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -154,4 +156,83 @@ func TestMachineStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	close("∂y/∂w1, second run", all.Float32s(gw1), first)
+}
+
+func TestGradConv2dReflect(t *testing.T) {
+	for _, c := range []struct{ n, h, k, pad, stride int }{{2, 5, 3, 1, 1}, {3, 6, 4, 1, 2}, {2, 3, 4, 1, 2}, {2, 6, 7, 3, 1}, {1, 4, 5, 2, 1}, {2, 4, 1, 0, 1}, {5, 24, 3, 1, 1}} {
+		name := fmt.Sprintf("reflect conv n%d h%d k%d pad%d stride%d", c.n, c.h, c.k, c.pad, c.stride)
+		gradCheck(t, name, [][]int{{c.n, 2, c.h, c.h}, {3, 2, c.k, c.k}, {3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Conv2dReflect(notInput(p[0]), p[1], p[2], c.pad, c.stride)
+		})
+	}
+}
+
+// TestConv2dReflectMatchesPadConv: the fused op equals ReflectPad2d + Conv2dBias, on
+// a batch large enough for several groups per worker.
+func TestConv2dReflectMatchesPadConv(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for _, c := range []struct{ n, ci, h, oc, k, pad, stride int }{{40, 3, 7, 5, 3, 1, 1}, {9, 2, 9, 4, 4, 1, 2}, {5, 2, 12, 3, 5, 2, 1}, {7, 2, 28, 3, 3, 1, 1}} {
+		g := gorgonia.NewGraph()
+		rv := func(n int) []float32 {
+			d := make([]float32, n)
+			for i := range d {
+				d[i] = float32(r.NormFloat64())
+			}
+			return d
+		}
+		x := constNode(g, []int{c.n, c.ci, c.h, c.h}, rv(c.n*c.ci*c.h*c.h))
+		w := constNode(g, []int{c.oc, c.ci, c.k, c.k}, rv(c.oc*c.ci*c.k*c.k))
+		b := constNode(g, []int{c.oc}, rv(c.oc))
+		a := gorgonia.Must(Conv2dReflect(x, w, b, c.pad, c.stride))
+		ref := gorgonia.Must(Conv2dBias(gorgonia.Must(ReflectPad2d(x, c.pad)), w, b, 0, c.stride))
+		m, err := NewMachine(g, a, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Run(); err != nil {
+			t.Fatal(err)
+		}
+		av, rv2 := m.Float32s(a), m.Float32s(ref)
+		for i := range av {
+			if math.Abs(float64(av[i]-rv2[i])) > 1e-4*math.Max(1, math.Abs(float64(rv2[i]))) {
+				t.Fatalf("%+v: output %d: fused %v, pad+conv %v", c, i, av[i], rv2[i])
+			}
+		}
+	}
+}
+
+func TestGradUpsampleConv2dReflect(t *testing.T) {
+	gradCheck(t, "upsample ×2 + reflect conv 5×5", [][]int{{3, 2, 3, 3}, {3, 2, 5, 5}, {3}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return UpsampleConv2dReflect(notInput(p[0]), p[1], p[2], 2, 2)
+	})
+	r := rand.New(rand.NewSource(4))
+	g := gorgonia.NewGraph()
+	rv := func(n int) []float32 {
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32(r.NormFloat64())
+		}
+		return d
+	}
+	x := constNode(g, []int{6, 3, 7, 7}, rv(6*3*49))
+	w := constNode(g, []int{4, 3, 5, 5}, rv(4*3*25))
+	b := constNode(g, []int{4}, rv(4))
+	a := gorgonia.Must(UpsampleConv2dReflect(x, w, b, 2, 2))
+	ref := gorgonia.Must(Conv2dBias(gorgonia.Must(UpsampleReflectPad2d(x, 2, 2)), w, b, 0, 1))
+	m, err := NewMachine(g, a, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(); err != nil {
+		t.Fatal(err)
+	}
+	av, rv2 := m.Float32s(a), m.Float32s(ref)
+	if len(av) != 6*4*14*14 {
+		t.Fatalf("output has %d values, want %d", len(av), 6*4*14*14)
+	}
+	for i := range av {
+		if math.Abs(float64(av[i]-rv2[i])) > 1e-4*math.Max(1, math.Abs(float64(rv2[i]))) {
+			t.Fatalf("output %d: fused %v, upsample+pad+conv %v", i, av[i], rv2[i])
+		}
+	}
 }

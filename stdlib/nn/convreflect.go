@@ -1,0 +1,393 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2dReflect is a convolution of x (N×C×H×W) with the filters w (OC×C×K×K) and the
+// optional bias b (length OC) whose input is padded by reflection (as
+// ReflectPad2d(x, pad) followed by Conv2dBias with no padding, PyTorch's
+// padding_mode="reflect"), in one op. The padding is resolved in a gather table built
+// once, and images are unfolded and multiplied several at a time, so small feature
+// maps (7×7, 14×14) still make large matrix products: one SGEMM covers
+// ⌈1024/(OH·OW)⌉ images, the batch split over Threads goroutines. Its gradients are
+// again one gather, one SGEMM and one scatter per group of images. When x is a graph
+// input the gradient with respect to x is not computed.
+func Conv2dReflect(x, w, b *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
+	return conv2dReflect(x, w, b, 1, pad, stride)
+}
+
+// UpsampleConv2dReflect is Conv2dReflect applied to x upsampled scale× by nearest
+// neighbour (Upsample2d), in one op that never stores the upsampled image: the
+// upsampling is part of the gather table. MUNIT's decoder upsamples this way.
+func UpsampleConv2dReflect(x, w, b *gorgonia.Node, scale, pad int) (*gorgonia.Node, error) {
+	if scale < 1 {
+		return nil, fmt.Errorf("upsampleconv2dreflect: scale %d must be ≥ 1", scale)
+	}
+	return conv2dReflect(x, w, b, scale, pad, 1)
+}
+
+func conv2dReflect(x, w, b *gorgonia.Node, scale, pad, stride int) (*gorgonia.Node, error) {
+	if err := checkFloat32("conv2dreflect", x, w); err != nil {
+		return nil, err
+	}
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] || ws[2] != ws[3] {
+		return nil, fmt.Errorf("conv2dreflect: input %v and filters %v must be N×C×H×W and OC×C×K×K", xs, ws)
+	}
+	if pad < 0 || stride < 1 {
+		return nil, fmt.Errorf("conv2dreflect: pad %d must be ≥ 0 and stride %d ≥ 1", pad, stride)
+	}
+	vh, vw := xs[2]*scale, xs[3]*scale // the (upsampled) plane the filters slide over
+	if pad > 0 && (vh < 2 || vw < 2) {
+		return nil, fmt.Errorf("conv2dreflect: cannot reflect a %d×%d plane", vh, vw)
+	}
+	g := &rconvGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], oc: ws[0], k: ws[2], pad: pad, stride: stride}
+	g.oh = (vh+2*pad-g.k)/stride + 1
+	g.ow = (vw+2*pad-g.k)/stride + 1
+	if g.oh < 1 || g.ow < 1 {
+		return nil, fmt.Errorf("conv2dreflect: %d×%d filters do not fit a %d×%d input with pad %d", g.k, g.k, g.h, g.w, pad)
+	}
+	g.p, g.kk = g.oh*g.ow, g.k*g.k
+	g.ckk = g.c * g.kk
+	g.group = max(1, min(g.n, (1024+g.p-1)/g.p))
+	for ki := 0; ki < g.k && stride > 1; ki++ {
+		if g.tap == nil {
+			g.tap = make([]int32, g.kk*g.p)
+		}
+		for kj := 0; kj < g.k; kj++ {
+			t := ki*g.k + kj
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					iy := reflectIndex(oy*stride-pad+ki, vh) / scale
+					ix := reflectIndex(ox*stride-pad+kj, vw) / scale
+					g.tap[t*g.p+oy*g.ow+ox] = int32(iy*g.w + ix)
+				}
+			}
+		}
+	}
+	if stride == 1 {
+		// The padded (and upsampled) plane as a gather from the input plane: unfolding
+		// then copies contiguous rows of it.
+		g.ph, g.pw = vh+2*pad, vw+2*pad
+		g.padIdx = make([]int32, g.ph*g.pw)
+		for y := 0; y < g.ph; y++ {
+			for xx := 0; xx < g.pw; xx++ {
+				g.padIdx[y*g.pw+xx] = int32((reflectIndex(y-pad, vh)/scale)*g.w + reflectIndex(xx-pad, vw)/scale)
+			}
+		}
+	}
+	g.skipX = x.Op() == nil
+	name := "Conv2dReflect"
+	if scale > 1 {
+		name = "UpsampleConv2dReflect"
+	}
+	op := &rconvOp{opBase: newOpBase(name), g: g}
+	op.flops = 2 * int64(g.n) * int64(g.oc) * int64(g.ckk) * int64(g.p)
+	if b == nil {
+		return gorgonia.ApplyOp(op, x, w)
+	}
+	if b.Dims() != 1 || b.Shape()[0] != g.oc {
+		return nil, fmt.Errorf("conv2dreflect: bias %v must have %d entries", b.Shape(), g.oc)
+	}
+	if err := checkFloat32("conv2dreflect", b); err != nil {
+		return nil, err
+	}
+	op.bias = true
+	return gorgonia.ApplyOp(op, x, w, b)
+}
+
+// rconvGeom is the geometry of a reflect-padded convolution and its gather table:
+// tap[t·p + j] is the input pixel (within a plane) that filter tap t reads for output
+// pixel j.
+type rconvGeom struct {
+	n, c, h, w, oc, k, pad, stride int
+	oh, ow, p, kk, ckk             int
+	group                          int // images per SGEMM
+	tap                            []int32
+	// For stride 1: padIdx[i] is the input pixel at pixel i of the padded (upsampled)
+	// ph×pw plane; tap is then not used.
+	ph, pw int
+	padIdx []int32
+	skipX  bool
+}
+
+// padSize is the per-worker scratch the padded plane needs (0 with stride > 1).
+func (g *rconvGeom) padSize() int { return g.ph * g.pw }
+
+// unfold writes the columns of images [lo, hi) side by side: row (ci, t) of col
+// (ckk × (hi−lo)·p) holds, for image b, x[b, ci, tap[t·p + j]] at column (b−lo)·p + j.
+// With stride 1 it pads each plane into pb once and copies rows of it.
+func (g *rconvGeom) unfold(x, col, pb []float32, lo, hi int) {
+	ld := (hi - lo) * g.p
+	hw := g.h * g.w
+	for b := lo; b < hi; b++ {
+		off := (b - lo) * g.p
+		for ci := 0; ci < g.c; ci++ {
+			plane := x[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+			if g.padIdx != nil {
+				for i, s := range g.padIdx {
+					pb[i] = plane[s]
+				}
+				for ki := 0; ki < g.k; ki++ {
+					for kj := 0; kj < g.k; kj++ {
+						t := ki*g.k + kj
+						dst := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
+						for oy := 0; oy < g.oh; oy++ {
+							r := (oy+ki)*g.pw + kj
+							copy(dst[oy*g.ow:(oy+1)*g.ow], pb[r:r+g.ow])
+						}
+					}
+				}
+				continue
+			}
+			for t := 0; t < g.kk; t++ {
+				dst := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
+				for j, s := range g.tap[t*g.p : (t+1)*g.p] {
+					dst[j] = plane[s]
+				}
+			}
+		}
+	}
+}
+
+// fold adds the columns of images [lo, hi) back into dx (the transpose of unfold),
+// through the padded plane pb with stride 1.
+func (g *rconvGeom) fold(col, dx, pb []float32, lo, hi int) {
+	ld := (hi - lo) * g.p
+	hw := g.h * g.w
+	for b := lo; b < hi; b++ {
+		off := (b - lo) * g.p
+		for ci := 0; ci < g.c; ci++ {
+			plane := dx[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+			clear(plane)
+			if g.padIdx != nil {
+				clear(pb)
+				for ki := 0; ki < g.k; ki++ {
+					for kj := 0; kj < g.k; kj++ {
+						t := ki*g.k + kj
+						src := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
+						for oy := 0; oy < g.oh; oy++ {
+							r := (oy+ki)*g.pw + kj
+							d := pb[r : r+g.ow]
+							for j, v := range src[oy*g.ow : (oy+1)*g.ow] {
+								d[j] += v
+							}
+						}
+					}
+				}
+				for i, s := range g.padIdx {
+					plane[s] += pb[i]
+				}
+				continue
+			}
+			for t := 0; t < g.kk; t++ {
+				src := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
+				for j, s := range g.tap[t*g.p : (t+1)*g.p] {
+					plane[s] += src[j]
+				}
+			}
+		}
+	}
+}
+
+// gatherDy copies dy of images [lo, hi) into the OC × (hi−lo)·p matrix m.
+func (g *rconvGeom) gatherDy(dy, m []float32, lo, hi int) {
+	ld := (hi - lo) * g.p
+	for b := lo; b < hi; b++ {
+		for o := 0; o < g.oc; o++ {
+			copy(m[o*ld+(b-lo)*g.p:o*ld+(b-lo+1)*g.p], dy[(b*g.oc+o)*g.p:(b*g.oc+o+1)*g.p])
+		}
+	}
+}
+
+// groups calls f for consecutive groups of at most g.group images of [lo, hi).
+func (g *rconvGeom) groups(lo, hi int, f func(lo, hi int)) {
+	for a := lo; a < hi; a += g.group {
+		f(a, min(a+g.group, hi))
+	}
+}
+
+type rconvOp struct {
+	opBase
+	g    *rconvGeom
+	bias bool
+	col  scratch
+	ym   scratch
+	pb   scratch
+}
+
+func (op *rconvOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+func (op *rconvOp) Type() hm.Type {
+	if op.bias {
+		return fnType(4, 4, 4, 1)
+	}
+	return fnType(4, 4, 4)
+}
+func (op *rconvOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.n, op.g.oc, op.g.oh, op.g.ow}, nil
+}
+func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, _, err := inputs("conv2dreflect", op.Arity(), vs)
+	if err != nil {
+		return nil, err
+	}
+	g := op.g
+	x, w := in[0], in[1]
+	out := op.output(g.n, g.oc, g.oh, g.ow)
+	y := out.Data().([]float32)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		col := op.col.get(wk, g.ckk*g.group*g.p)
+		ym := op.ym.get(wk, g.oc*g.group*g.p)
+		pb := op.pb.get(wk, g.padSize())
+		g.groups(lo, hi, func(lo, hi int) {
+			ld := (hi - lo) * g.p
+			g.unfold(x, col, pb, lo, hi)
+			sgemm(false, false, g.oc, ld, g.ckk, 1, w, g.ckk, col, ld, 0, ym, ld)
+			for b := lo; b < hi; b++ {
+				for o := 0; o < g.oc; o++ {
+					src := ym[o*ld+(b-lo)*g.p : o*ld+(b-lo+1)*g.p]
+					dst := y[(b*g.oc+o)*g.p : (b*g.oc+o+1)*g.p]
+					if op.bias {
+						bv := in[2][o]
+						for j, v := range src {
+							dst[j] = v + bv
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		})
+	})
+	return out, nil
+}
+func (op *rconvOp) DiffWRT(n int) []bool { return []bool{!op.g.skipX, true, true}[:n] }
+func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g := op.g
+	dw, err := gorgonia.ApplyOp(&rconvGradWOp{opBase: newOpBase("Conv2dReflectGradW"), g: g}, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	out := gorgonia.Nodes{nil, dw}
+	if op.bias {
+		db, err := apply("Conv2dReflectGradB", tensor.Shape{g.oc}, nil,
+			func(o *fnOp, vs [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+				t, db := o.tensorOut()
+				dy := vs[0]
+				for c := range db {
+					var s float32
+					for b := 0; b < g.n; b++ {
+						for _, v := range dy[(b*g.oc+c)*g.p : (b*g.oc+c+1)*g.p] {
+							s += v
+						}
+					}
+					db[c] = s
+				}
+				return t, nil
+			}, nil, grad)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, db)
+	}
+	if g.skipX {
+		return out, nil
+	}
+	if out[0], err = gorgonia.ApplyOp(&rconvGradXOp{opBase: newOpBase("Conv2dReflectGradX"), g: g}, in[1], grad); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// rconvGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ over groups of dY·colᵀ.
+type rconvGradWOp struct {
+	opBase
+	g            *rconvGeom
+	col, dym, pb scratch
+	part         scratch
+}
+
+func (op *rconvGradWOp) Arity() int    { return 2 }
+func (op *rconvGradWOp) Type() hm.Type { return fnType(4, 4, 4) }
+func (op *rconvGradWOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.oc, op.g.c, op.g.k, op.g.k}, nil
+}
+func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, _, err := inputs("conv2dreflect grad w", 2, vs)
+	if err != nil {
+		return nil, err
+	}
+	g := op.g
+	x, dy := in[0], in[1]
+	out := op.output(g.oc, g.c, g.k, g.k)
+	dw := out.Data().([]float32)
+	nw := numWorkers(g.n)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		acc := dw
+		if wk > 0 {
+			acc = op.part.get(wk, len(dw))
+		}
+		clear(acc)
+		col := op.col.get(wk, g.ckk*g.group*g.p)
+		dym := op.dym.get(wk, g.oc*g.group*g.p)
+		pb := op.pb.get(wk, g.padSize())
+		g.groups(lo, hi, func(lo, hi int) {
+			ld := (hi - lo) * g.p
+			g.unfold(x, col, pb, lo, hi)
+			g.gatherDy(dy, dym, lo, hi)
+			sgemm(false, true, g.oc, g.ckk, ld, 1, dym, ld, col, ld, 1, acc, g.ckk)
+		})
+	})
+	for wk := 1; wk < nw; wk++ {
+		p := op.part.get(wk, len(dw))
+		for i := range dw {
+			dw[i] += p[i]
+		}
+	}
+	return out, nil
+}
+
+// rconvGradXOp computes ∂L/∂x from (w, ∂L/∂y): fold(Wᵀ·dY) per group of images.
+type rconvGradXOp struct {
+	opBase
+	g            *rconvGeom
+	col, dym, pb scratch
+}
+
+func (op *rconvGradXOp) Arity() int    { return 2 }
+func (op *rconvGradXOp) Type() hm.Type { return fnType(4, 4, 4) }
+func (op *rconvGradXOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.n, op.g.c, op.g.h, op.g.w}, nil
+}
+func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, _, err := inputs("conv2dreflect grad x", 2, vs)
+	if err != nil {
+		return nil, err
+	}
+	g := op.g
+	w, dy := in[0], in[1]
+	out := op.output(g.n, g.c, g.h, g.w)
+	dx := out.Data().([]float32)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		col := op.col.get(wk, g.ckk*g.group*g.p)
+		dym := op.dym.get(wk, g.oc*g.group*g.p)
+		pb := op.pb.get(wk, g.padSize())
+		g.groups(lo, hi, func(lo, hi int) {
+			ld := (hi - lo) * g.p
+			g.gatherDy(dy, dym, lo, hi)
+			sgemm(true, false, g.ckk, ld, g.oc, 1, w, g.ckk, dym, ld, 0, col, ld)
+			g.fold(col, dx, pb, lo, hi)
+		})
+	})
+	return out, nil
+}
