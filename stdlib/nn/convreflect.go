@@ -54,7 +54,7 @@ func conv2dReflect(x, w, b *gorgonia.Node, scale, pad, stride int) (*gorgonia.No
 	}
 	g.p, g.kk = g.oh*g.ow, g.k*g.k
 	g.ckk = g.c * g.kk
-	g.group = max(1, min(g.n, (1024+g.p-1)/g.p))
+	g.group = max(1, min(g.n, (1024+g.p-1)/g.p, colTarget/(g.ckk*g.p)))
 	for ki := 0; ki < g.k && stride > 1; ki++ {
 		if g.tap == nil {
 			g.tap = make([]int32, g.kk*g.p)
@@ -137,6 +137,17 @@ func (g *rconvGeom) unfold(x, col, pb []float32, lo, hi int) {
 					for kj := 0; kj < g.k; kj++ {
 						t := ki*g.k + kj
 						dst := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
+						if g.ow < 16 {
+							// Short rows: a loop beats a memmove call per row.
+							for oy := 0; oy < g.oh; oy++ {
+								r := (oy+ki)*g.pw + kj
+								d, src := dst[oy*g.ow:(oy+1)*g.ow], pb[r:r+g.ow]
+								for j := range d {
+									d[j] = src[j]
+								}
+							}
+							continue
+						}
 						for oy := 0; oy < g.oh; oy++ {
 							r := (oy+ki)*g.pw + kj
 							copy(dst[oy*g.ow:(oy+1)*g.ow], pb[r:r+g.ow])
@@ -219,7 +230,15 @@ type rconvOp struct {
 	col  scratch
 	ym   scratch
 	pb   scratch
+	// cols keeps the unfolded input of the whole batch for the weight gradient when it
+	// is small enough (cacheReflectColBytes); workers is the split it was made with.
+	cols    []float32
+	workers int
 }
+
+// cacheReflectColBytes bounds the unfolded batch a Conv2dReflect keeps from its forward
+// pass for its weight gradient (which otherwise unfolds the input again).
+const cacheReflectColBytes = 48 << 20
 
 func (op *rconvOp) Arity() int {
 	if op.bias {
@@ -245,12 +264,16 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	x, w := in[0], in[1]
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
+	op.workers = numWorkers(g.n)
 	parallelFor(g.n, func(wk, lo, hi int) {
 		col := op.col.get(wk, g.ckk*g.group*g.p)
 		ym := op.ym.get(wk, g.oc*g.group*g.p)
 		pb := op.pb.get(wk, g.padSize())
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
+			if op.cols != nil {
+				col = op.cols[lo*g.ckk*g.p : hi*g.ckk*g.p]
+			}
 			g.unfold(x, col, pb, lo, hi)
 			sgemm(false, false, g.oc, ld, g.ckk, 1, w, g.ckk, col, ld, 0, ym, ld)
 			for b := lo; b < hi; b++ {
@@ -274,7 +297,10 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 func (op *rconvOp) DiffWRT(n int) []bool { return []bool{!op.g.skipX, true, true}[:n] }
 func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	g := op.g
-	dw, err := gorgonia.ApplyOp(&rconvGradWOp{opBase: newOpBase("Conv2dReflectGradW"), g: g}, in[0], grad)
+	if n := g.n * g.ckk * g.p; n*4 <= cacheReflectColBytes {
+		op.cols = make([]float32, n)
+	}
+	dw, err := gorgonia.ApplyOp(&rconvGradWOp{opBase: newOpBase("Conv2dReflectGradW"), g: g, fwd: op}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +338,7 @@ func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorg
 // rconvGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ over groups of dY·colᵀ.
 type rconvGradWOp struct {
 	opBase
+	fwd          *rconvOp // its cols, when kept, hold this step's unfolded input
 	g            *rconvGeom
 	col, dym, pb scratch
 	part         scratch
@@ -332,18 +359,28 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.oc, g.c, g.k, g.k)
 	dw := out.Data().([]float32)
 	nw := numWorkers(g.n)
+	// The forward pass's columns are laid out by its groups: usable when this pass
+	// splits the batch the same way.
+	cached := op.fwd.cols != nil && op.fwd.workers == nw
 	parallelFor(g.n, func(wk, lo, hi int) {
 		acc := dw
 		if wk > 0 {
 			acc = op.part.get(wk, len(dw))
 		}
 		clear(acc)
-		col := op.col.get(wk, g.ckk*g.group*g.p)
+		var col, pb []float32
+		if !cached {
+			col = op.col.get(wk, g.ckk*g.group*g.p)
+			pb = op.pb.get(wk, g.padSize())
+		}
 		dym := op.dym.get(wk, g.oc*g.group*g.p)
-		pb := op.pb.get(wk, g.padSize())
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
-			g.unfold(x, col, pb, lo, hi)
+			if cached {
+				col = op.fwd.cols[lo*g.ckk*g.p : hi*g.ckk*g.p]
+			} else {
+				g.unfold(x, col, pb, lo, hi)
+			}
 			g.gatherDy(dy, dym, lo, hi)
 			sgemm(false, true, g.oc, g.ckk, ld, 1, dym, ld, col, ld, 1, acc, g.ckk)
 		})
@@ -362,6 +399,7 @@ type rconvGradXOp struct {
 	opBase
 	g            *rconvGeom
 	col, dym, pb scratch
+	wf, dyp      scratch
 }
 
 func (op *rconvGradXOp) Arity() int    { return 2 }
@@ -378,6 +416,10 @@ func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	w, dy := in[0], in[1]
 	out := op.output(g.n, g.c, g.h, g.w)
 	dx := out.Data().([]float32)
+	if g.padIdx != nil && g.oc*g.ph*g.pw < g.c*g.p {
+		op.doTransposed(w, dy, dx)
+		return out, nil
+	}
 	parallelFor(g.n, func(wk, lo, hi int) {
 		col := op.col.get(wk, g.ckk*g.group*g.p)
 		dym := op.dym.get(wk, g.oc*g.group*g.p)
@@ -391,3 +433,72 @@ func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	})
 	return out, nil
 }
+
+// doTransposed computes dx of a stride-1 convolution with fewer output than input
+// channels as the correlation of dy, zero-padded by K−1, with the flipped, transposed
+// filters, on the padded (upsampled) plane; the padded plane's gradient is then folded
+// into dx. Its unfolded matrix has OC·K² rows of (H+2·pad)·(W+2·pad) columns per image
+// instead of C·K² rows of OH·OW: a fraction of the memory traffic when OC < C (MUNIT's
+// last decoder convolution has OC = 1).
+func (op *rconvGradXOp) doTransposed(w, dy, dx []float32) {
+	g := op.g
+	k, kk := g.k, g.kk
+	okk, php := g.oc*kk, g.ph*g.pw
+	dph, dpw := g.ph+k-1, g.pw+k-1
+	wf := op.wf.get(0, g.c*okk)
+	for ci := 0; ci < g.c; ci++ {
+		for o := 0; o < g.oc; o++ {
+			for a := 0; a < k; a++ {
+				for b := 0; b < k; b++ {
+					wf[ci*okk+o*kk+a*k+b] = w[((o*g.c+ci)*k+(k-1-a))*k+(k-1-b)]
+				}
+			}
+		}
+	}
+	grp := max(1, min(g.n, colTarget/(okk*php)))
+	parallelFor(g.n, func(wk, lo, hi int) {
+		col := op.col.get(wk, okk*grp*php)
+		dxp := op.dym.get(wk, g.c*grp*php)
+		dyp := op.dyp.get(wk, dph*dpw)
+		clear(dyp) // its border stays zero; the interior is overwritten per plane
+		for a0 := lo; a0 < hi; a0 += grp {
+			a1 := min(a0+grp, hi)
+			ld := (a1 - a0) * php
+			for b := a0; b < a1; b++ {
+				off := (b - a0) * php
+				for o := 0; o < g.oc; o++ {
+					src := dy[(b*g.oc+o)*g.p : (b*g.oc+o+1)*g.p]
+					for oy := 0; oy < g.oh; oy++ {
+						r := (oy+k-1)*dpw + k - 1
+						copy(dyp[r:r+g.ow], src[oy*g.ow:(oy+1)*g.ow])
+					}
+					for a := 0; a < k; a++ {
+						for bb := 0; bb < k; bb++ {
+							row := o*kk + a*k + bb
+							dst := col[row*ld+off : row*ld+off+php]
+							for y := 0; y < g.ph; y++ {
+								r := (y+a)*dpw + bb
+								copy(dst[y*g.pw:(y+1)*g.pw], dyp[r:r+g.pw])
+							}
+						}
+					}
+				}
+			}
+			sgemm(false, false, g.c, ld, okk, 1, wf, okk, col, ld, 0, dxp, ld)
+			hw := g.h * g.w
+			for b := a0; b < a1; b++ {
+				for ci := 0; ci < g.c; ci++ {
+					plane := dx[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+					clear(plane)
+					src := dxp[ci*ld+(b-a0)*php : ci*ld+(b-a0+1)*php]
+					for i, s := range g.padIdx {
+						plane[s] += src[i]
+					}
+				}
+			}
+		}
+	})
+}
+
+// colTarget bounds the unfolded columns of one SGEMM (floats), so they stay in cache.
+var colTarget = 1 << 19

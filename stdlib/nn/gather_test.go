@@ -236,3 +236,20 @@ func TestGradUpsampleConv2dReflect(t *testing.T) {
 		}
 	}
 }
+
+// TestGradConv2dReflectFewOutputs covers the input gradient computed as a transposed
+// correlation (fewer output than input channels, stride 1), batched over images.
+func TestGradConv2dReflectFewOutputs(t *testing.T) {
+	gradCheck(t, "reflect conv 7×7, 4 → 1 channels", [][]int{{3, 4, 6, 6}, {1, 4, 7, 7}, {1}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return Conv2dReflect(notInput(p[0]), p[1], p[2], 3, 1)
+	})
+	gradCheck(t, "upsample ×2 + reflect conv 5×5, 6 → 2 channels", [][]int{{2, 6, 3, 4}, {2, 6, 5, 5}, {2}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return UpsampleConv2dReflect(notInput(p[0]), p[1], p[2], 2, 2)
+	})
+	old := colTarget
+	colTarget = 1 // one image per SGEMM
+	defer func() { colTarget = old }()
+	gradCheck(t, "reflect conv 3×3, 5 → 2 channels, one image per product", [][]int{{3, 5, 4, 4}, {2, 5, 3, 3}, {2}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return Conv2dReflect(notInput(p[0]), p[1], p[2], 1, 1)
+	})
+}
