@@ -276,6 +276,17 @@ type convOp struct {
 	// cols keeps the im2col matrices of the whole batch for the weight gradient when
 	// they are small (cacheColBytes); otherwise the gradient unfolds x again.
 	cols []float32
+	// stats, when a training batch norm reads this op's output, receives the
+	// per-channel sums of the output computed while each chunk is still in cache.
+	stats *convStats
+}
+
+// convStats are the sums batch norm needs, Σ(y−s) and Σ(y−s)² per channel with a
+// shift s per channel (the running mean when the op ran), summed per worker.
+type convStats struct {
+	shiftFrom []float32 // read at each run: the batch norm's running mean
+	shift     []float32
+	sum, sq   [][]float64
 }
 
 // cacheColBytes bounds the cached im2col matrices of one layer. Same convolutions
@@ -312,6 +323,22 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
 	b := g.batch()
+	st := op.stats
+	if st != nil {
+		nw := numWorkers(g.chunks())
+		if len(st.sum) != nw {
+			st.sum, st.sq = make([][]float64, nw), make([][]float64, nw)
+			for i := range st.sum {
+				st.sum[i], st.sq[i] = make([]float64, g.oc), make([]float64, g.oc)
+			}
+			st.shift = make([]float32, g.oc)
+		}
+		copy(st.shift, st.shiftFrom)
+		for i := range st.sum {
+			clear(st.sum[i])
+			clear(st.sq[i])
+		}
+	}
 	parallelFor(g.chunks(), func(wk, lo, hi int) {
 		var col, tmp []float32
 		if !g.pointwise && op.cols == nil {
@@ -347,6 +374,9 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 					beta = 1
 				}
 				sgemm(false, false, g.oc, g.p, g.ckk, 1, w, g.ckk, col, ld, beta, yi, g.p)
+				if st != nil {
+					bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[wk], st.sq[wk])
+				}
 				continue
 			}
 			// One GEMM for the chunk (OC × images·P), then each image's rows to
@@ -365,6 +395,9 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 						dst[j] = v + bv
 					}
 				}
+			}
+			if st != nil {
+				bnStats(y[i0*g.outSize():i1*g.outSize()], i1-i0, g.oc, g.p, 0, g.oc, st.shift, st.sum[wk], st.sq[wk])
 			}
 		}
 	})

@@ -121,3 +121,65 @@ func TestConvExact(t *testing.T) {
 		}
 	}
 }
+
+// TestConvBatchNormStats checks that a training batch norm reading a convolution's
+// output (whose statistics the convolution sums while writing it) gives the same
+// output, gradients and running statistics as one reading a copy of that output.
+func TestConvBatchNormStats(t *testing.T) {
+	for _, sh := range [][4]int{{4, 3, 8, 8}, {9, 4, 4, 4}} { // chunks of one image; several
+		type result struct{ y, dx, dgamma, mean, vr []float32 }
+		run := func(fused bool) result {
+			gr := gorgonia.NewGraph()
+			r := rand.New(rand.NewSource(5))
+			fill := func(s ...int) *gorgonia.Node {
+				d := make([]float32, prod(s))
+				for i := range d {
+					d[i] = float32(r.NormFloat64()) + 2
+				}
+				return gorgonia.NewTensor(gr, tensor.Float32, len(s), gorgonia.WithShape(s...),
+					gorgonia.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(d))))
+			}
+			x, w := fill(sh[:]...), fill(5, sh[1], 3, 3)
+			gamma, beta := fill(5), fill(5)
+			st := NewBatchNormState(5)
+			h := gorgonia.Must(Conv2d(notInput(x), w, 1, 1))
+			if !fused {
+				h = notInput(h)
+			}
+			y := gorgonia.Must(BatchNormReLU(h, gamma, beta, st, true))
+			if op, ok := h.Op().(*convOp); fused && (!ok || op.stats == nil) {
+				t.Fatal("the convolution does not sum the batch norm's statistics")
+			}
+			dy := fill(y.Shape()...)
+			cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, dy))))
+			g, err := gorgonia.Grad(cost, x, gamma)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ex, err := newExecutor(gr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for run := 0; run < 3; run++ { // the running mean moves: a different shift each run
+				if err := ex.run(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return result{ex.value(y).Data().([]float32), ex.value(g[0]).Data().([]float32),
+				ex.value(g[1]).Data().([]float32), st.Mean, st.Var}
+		}
+		a, b := run(true), run(false)
+		near := func(what string, a, b []float32) {
+			for i := range a {
+				if math.Abs(float64(a[i]-b[i])) > 1e-4*(1+math.Abs(float64(b[i]))) {
+					t.Fatalf("%v %s[%d]: %g (fused statistics) vs %g", sh, what, i, a[i], b[i])
+				}
+			}
+		}
+		near("y", a.y, b.y)
+		near("dx", a.dx, b.dx)
+		near("dgamma", a.dgamma, b.dgamma)
+		near("running mean", a.mean, b.mean)
+		near("running var", a.vr, b.vr)
+	}
+}

@@ -319,12 +319,29 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 	if relu {
 		name = "BatchNormReLU"
 	}
+	// A convolution whose output feeds only this layer's statistics sums it while
+	// it writes it, which saves a pass over the activations.
+	var cst *convStats
+	if cop, ok := x.Op().(*convOp); ok && train && cop.stats == nil {
+		cst = &convStats{shiftFrom: state.Mean}
+		cop.stats = cst
+	}
 	y, err := apply(name, s, []bool{true, true, true},
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
 			x, g, b := in[0], in[1], in[2]
 			parallelFor(c, func(_, lo, hi int) {
-				if train {
+				switch {
+				case train && cst != nil && len(cst.sum) > 0:
+					for ch := lo; ch < hi; ch++ {
+						shift[ch] = cst.shift[ch]
+						sum[ch], sq[ch] = 0, 0
+						for w := range cst.sum {
+							sum[ch] += cst.sum[w][ch]
+							sq[ch] += cst.sq[w][ch]
+						}
+					}
+				case train:
 					for ch := lo; ch < hi; ch++ {
 						// Sums of x − x₀ (its first value in the batch) keep Σ(x−x₀)²
 						// from cancelling when the mean is large against the spread.
