@@ -1,22 +1,20 @@
 package executor
 
 import (
-	"go/ast"
-	"go/doc"
-	"go/parser"
-	"go/printer"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/goinv/goinv/kernel/executor/internal/pkgdoc"
 )
 
 // docFor returns the declaration and doc comment of name in the package at import
 // path p (name "" asks for the package doc), from the embedded index when it has the
-// package, else from the sources on this machine (GOROOT, the module cache).
+// package, else from the sources on this machine (GOROOT), read the way gendoc reads
+// them for the index.
 func docFor(p, name string) (sig, text string) {
 	if sig, text, ok := indexDoc(p, name); ok {
 		return sig, text
@@ -28,18 +26,10 @@ func docFor(p, name string) (sig, text string) {
 	if name == "" {
 		return "", pd.Doc
 	}
-	return pd.lookup(name)
+	return pd.Lookup(name)
 }
 
-type pkgDoc struct {
-	Doc   string               `json:"doc"`
-	Decls map[string][2]string `json:"decls"` // name → declaration, doc
-}
-
-func (d *pkgDoc) lookup(name string) (string, string) {
-	e := d.Decls[name]
-	return e[0], e[1]
-}
+type pkgDoc = pkgdoc.Package
 
 var (
 	srcDocMu sync.Mutex
@@ -52,7 +42,10 @@ func sourceDoc(p string) *pkgDoc {
 	if d, ok := srcDocs[p]; ok {
 		return d
 	}
-	d := loadSourceDoc(sourceDir(p))
+	var d *pkgDoc
+	if dir := sourceDir(p); dir != "" {
+		d = pkgdoc.Load(p, dir)
+	}
 	srcDocs[p] = d
 	return d
 }
@@ -73,91 +66,6 @@ func sourceDir(p string) string {
 func isDir(d string) bool {
 	st, err := os.Stat(d)
 	return err == nil && st.IsDir()
-}
-
-// loadSourceDoc parses a package directory with go/doc.
-func loadSourceDoc(dir string) *pkgDoc {
-	if dir == "" {
-		return nil
-	}
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ParseComments)
-	if err != nil || len(pkgs) == 0 {
-		return nil
-	}
-	var files []*ast.File
-	for name, pkg := range pkgs {
-		if strings.HasSuffix(name, "_test") || name == "main" && len(pkgs) > 1 {
-			continue
-		}
-		for _, f := range pkg.Files {
-			files = append(files, f)
-		}
-	}
-	importPath := dir
-	dp, err := doc.NewFromFiles(fset, files, importPath, doc.PreserveAST)
-	if err != nil {
-		return nil
-	}
-	return fromDocPackage(fset, dp)
-}
-
-func fromDocPackage(fset *token.FileSet, dp *doc.Package) *pkgDoc {
-	d := &pkgDoc{Doc: dp.Doc, Decls: map[string][2]string{}}
-	pr := func(n any) string {
-		var b strings.Builder
-		cfg := printer.Config{Mode: printer.UseSpaces, Tabwidth: 4}
-		cfg.Fprint(&b, fset, n)
-		return b.String()
-	}
-	addFunc := func(f *doc.Func, recv string) {
-		decl := *f.Decl
-		decl.Body = nil
-		decl.Doc = nil
-		key := f.Name
-		if recv != "" {
-			key = recv + "." + f.Name
-		}
-		d.Decls[key] = [2]string{pr(&decl), f.Doc}
-	}
-	addValues := func(vs []*doc.Value) {
-		for _, v := range vs {
-			decl := *v.Decl
-			decl.Doc = nil
-			text := pr(&decl)
-			if len(text) > 4000 {
-				text = text[:4000] + "\n…"
-			}
-			for _, n := range v.Names {
-				d.Decls[n] = [2]string{text, v.Doc}
-			}
-		}
-	}
-	for _, f := range dp.Funcs {
-		addFunc(f, "")
-	}
-	addValues(dp.Consts)
-	addValues(dp.Vars)
-	for _, t := range dp.Types {
-		decl := *t.Decl
-		decl.Doc = nil
-		text := pr(&decl)
-		if len(text) > 4000 {
-			text = text[:4000] + "\n…"
-		}
-		d.Decls[t.Name] = [2]string{text, t.Doc}
-		for _, f := range t.Funcs {
-			addFunc(f, "")
-		}
-		for _, m := range t.Methods {
-			addFunc(m, t.Name)
-		}
-		addValues(t.Consts)
-		addValues(t.Vars)
-	}
-	return d
 }
 
 // indexDoc looks name up in the embedded index (see docindex.go).

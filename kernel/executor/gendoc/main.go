@@ -10,12 +10,6 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/build"
-	"go/doc"
-	"go/parser"
-	"go/printer"
-	"go/token"
 	"os"
 	"os/exec"
 	"path"
@@ -25,13 +19,9 @@ import (
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
 
+	"github.com/goinv/goinv/kernel/executor/internal/pkgdoc"
 	"github.com/goinv/goinv/stdlib/symbols"
 )
-
-type pkgDoc struct {
-	Doc   string               `json:"doc"`
-	Decls map[string][2]string `json:"decls"`
-}
 
 func main() {
 	if err := run(); err != nil {
@@ -61,13 +51,13 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("go list: %w", err)
 	}
-	index := map[string]*pkgDoc{}
+	index := map[string]*pkgdoc.Package{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		ip, dir, ok := strings.Cut(line, "\t")
 		if !ok || dir == "" {
 			continue
 		}
-		if d := load(ip, dir); d != nil {
+		if d := pkgdoc.Load(ip, dir); d != nil {
 			index[ip] = d
 		}
 	}
@@ -100,107 +90,4 @@ func run() error {
 	os.Remove("docindex.json.gz")
 	fmt.Fprintf(os.Stderr, "gendoc: %d packages, %d bytes (%d uncompressed)\n", len(index), len(enc), total)
 	return nil
-}
-
-// docContext is the one platform the index documents, whatever machine runs go generate,
-// so that the generated file is the same everywhere.
-var docContext = func() build.Context {
-	c := build.Default
-	c.GOOS, c.GOARCH, c.CgoEnabled = "linux", "amd64", true
-	return c
-}()
-
-func load(importPath, dir string) *pkgDoc {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
-		if strings.HasSuffix(fi.Name(), "_test.go") {
-			return false
-		}
-		// Only the files a linux/amd64 build compiles: other platforms' files declare
-		// the same names with other signatures, and which one won would vary per run.
-		ok, err := docContext.MatchFile(dir, fi.Name())
-		return err == nil && ok
-	}, parser.ParseComments)
-	if err != nil && len(pkgs) == 0 {
-		return nil
-	}
-	var files []*ast.File
-	want := path.Base(importPath)
-	for name, pkg := range pkgs {
-		if strings.HasSuffix(name, "_test") || name == "main" || name == "documentation" {
-			continue
-		}
-		if len(pkgs) > 1 && name != want {
-			continue
-		}
-		names := make([]string, 0, len(pkg.Files))
-		for name := range pkg.Files {
-			names = append(names, name)
-		}
-		sort.Strings(names) // doc.NewFromFiles keeps the first of duplicate names
-		for _, name := range names {
-			files = append(files, pkg.Files[name])
-		}
-	}
-	if len(files) == 0 {
-		return nil
-	}
-	mode := doc.Mode(0)
-	if importPath == "builtin" {
-		mode = doc.AllDecls
-	}
-	dp, err := doc.NewFromFiles(fset, files, importPath, mode)
-	if err != nil {
-		return nil
-	}
-	d := &pkgDoc{Doc: dp.Doc, Decls: map[string][2]string{}}
-	pr := func(n any) string {
-		var b strings.Builder
-		(&printer.Config{Mode: printer.UseSpaces, Tabwidth: 4}).Fprint(&b, fset, n)
-		s := b.String()
-		if len(s) > 3000 {
-			s = s[:3000] + "\n…"
-		}
-		return s
-	}
-	addFunc := func(f *doc.Func, recv string) {
-		decl := *f.Decl
-		decl.Body, decl.Doc = nil, nil
-		key := f.Name
-		if recv != "" {
-			key = recv + "." + f.Name
-		}
-		d.Decls[key] = [2]string{pr(&decl), f.Doc}
-	}
-	addValues := func(vs []*doc.Value) {
-		for _, v := range vs {
-			decl := *v.Decl
-			decl.Doc = nil
-			text := pr(&decl)
-			for _, n := range v.Names {
-				if token.IsExported(n) || importPath == "builtin" {
-					d.Decls[n] = [2]string{text, v.Doc}
-				}
-			}
-		}
-	}
-	for _, f := range dp.Funcs {
-		addFunc(f, "")
-	}
-	addValues(dp.Consts)
-	addValues(dp.Vars)
-	for _, t := range dp.Types {
-		decl := *t.Decl
-		decl.Doc = nil
-		d.Decls[t.Name] = [2]string{pr(&decl), t.Doc}
-		for _, f := range t.Funcs {
-			addFunc(f, "")
-		}
-		for _, m := range t.Methods {
-			addFunc(m, t.Name)
-		}
-		addValues(t.Consts)
-		addValues(t.Vars)
-	}
-	return d
 }
