@@ -22,8 +22,11 @@
 //   - the last expression of the cell is assigned to goinvLast, so the executor can
 //     show it (and call its HTML, PNG, ... methods, which reflect cannot see on
 //     interpreted types);
-//   - top-level type switches that bind a variable are wrapped like #232, and a
-//     method redefined without its type gets a warning (yaegi keeps the first).
+//   - top-level type switches that bind a variable are wrapped like #232;
+//   - methods of cell types call their body through a func variable, so that a
+//     method declared again replaces the body for every value (see methods.go);
+//   - every statement that can panic first records its site, so that a panic's
+//     traceback shows the line and column of each running statement (see trace.go).
 //
 // Every rewrite is recorded, so positions the interpreter reports map back to the
 // line and column of the cell as the user wrote it.
@@ -82,7 +85,11 @@ type Session struct {
 	typeGen  map[string]int
 	docs     map[string]string // declared name → doc comment
 	methods  map[string]bool   // names of methods declared in cells
-	recvM    map[string]bool   // "internalType.Method" declared in cells
+	recvM    map[string]string // "internalType.Method" declared in cells → signature of its func variable
+
+	nextID int          // numbers site variables, sites and definitions
+	sites  map[int]Site // site number → statement
+	frames []Frame      // instrumented function bodies, oldest first
 }
 
 // NewSession returns an empty session.
@@ -96,7 +103,8 @@ func NewSession() *Session {
 		typeGen:  map[string]int{},
 		docs:     map[string]string{},
 		methods:  map[string]bool{},
-		recvM:    map[string]bool{},
+		recvM:    map[string]string{},
+		sites:    map[int]Site{},
 	}
 }
 
@@ -169,7 +177,8 @@ type Plan struct {
 	types    map[string]string
 	docs     map[string]string
 	methods  map[string]bool
-	recvM    map[string]bool
+	recvM    map[string]string
+	frames   []Frame
 }
 
 // Commit records the plan's declarations in the session. Call it once the
@@ -197,9 +206,11 @@ func (p *Plan) Commit() {
 	for k := range p.methods {
 		s.methods[k] = true
 	}
-	for k := range p.recvM {
-		s.recvM[k] = true
+	for k, v := range p.recvM {
+		s.recvM[k] = v
 	}
+	s.frames = append(s.frames, p.frames...)
+	p.frames = nil
 }
 
 // Error is a syntax error in a cell, at a position in the cell as written.
@@ -214,6 +225,8 @@ func (e *Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, 
 type Options struct {
 	// IntRanges lists cell offsets of range expressions known to be integers.
 	IntRanges map[int]bool
+	// Cell identifies the cell in the sites its instrumentation records (see Site).
+	Cell int
 }
 
 type segment struct {
@@ -389,7 +402,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		types:    map[string]string{},
 		docs:     map[string]string{},
 		methods:  map[string]bool{},
-		recvM:    map[string]bool{},
+		recvM:    map[string]string{},
 	}
 	r := &rewriter{s: s, p: p, src: src, opt: opt}
 
@@ -413,10 +426,27 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	r.collect(declF, stmtF)
 	var declEdits, stmtEdits []edit
 	if declF != nil {
+		r.prefix = len(declPrefix)
 		declEdits = r.rewriteDecls(declF, declIn)
+		if r.err != nil {
+			return nil, r.err
+		}
+		declEdits = append(declEdits, r.instrEdits...)
+		r.instrEdits = nil
+		if d := varDecl(r.declVars); d != "" {
+			// On a line of its own after the cell: an explicit ";" after an automatic
+			// one would be an empty declaration, which Go does not allow.
+			declEdits = append(declEdits, edit{pos: len(declIn), end: len(declIn), text: "\n" + d, order: 100})
+		}
 	}
 	if stmtF != nil {
+		r.prefix = len(stmtWrap) + len(stmtLead)
 		stmtEdits = r.rewriteStmts(stmtF, stmtIn)
+		stmtEdits = append(stmtEdits, r.instrEdits...)
+		r.instrEdits = nil
+		if d := varDecl(r.stmtVars); d != "" {
+			stmtEdits = append(stmtEdits, edit{pos: r.prefix, end: r.prefix, text: d, order: -2000})
+		}
 	}
 	// Automatic imports go into the declaration source, which exists even when the
 	// cell has only statements.
@@ -507,6 +537,12 @@ type rewriter struct {
 	rangeN    int
 	seenRange map[*ast.RangeStmt]bool
 	stmtOff   int // offset of the user's text in the statement input
+
+	prefix     int    // offset of the user's text in the half being rewritten
+	instrEdits []edit // site assignments (see trace.go)
+	declVars   []string
+	stmtVars   []string
+	err        error // a cell the pre-pass must refuse
 }
 
 // collect records the cell's top-level declarations and decides type renames.
@@ -610,19 +646,6 @@ func (r *rewriter) collect(declF, stmtF *ast.File) {
 					r.cellNames[d.Name.Name] = true
 				} else {
 					r.p.methods[d.Name.Name] = true
-					if tn := recvTypeName(d); tn != "" {
-						internal := r.renames[tn]
-						if internal == "" {
-							internal = tn
-						}
-						key := internal + "." + d.Name.Name
-						if r.s.recvM[key] {
-							r.p.Warnings = append(r.p.Warnings, fmt.Sprintf(
-								"goinv: the interpreter keeps the first definition of method %s.%s; to change it, run the cell that declares type %s again together with its methods",
-								tn, d.Name.Name, tn))
-						}
-						r.p.recvM[key] = true
-					}
 				}
 				if d.Recv == nil && d.Name.Name != "init" && d.Name.Name != "_" {
 					r.p.names[d.Name.Name] = "func"
@@ -919,28 +942,33 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 				edits = append(edits, drops...)
 			}
 		case *ast.FuncDecl:
-			if d.Recv != nil || d.Body == nil || d.Name.Name == "init" || d.Name.Name == "main" || d.Name.Name == "_" || d.Type.TypeParams != nil {
+			if d.Body == nil {
+				continue
+			}
+			if d.Recv != nil {
+				edits = append(edits, r.rewriteMethod(d, in)...)
 				continue
 			}
 			name := d.Name.Name
+			if name == "init" || name == "main" || name == "_" || d.Type.TypeParams != nil {
+				r.instrFunc(d.Body, "main."+name, name, true)
+				continue
+			}
 			sig := r.sigKey(d.Type, in)
 			r.p.funcSigs[name] = sig
-			// Declare the variable and assign it in an init func: a variable whose
+			// Declare the variable and assign it from an init func: a variable whose
 			// initializer calls a func variable of an earlier cell makes yaegi report a
-			// "variable definition loop".
-			head := "func init() { " + name + " = func"
+			// "variable definition loop". The assignment is in a func of its own, whose
+			// unique name is what yaegi's panic report calls the body ("main.goinvDef7.func").
+			def := r.defName()
+			head := "func " + def + "() { " + name + " = func"
 			if old, ok := r.s.funcSigs[name]; !ok || old != sig {
-				sigText := in[r.off(d.Type.Params.Pos()):r.off(d.Type.End())]
-				for user, internal := range r.renames {
-					if user != internal {
-						sigText = replaceIdent(sigText, user, internal)
-					}
-				}
-				head = "var " + name + " func" + sigText + "; " + head
+				head = "var " + name + " func" + r.renamed(in[r.off(d.Type.Params.Pos()):r.off(d.Type.End())]) + "; " + head
 			}
 			edits = append(edits,
 				edit{pos: r.off(d.Type.Func), end: r.off(d.Name.End()), text: head},
-				edit{pos: r.off(d.Body.End()), end: r.off(d.Body.End()), text: " }", order: 20})
+				edit{pos: r.off(d.Body.End()), end: r.off(d.Body.End()), text: " }; func init() { " + def + "() }", order: 20})
+			r.instrFunc(d.Body, "main."+def+".func", name, true)
 		}
 	}
 	return edits
@@ -1034,15 +1062,32 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 	prefix := len(stmtWrap) + len(stmtLead)
 	edits := r.common(f, in, prefix)
 	body := mainBody(f)
+	top := &fnCtx{name: "main", v: TopVar}
+	first := true
 	for _, st := range body {
+		if _, empty := st.(*ast.EmptyStmt); empty {
+			continue
+		}
+		// The first statement always records its site, so that the top level never
+		// reports a site of an earlier cell.
+		if first || r.mayPanic(st) {
+			r.site(st, top)
+		}
+		first = false
+		fc := top
 		switch st.(type) {
 		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
 			if multiDefine(st) || bindingTypeSwitch(st) {
 				edits = append(edits,
 					edit{pos: r.off(st.Pos()), end: r.off(st.Pos()), text: "func() { ", order: -50},
 					edit{pos: r.off(st.End()), end: r.off(st.End()), text: " }()", order: 50})
+				// The wrapper is a frame of its own in yaegi's report, on the top level's variable.
+				line, _ := offsetLineCol(r.src, r.off(st.Pos())-r.prefix)
+				r.p.frames = append(r.p.frames, Frame{Name: "main.func", Line: line, Var: TopVar})
+				fc = &fnCtx{name: "main.func", v: TopVar}
 			}
 		}
+		r.instrChildren(st, fc, false)
 	}
 	// The last expression.
 	var last ast.Stmt

@@ -1,6 +1,7 @@
 package cell
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -15,11 +16,16 @@ func prep(t *testing.T, s *Session, src string) *Plan {
 	return p
 }
 
+// instr matches what the position instrumentation adds (see trace.go).
+var instr = regexp.MustCompile(`\n?var goinvS\d+(?:, goinvS\d+)* int; |goinv(?:S\d+|Top) = \d+; `)
+
+// code returns the generated code without the position instrumentation, which
+// TestInstrumentation checks on its own.
 func code(src *Source) string {
 	if src == nil {
 		return ""
 	}
-	return src.Code
+	return instr.ReplaceAllString(src.Code, "")
 }
 
 func TestSplitKeepsOffsets(t *testing.T) {
@@ -100,15 +106,15 @@ func TestAutoImport(t *testing.T) {
 func TestFuncRedefinition(t *testing.T) {
 	s := NewSession()
 	p := prep(t, s, "func f(a int) int { return a }")
-	if !strings.Contains(code(p.Decls), "var f func(a int) int; func init() { f = func(a int) int { return a } }") {
+	if !regexp.MustCompile(`var f func\(a int\) int; func (goinvDef\d+)\(\) \{ f = func\(a int\) int \{ return a \} \}; func init\(\) \{ (goinvDef\d+)\(\) \}`).MatchString(code(p.Decls)) {
 		t.Errorf("first definition: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func f(b int) int { return b * 2 }")
-	if !strings.Contains(code(p.Decls), "func init() { f = func(b int) int { return b * 2 } }") {
+	if !strings.Contains(code(p.Decls), "() { f = func(b int) int { return b * 2 } }") || strings.Contains(code(p.Decls), "var f") {
 		t.Errorf("same signature must assign: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func f(s string) string { return s }")
-	if !strings.Contains(code(p.Decls), "var f func(s string) string; func init() { f = func(s string) string") {
+	if !strings.Contains(code(p.Decls), "var f func(s string) string; func goinvDef") {
 		t.Errorf("new signature must redeclare: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func init() {}\nfunc g[T any](x T) T { return x }\nfunc (t T) M() {}")
@@ -344,7 +350,8 @@ func TestEditsApply(t *testing.T) {
 func TestExplicitSemicolons(t *testing.T) {
 	s := NewSession()
 	p := prep(t, s, "const w = 2\nimg := 1\nfor y := 0; y < w; y++ { img++ }; x := 1; func f() {}")
-	if d := strings.TrimPrefix(code(p.Decls), declPrefix); strings.Contains(strings.ReplaceAll(d, "; func init()", ""), ";") {
+	d := regexp.MustCompile(`var f func\(\); func goinvDef\d+\(\) \{ f = func\(\) \{\} \}; func init\(\) \{ goinvDef\d+\(\) \}`).ReplaceAllString(strings.TrimPrefix(code(p.Decls), declPrefix), "")
+	if strings.Contains(d, ";") {
 		t.Errorf("statement semicolons left in declarations: %q", code(p.Decls))
 	}
 	if !strings.Contains(code(p.Stmts), "for y := 0; y < w; y++ { img++ };") {
@@ -352,15 +359,47 @@ func TestExplicitSemicolons(t *testing.T) {
 	}
 }
 
-func TestMethodRedefinitionWarns(t *testing.T) {
+func TestMethodRedefinition(t *testing.T) {
 	s := NewSession()
-	prep(t, s, "type T struct{}\nfunc (T) M() int { return 1 }")
-	if p := prep(t, s, "func (t *T) M() int { return 2 }"); len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "T.M") {
-		t.Errorf("warnings %v", p.Warnings)
+	p := prep(t, s, "type T struct{ X int }\nfunc (t T) M(k int, _ string, rest ...int) int { return t.X * k }")
+	d := code(p.Decls)
+	for _, want := range []string{
+		"func (t T) M(k int, goinvA1 string, rest ...int) int { return goinvM_T_M(t, k, goinvA1, rest...) }",
+		"var goinvM_T_M func(T, int, string, ...int) int",
+		"goinvM_T_M = func(t T, k int, goinvA1 string, rest ...int) int { return t.X * k } }",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("first definition lacks %q:\n%s", want, d)
+		}
 	}
-	// Declaring the type again with its methods is the way to change them.
-	if p := prep(t, s, "type T struct{}\nfunc (T) M() int { return 3 }"); len(p.Warnings) != 0 {
-		t.Errorf("type and method together: %v", p.Warnings)
+	// The same signature again only assigns the body.
+	p = prep(t, s, "func (u T) M(k int, s string, more ...int) int { return u.X + k }")
+	if d := code(p.Decls); strings.Contains(d, "func (u T) M") || strings.Contains(d, "var goinvM") || !strings.Contains(d, "goinvM_T_M = func(u T, k int, s string, more ...int) int { return u.X + k }") {
+		t.Errorf("redefinition: %s", d)
+	}
+	if len(p.Warnings) != 0 {
+		t.Errorf("warnings: %v", p.Warnings)
+	}
+	// A pointer receiver on a type of an earlier cell, unnamed receiver and results.
+	p = prep(t, s, "func (*T) Reset() {}")
+	if d := code(p.Decls); !strings.Contains(d, "func (goinvR *T) Reset() { goinvM_T_Reset(goinvR) }") {
+		t.Errorf("pointer receiver: %s", d)
+	}
+	// A new signature is refused with the reason and the way out.
+	_, err := s.Prepare("x := 1\nfunc (t *T) M(k int) int { return 2 }", Options{})
+	var e *Error
+	if !errorsAs(err, &e) || e.Line != 2 || !strings.Contains(e.Msg, "method T.M cannot change its signature") || !strings.Contains(e.Msg, "declare type T again") {
+		t.Errorf("signature change: %v", err)
+	}
+	// Declaring the type again starts a new method set.
+	p = prep(t, s, "type T struct{}\nfunc (T) M() int { return 3 }")
+	if d := code(p.Decls); !strings.Contains(d, "func (goinvR Tʹ2) M() int { return goinvM_Tʹ2_M(goinvR) }") {
+		t.Errorf("type declared again: %s", d)
+	}
+	// Methods of types the session does not know stay plain methods.
+	p = prep(t, s, "func (x Unknown) M() {}")
+	if d := code(p.Decls); !strings.Contains(d, "func (x Unknown) M() {}") {
+		t.Errorf("unknown receiver: %s", d)
 	}
 }
 
@@ -370,4 +409,12 @@ func TestTypeSwitchWrapped(t *testing.T) {
 	if !strings.HasPrefix(strings.TrimLeft(code(p.Stmts), "; "), "func() { switch v") {
 		t.Errorf("binding type switch not wrapped: %q", code(p.Stmts))
 	}
+}
+
+func errorsAs(err error, target **Error) bool {
+	e, ok := err.(*Error)
+	if ok {
+		*target = e
+	}
+	return ok
 }

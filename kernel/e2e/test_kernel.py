@@ -276,3 +276,51 @@ def test_unsupported_signature_scheme(tmp_path):
                               "iopub_port": 0, "hb_port": 0, "key": "k", "signature_scheme": "hmac-md5"}))
     p = subprocess.run([spec["argv"][0], "kernel", "-f", str(cf)], capture_output=True, text=True, timeout=10)
     assert p.returncode != 0 and "signature_scheme" in p.stderr
+
+
+def test_panic_traceback_points_into_cell(kernel):
+    """A panic's traceback names the line and column of the panicking statement,
+    then the calls that led there, down to the cell's own line (issue 2, item 4)."""
+    _, kc = kernel
+    c, msgs = run(kc, "var s []int\nx := 3\n_ = x\nfmt.Println(s[5])")
+    assert c["status"] == "error" and c["ename"] == "RuntimeError", c
+    tb = "\n".join(c["traceback"])
+    assert "at line 4, column 1 of this cell" in tb and "   4 | fmt.Println(s[5])" in tb, tb
+    errs = [m for m in msgs if m["msg_type"] == "error"]
+    assert errs and errs[0]["content"]["traceback"] == c["traceback"]
+    c, _ = run(kc, "y := 1\n_ = y\npanic(\"boom\")")
+    assert c["ename"] == "Panic" and c["evalue"] == "boom"
+    assert "at line 3, column 1 of this cell" in "\n".join(c["traceback"]), c["traceback"]
+    c, _ = run(kc, "var m map[string]int\nif true {\n\tm[\"a\"] = 1\n}")
+    assert "at line 3, column 2 of this cell" in "\n".join(c["traceback"]), c["traceback"]
+    # A func defined in an earlier cell: its cell and line, then the caller's line.
+    c, _ = run(kc, "func at(xs []int, i int) int {\n\tj := i * 2\n\treturn xs[j]\n}")
+    assert c["status"] == "ok", c
+    n = c["execution_count"]
+    c, _ = run(kc, "xs := []int{1, 2, 3}\n_ = xs\nat(xs, 5)")
+    tb = "\n".join(c["traceback"])
+    assert f"in at, line 3, column 2 of cell [{n}]" in tb and "return xs[j]" in tb, tb
+    assert tb.index(f"cell [{n}]") < tb.index("at line 3, column 1 of this cell"), tb
+    # Compiled code is named, with the cell line that called it.
+    c, _ = run(kc, "k := -1\n_ = k\nstrings.Repeat(\"ab\", k)")
+    tb = "\n".join(c["traceback"])
+    assert "in strings.Repeat (compiled" in tb and "at line 3, column 1 of this cell" in tb, tb
+    c, _ = run(kc, "x + y")
+    assert c["status"] == "ok"
+
+
+def test_method_redefinition(kernel):
+    """Redefining a method alone changes what later calls run, also on values made
+    before; a new signature is refused with the reason."""
+    _, kc = kernel
+    c, _ = run(kc, "type Point struct{ X, Y float64 }\nfunc (p Point) Norm() float64 { return p.X + p.Y }\np := Point{3, 4}")
+    assert c["status"] == "ok", c
+    c, msgs = run(kc, "p.Norm()")
+    assert [m["content"]["data"]["text/plain"] for m in msgs if m["msg_type"] == "execute_result"] == ["7"]
+    c, msgs = run(kc, "func (p Point) Norm() float64 { return math.Sqrt(p.X*p.X + p.Y*p.Y) }")
+    assert c["status"] == "ok" and not stdout(msgs, "stderr"), (c, msgs)
+    c, msgs = run(kc, "p.Norm() + Point{6, 8}.Norm()")
+    assert [m["content"]["data"]["text/plain"] for m in msgs if m["msg_type"] == "execute_result"] == ["15"]
+    c, _ = run(kc, "func (p Point) Norm(k float64) float64 { return k }")
+    assert c["status"] == "error" and c["ename"] == "CompileError", c
+    assert "cannot change its signature" in c["evalue"] and "declare type Point again" in c["evalue"], c

@@ -177,7 +177,7 @@ func (p *proc) request(q ipc.Request) result {
 
 func (p *proc) run(code string) result {
 	p.t.Helper()
-	return p.request(ipc.Request{Kind: ipc.KindExecute, Code: code, AllowStdin: true})
+	return p.request(ipc.Request{Kind: ipc.KindExecute, Code: code, AllowStdin: true, ExecutionCount: int(p.nextID) + 1})
 }
 
 // ok runs code and fails the test on an error reply.
@@ -248,6 +248,51 @@ func TestRedefinition(t *testing.T) {
 	}
 }
 
+func TestMethodRedefinition(t *testing.T) {
+	p := start(t)
+	p.ok("type Point struct{ X, Y float64 }\nfunc (p Point) Norm() float64 { return math.Abs(p.X) + math.Abs(p.Y) }\nfunc (p *Point) Scale(f float64) { p.X *= f; p.Y *= f }\nfunc (p Point) String() string { return fmt.Sprintf(\"(%g, %g)\", p.X, p.Y) }")
+	p.ok("a := Point{3, 4}\nvar n interface{ Norm() float64 } = a\nfunc total(ps []Point) float64 {\n\ts := 0.0\n\tfor _, q := range ps {\n\t\ts += q.Norm()\n\t}\n\treturn s\n}")
+	if v := p.ok("a.Norm()").value(); v != "7" {
+		t.Fatalf("a.Norm() = %q", v)
+	}
+	// Redefine Norm alone: values made before, interfaces holding them and funcs
+	// compiled before all use the new body.
+	r := p.ok("func (p Point) Norm() float64 { return math.Sqrt(p.X*p.X + p.Y*p.Y) }")
+	if r.stderr != "" {
+		t.Errorf("stderr: %q", r.stderr)
+	}
+	for _, c := range [][2]string{
+		{"a.Norm()", "5"},
+		{"n.Norm()", "5"},
+		{"Point{6, 8}.Norm()", "10"},
+		{"total([]Point{a, {0, 1}})", "6"},
+		{"b := &a\nb.Scale(2)\nb.Norm()", "10"},
+	} {
+		code, want := c[0], c[1]
+		if v := p.ok(code).value(); v != want {
+			t.Errorf("%s = %q, want %s", code, v, want)
+		}
+	}
+	// Pointer-receiver methods and String (called by compiled fmt) too.
+	p.ok("func (p *Point) Scale(f float64) { p.X += f; p.Y += f }\nfunc (p Point) String() string { return fmt.Sprintf(\"P[%g %g]\", p.X, p.Y) }")
+	if r := p.ok("c := Point{1, 1}\nc.Scale(1)\nfmt.Println(c)"); r.stdout != "P[2 2]\n" {
+		t.Errorf("after redefining Scale and String: %q", r.stdout)
+	}
+	// A new signature is refused, saying why and what to do; the old method stays.
+	r = p.run("func (p Point) Norm(scale float64) float64 { return scale }")
+	if r.ename() != "CompileError" || !strings.Contains(r.evalue(), "1:16: method Point.Norm cannot change its signature from func (Point) Norm() float64 to func (Point) Norm(float64) float64") {
+		t.Errorf("signature change: %s %q", r.ename(), r.evalue())
+	}
+	if v := p.ok("a.Norm()").value(); v != "10" {
+		t.Errorf("after refused redefinition: %q", v)
+	}
+	// Declaring the type again makes a new type with new methods; old values keep theirs.
+	p.ok("type Point struct{ X, Y float64 }\nfunc (p Point) Norm(scale float64) float64 { return scale * p.X }")
+	if v := p.ok("Point{2, 0}.Norm(3) + a.Norm()").value(); v != "16" {
+		t.Errorf("new type: %q", v)
+	}
+}
+
 func TestYaegiWorkarounds(t *testing.T) {
 	p := start(t)
 	p.ok("func two() (int, error) { return 2, nil }")
@@ -283,8 +328,8 @@ func TestYaegiWorkarounds(t *testing.T) {
 		t.Errorf("top-level type switch: %q", r.stdout)
 	}
 	p.ok("type M struct{}\nfunc (M) V() int { return 1 }")
-	if r := p.ok("func (M) V() int { return 2 }"); !strings.Contains(r.stderr, "first definition of method M.V") {
-		t.Errorf("no warning for a redefined method: %q", r.stderr)
+	if v := p.ok("func (M) V() int { return 2 }\nM{}.V()").value(); v != "2" {
+		t.Errorf("redefined method: %q", v)
 	}
 	if v := p.ok("type M struct{}\nfunc (M) V() int { return 3 }\nM{}.V()").value(); v != "3" {
 		t.Errorf("type redeclared with its method: %q", v)
@@ -657,5 +702,67 @@ func TestHelpPage(t *testing.T) {
 	}
 	if !strings.Contains(p.ok("%help").stdout, "?name") {
 		t.Errorf("%%help does not document ?name")
+	}
+}
+
+func TestPanicTraceback(t *testing.T) {
+	p := start(t)
+	// Each case: a cell, then lines its traceback must contain, in order.
+	check := func(code, ename string, want ...string) result {
+		t.Helper()
+		r := p.run(code)
+		if r.status() != "error" || r.ename() != ename {
+			t.Errorf("%q: %s %s, want %s\n%s", code, r.status(), r.ename(), ename, r.traceback())
+			return r
+		}
+		tb := r.traceback()
+		rest := tb
+		for _, w := range want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%q: traceback lacks %q (in order):\n%s", code, w, tb)
+				return r
+			}
+			rest = rest[i+len(w):]
+		}
+		return r
+	}
+	check("var s []int\nx := 3\n_ = x\nfmt.Println(s[5])", "RuntimeError",
+		"at line 4, column 1 of this cell", "   4 | fmt.Println(s[5])", "     | ^")
+	check("x := 3\n_ = x\npanic(\"boom\")", "Panic", "at line 3, column 1 of this cell")
+	check("var m map[string]int\nfor i := 0; i < 2; i++ {\n\tif i == 1 {\n\t\tm[\"a\"] = i\n\t}\n}", "RuntimeError",
+		"at line 4, column 3 of this cell", "        m[\"a\"] = i")
+	// A func declared in an earlier cell, called through another func.
+	p.ok("func explode(n int) int {\n\tif n > 2 {\n\t\tpanic(fmt.Sprint(\"too big: \", n))\n\t}\n\treturn n\n}\nfunc twice(n int) int {\n\tm := n * 2\n\treturn explode(m)\n}")
+	r := check("a := 1\n_ = a\ntwice(a) + twice(2)", "Panic",
+		"in explode, line 3, column 3 of cell [", "panic(fmt.Sprint", "in twice, line 9, column 2 of cell [", "return explode(m)",
+		"at line 3, column 1 of this cell", "twice(a) + twice(2)")
+	if r.evalue() != "too big: 4" {
+		t.Errorf("evalue %q", r.evalue())
+	}
+	// Recursion collapses into one entry.
+	p.ok("func down(n int) int {\n\tif n == 0 {\n\t\tvar p *struct{ X int }\n\t\treturn p.X\n\t}\n\treturn down(n - 1)\n}")
+	check("down(3)", "RuntimeError", "in down, line 4, column 3 of cell [", "(and 3 recursive calls)", "at line 1, column 1 of this cell")
+	// A func literal run by compiled code (sort.Slice), and a compiled panic.
+	check("xs := []int{3, 1, 2}\nsort.Slice(xs, func(i, j int) bool {\n\treturn xs[i+5] < xs[j]\n})", "RuntimeError",
+		"in func literal, line 3, column 2 of this cell", "sort.Slice (compiled", "at line 2, column 1 of this cell")
+	check("n := -1\n_ = n\ns := strings.Repeat(\"x\", n)", "Panic",
+		"in strings.Repeat (compiled, strings/strings.go:", "at line 3, column 1 of this cell")
+	// Methods, and a closure defined in an earlier cell.
+	p.ok("type V struct{ xs []float64 }\nfunc (v V) At(i int) float64 {\n\treturn v.xs[i]\n}")
+	check("v := V{}\nv.At(2)", "RuntimeError", "in V.At, line 3, column 2 of cell [", "at line 2, column 1 of this cell")
+	p.ok("h := func(k int) int {\n\treturn 10 / k\n}")
+	check("h(1)\nh(0)", "RuntimeError", "in func literal, line 2, column 2 of cell [", "at line 2, column 1 of this cell")
+	// A cell whose statements are wrapped (yaegi #232) still points at the line.
+	p.ok("func two() (int, error) { return 2, nil }")
+	check("for i := 0; i < 2; i++ {\n\ta, err := two()\n\t_ = err\n\tvar z []int\n\t_ = z[a+i]\n}", "RuntimeError", "at line 5, column 2 of this cell")
+	// A panic recovered inside the cell leaves no trace in the next one.
+	p.ok("func safe() (err error) {\n\tdefer func() {\n\t\tif r := recover(); r != nil {\n\t\t\terr = fmt.Errorf(\"%v\", r)\n\t\t}\n\t}()\n\tpanic(\"inner\")\n}\nsafe()")
+	r = check("panic(\"outer\")", "Panic", "at line 1, column 1 of this cell")
+	if strings.Contains(r.traceback(), "safe") {
+		t.Errorf("recovered panic in traceback:\n%s", r.traceback())
+	}
+	if v := p.ok("x + 1").value(); v != "4" {
+		t.Errorf("variables lost: %q", v)
 	}
 }

@@ -27,6 +27,18 @@ of the last expression is shown. Lines at the start of a cell may be magics:
   !command              run a shell command, streaming its output
   %%writefile FILE      write the rest of the cell to FILE (first line of the cell only)
 
+Declaring again: a func, var, const, type or method may be declared again in a
+later cell. Calls compiled earlier run the newest func. A method declared again
+with the same signature (alone, without its type) replaces the body for every value
+of the type, made before or after, also through interfaces. A type declared again is
+a new type: values made before keep the old type and its methods, and funcs declared
+before still take the old type. To change a method's signature, declare its type
+again together with its methods.
+
+A panic's traceback lists, innermost first, each running statement of cell code with
+its line and column (in this cell, or in cell [N] that declared the func) and the
+compiled functions (toolkit, standard library) in between. Variables are kept.
+
 Rich output: display.HTML, Markdown, Latex, JSON, PNG, JPEG, SVG, Image, Plot, and
 display.NewProgress for progress bars. Interrupt stops the running cell and keeps the
 variables; cell.Context() is the running cell's context for long toolkit calls.

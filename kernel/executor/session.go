@@ -34,6 +34,8 @@ import goinvrt "goinv/rt"
 
 var goinvLast interface{}
 
+var goinvTop int // the site of the running top-level statement (see kernel/cell/trace.go)
+
 type goinvOrdered interface {
 	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr | ~float32 | ~float64 | ~string
 }
@@ -72,6 +74,10 @@ type session struct {
 
 	stderr *panicFilter
 	stdin  *stdinPipe
+
+	count   int              // execution count of the running request
+	cellSeq int              // numbers the cells run, for cell.Options.Cell
+	cells   map[int]cellText // cells by number, for tracebacks into earlier cells
 }
 
 func newSession(x *Executor) (*session, error) {
@@ -111,6 +117,7 @@ func (s *session) reset() error {
 	s.pre.Packages = s.pkgs
 	s.pre.IntVar = s.intVar
 	s.pre.VarType = s.varType
+	s.cells = map[int]cellText{}
 	return nil
 }
 
@@ -395,6 +402,7 @@ func (x *Executor) execute(q ipc.Request) map[string]any {
 		page := map[string]any{"source": "page", "data": map[string]any{"text/plain": text}, "start": 0}
 		return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": map[string]any{}, "payload": []any{page}}
 	}
+	s.count = q.ExecutionCount
 	cerr := s.runCell(ctx, q.Code)
 	os.Stdout.Sync()
 	os.Stderr.Sync()
@@ -442,7 +450,9 @@ func (s *session) runGo(ctx context.Context, code string) *cellError {
 	if strings.TrimSpace(code) == "" {
 		return nil
 	}
-	opt := cell.Options{IntRanges: map[int]bool{}}
+	s.cellSeq++
+	s.cells[s.cellSeq] = cellText{code: code, count: s.count}
+	opt := cell.Options{IntRanges: map[int]bool{}, Cell: s.cellSeq}
 	for attempt := 0; ; attempt++ {
 		plan, err := s.pre.Prepare(code, opt)
 		if err != nil {
@@ -470,13 +480,14 @@ var posPrefix = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+):(\d+): `)
 // runPlan evaluates a prepared cell. retry is true when a range over an integer was
 // found and recorded in opt.
 func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt cell.Options) (retry bool, cerr *cellError) {
+	s.stderr.take() // frames of panics recovered earlier
 	if plan.Decls != nil {
 		_, err := s.i.EvalWithContext(ctx, plan.Decls.Code)
 		if err != nil {
 			if r := s.rangeRetry(err, plan.Decls, plan, opt); r {
 				return true, nil
 			}
-			return false, s.evalError(ctx, code, plan.Decls, err)
+			return false, s.evalError(ctx, code, plan.Decls, err, true)
 		}
 	}
 	plan.Commit()
@@ -494,7 +505,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 			if r := s.rangeRetry(err, plan.Head, plan, opt); r {
 				return true, nil
 			}
-			return false, s.evalError(ctx, code, plan.Head, err)
+			return false, s.evalError(ctx, code, plan.Head, err, false)
 		}
 		src = plan.ShowTail
 		if plan.FunExpr != "" {
@@ -513,7 +524,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		if r := s.rangeRetry(err, src, plan, opt); r {
 			return true, nil
 		}
-		return false, s.evalError(ctx, code, src, err)
+		return false, s.evalError(ctx, code, src, err, false)
 	}
 	if src == plan.ShowStmts || src == plan.ShowTail {
 		s.collectResult()
@@ -553,8 +564,9 @@ func (s *session) rangeRetry(err error, src *cell.Source, plan *cell.Plan, opt c
 	return false
 }
 
-// evalError classifies an interpreter error.
-func (s *session) evalError(ctx context.Context, code string, src *cell.Source, err error) *cellError {
+// evalError classifies an interpreter error; decls tells that src holds the cell's
+// declarations.
+func (s *session) evalError(ctx context.Context, code string, src *cell.Source, err error, decls bool) *cellError {
 	frames := s.stderr.take()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return &cellError{ename: "Interrupted", evalue: "the cell was interrupted; variables are kept",
@@ -571,22 +583,7 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		}
 		evalue := s.pre.Unmangle(fmt.Sprint(p.Value))
 		tb := []string{fmt.Sprintf("%s: %s", ename, evalue)}
-		for _, fr := range frames {
-			m := panicLine.FindStringSubmatch(fr)
-			line, _ := strconv.Atoi(m[1])
-			col, _ := strconv.Atoi(m[2])
-			fn := strings.TrimSuffix(m[3], "(...)")
-			if fn == "main" {
-				continue // the cell's top level: yaegi reports the wrapper, not the line
-			}
-			fn = strings.TrimPrefix(fn, "main.")
-			if l, c, ok := src.CellPos(line, col); ok {
-				tb = append(tb, fmt.Sprintf("    in %s at cell line %d, column %d", fn, l, c))
-				tb = append(tb, caret(code, l, c)...)
-			} else {
-				tb = append(tb, "    in "+fn+" (defined in an earlier cell)")
-			}
-		}
+		tb = append(tb, s.panicTrace(code, decls, parseYaegiFrames(frames), p.Stack)...)
 		tb = append(tb, "(variables are kept)")
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}
 	}
