@@ -275,7 +275,7 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 				col = op.cols[lo*g.ckk*g.p : hi*g.ckk*g.p]
 			}
 			g.unfold(x, col, pb, lo, hi)
-			sgemm(false, false, g.oc, ld, g.ckk, 1, w, g.ckk, col, ld, 0, ym, ld)
+			g.gemm(false, false, g.oc, ld, g.ckk, w, g.ckk, col, ld, 0, ym, ld)
 			for b := lo; b < hi; b++ {
 				for o := 0; o < g.oc; o++ {
 					src := ym[o*ld+(b-lo)*g.p : o*ld+(b-lo+1)*g.p]
@@ -382,7 +382,7 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 				g.unfold(x, col, pb, lo, hi)
 			}
 			g.gatherDy(dy, dym, lo, hi)
-			sgemm(false, true, g.oc, g.ckk, ld, 1, dym, ld, col, ld, 1, acc, g.ckk)
+			g.gemm(false, true, g.oc, g.ckk, ld, dym, ld, col, ld, 1, acc, g.ckk)
 		})
 	})
 	for wk := 1; wk < nw; wk++ {
@@ -427,7 +427,7 @@ func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
 			g.gatherDy(dy, dym, lo, hi)
-			sgemm(true, false, g.ckk, ld, g.oc, 1, w, g.ckk, dym, ld, 0, col, ld)
+			g.gemm(true, false, g.ckk, ld, g.oc, w, g.ckk, dym, ld, 0, col, ld)
 			g.fold(col, dx, pb, lo, hi)
 		})
 	})
@@ -484,7 +484,7 @@ func (op *rconvGradXOp) doTransposed(w, dy, dx []float32) {
 					}
 				}
 			}
-			sgemm(false, false, g.c, ld, okk, 1, wf, okk, col, ld, 0, dxp, ld)
+			g.gemm(false, false, g.c, ld, okk, wf, okk, col, ld, 0, dxp, ld)
 			hw := g.h * g.w
 			for b := a0; b < a1; b++ {
 				for ci := 0; ci < g.c; ci++ {
@@ -497,6 +497,24 @@ func (op *rconvGradXOp) doTransposed(w, dy, dx []float32) {
 				}
 			}
 		}
+	})
+}
+
+// gemm is C = op(A)·op(B) + beta·C (row-major). A batch too small to give every
+// worker an image (one image: live GIT, batch-1 training) splits the columns of C
+// over the workers instead, so the threads are used either way.
+func (g *rconvGeom) gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	w := numWorkers(1 << 30)
+	if g.n >= w || w == 1 || m*n*k < 1<<20 || n < 2*w {
+		sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	parallelFor(n, func(_, lo, hi int) {
+		bb := b[lo:] // columns lo… of op(B)
+		if transB {
+			bb = b[lo*ldb:]
+		}
+		sgemm(transA, transB, m, hi-lo, k, 1, a, lda, bb, ldb, beta, c[lo:], ldc)
 	})
 }
 

@@ -171,7 +171,7 @@ func TestGradConv2dReflect(t *testing.T) {
 // a batch large enough for several groups per worker.
 func TestConv2dReflectMatchesPadConv(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
-	for _, c := range []struct{ n, ci, h, oc, k, pad, stride int }{{40, 3, 7, 5, 3, 1, 1}, {9, 2, 9, 4, 4, 1, 2}, {5, 2, 12, 3, 5, 2, 1}, {7, 2, 28, 3, 3, 1, 1}} {
+	for _, c := range []struct{ n, ci, h, oc, k, pad, stride int }{{40, 3, 7, 5, 3, 1, 1}, {9, 2, 9, 4, 4, 1, 2}, {5, 2, 12, 3, 5, 2, 1}, {7, 2, 28, 3, 3, 1, 1}, {1, 16, 24, 16, 3, 1, 1}} {
 		g := gorgonia.NewGraph()
 		rv := func(n int) []float32 {
 			d := make([]float32, n)
@@ -245,6 +245,10 @@ func TestGradConv2dReflectFewOutputs(t *testing.T) {
 	})
 	gradCheck(t, "upsample ×2 + reflect conv 5×5, 6 → 2 channels", [][]int{{2, 6, 3, 4}, {2, 6, 5, 5}, {2}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
 		return UpsampleConv2dReflect(notInput(p[0]), p[1], p[2], 2, 2)
+	})
+	// One image, a product large enough to be split over the workers by columns.
+	gradCheck(t, "one image, split product", [][]int{{1, 16, 24, 24}, {16, 16, 3, 3}, {16}}, func(p []*gorgonia.Node) (*gorgonia.Node, error) {
+		return Conv2dReflect(notInput(p[0]), p[1], p[2], 1, 1)
 	})
 	old := colTarget
 	colTarget = 1 // one image per SGEMM
