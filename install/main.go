@@ -6,9 +6,13 @@
 //	go run ./install --prefix DIR    into DIR/share/jupyter/kernels/goinv
 //	go run ./install --name NAME     another kernelspec name (default goinv)
 //
-// The directories are those `jupyter kernelspec install` uses. The goinv binary is
-// built into the kernelspec directory itself, so `jupyter kernelspec remove goinv`
-// removes everything. Running it again replaces the previous install.
+// The directories are those `jupyter kernelspec install` uses. Two binaries are built
+// into the kernelspec directory itself, so `jupyter kernelspec remove goinv` removes
+// everything: goinv-kernel, the light process Jupyter starts (the protocol and the
+// supervisor, up in a few milliseconds), and goinv, the full binary with the
+// interpreter and the toolkit, which goinv-kernel runs as `goinv executor` for each
+// session (and which also serves `goinv run` and `goinv kernel`). Running install
+// again replaces the previous install.
 package main
 
 import (
@@ -80,7 +84,11 @@ func run() error {
 	}
 
 	bin := filepath.Join(dir, "goinv")
-	if err := build(bin); err != nil {
+	kbin := filepath.Join(dir, "goinv-kernel")
+	if err := build(bin, "./kernel/cmd/goinv"); err != nil {
+		return err
+	}
+	if err := build(kbin, "./kernel/cmd/goinv-kernel"); err != nil {
 		return err
 	}
 	ver, err := exec.Command(bin, "version").Output()
@@ -89,7 +97,7 @@ func run() error {
 	}
 
 	spec := map[string]any{
-		"argv":           []string{bin, "kernel", "-f", "{connection_file}"},
+		"argv":           []string{kbin, "-f", "{connection_file}"},
 		"display_name":   *display,
 		"language":       "go",
 		"interrupt_mode": "message",
@@ -102,25 +110,25 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("installed kernelspec %q (%s) in %s\n  binary: %s\n  %s", *name, *display, dir, bin, ver)
+	fmt.Printf("installed kernelspec %q (%s) in %s\n  kernel:   %s\n  executor: %s\n  %s", *name, *display, dir, kbin, bin, ver)
 	return nil
 }
 
-// build compiles the goinv command from this module into bin, atomically so that a
+// build compiles the command pkg of this module into bin, atomically so that a
 // running kernel keeps its binary.
-func build(bin string) error {
+func build(bin, pkg string) error {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil || strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
 		return fmt.Errorf("run install from inside the goinv module (go env GOMOD: %v)", err)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
 	tmp := bin + ".new"
-	cmd := exec.Command("go", "build", "-o", tmp, "./kernel/cmd/goinv")
+	cmd := exec.Command("go", "build", "-o", tmp, pkg)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	fmt.Println("install: building goinv ...")
+	fmt.Printf("install: building %s ...\n", filepath.Base(bin))
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build ./kernel/cmd/goinv: %w", err)
+		return fmt.Errorf("go build %s: %w", pkg, err)
 	}
 	if err := os.Rename(tmp, bin); err != nil {
 		return fmt.Errorf("install binary: %w", err)

@@ -16,7 +16,13 @@ import (
 // History keeps executed cells in a JSONL file, one {"session", "line", "source",
 // "output"} object per line, so history_request sees earlier kernel sessions too.
 // Each kernel process is a new session numbered one above the highest on file.
+//
+// The file is read in the background (a long history takes milliseconds to parse,
+// which would otherwise delay the kernel's first kernel_info_reply); every method
+// waits for that read to finish.
 type History struct {
+	ready   chan struct{} // closed when the file has been read
+	err     error         // why the file could not be used, once ready
 	mu      sync.Mutex
 	path    string
 	session int
@@ -54,38 +60,74 @@ func DefaultHistoryPath() string {
 // OpenHistory reads the history file at path (creating it if needed) and starts a
 // new session.
 func OpenHistory(path string) (*History, error) {
-	h := &History{path: path}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+	h := LoadHistory(path)
+	<-h.ready
+	if h.err != nil {
+		return nil, h.err
 	}
-	if f, err := os.Open(path); err == nil {
+	return h, nil
+}
+
+// LoadHistory is OpenHistory without the wait: it returns at once and reads the
+// file in the background. If the file cannot be used, the history keeps this
+// session's cells in memory only and Err says why.
+func LoadHistory(path string) *History {
+	h := &History{path: path, ready: make(chan struct{})}
+	go func() {
+		defer close(h.ready)
+		h.err = h.load()
+	}()
+	return h
+}
+
+// Err waits for the history file to be read and reports why it cannot be used, if so.
+func (h *History) Err() error {
+	h.wait()
+	return h.err
+}
+
+func (h *History) wait() {
+	if h.ready != nil {
+		<-h.ready
+	}
+}
+
+func (h *History) load() error {
+	h.session = 1 // also when the file cannot be read
+	if err := os.MkdirAll(filepath.Dir(h.path), 0o755); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if f, err := os.Open(h.path); err == nil {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		session := 0
 		for sc.Scan() {
 			var e HistoryEntry
 			if json.Unmarshal(sc.Bytes(), &e) == nil && e.Session > 0 {
 				h.entries = append(h.entries, e)
-				if e.Session > h.session {
-					h.session = e.Session
-				}
+				session = max(session, e.Session)
 			}
 		}
 		f.Close()
+		h.session = session + 1
 	}
-	h.session++
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(h.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return fmt.Errorf("history: %w", err)
 	}
 	h.f = f
-	return h, nil
+	return nil
 }
 
 // Session is this kernel's session number.
-func (h *History) Session() int { return h.session }
+func (h *History) Session() int {
+	h.wait()
+	return h.session
+}
 
 // Add records cell line of this session.
 func (h *History) Add(line int, source, output string) {
+	h.wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e := HistoryEntry{Session: h.session, Line: line, Source: source, Output: output}
@@ -111,6 +153,7 @@ type HistoryQuery struct {
 
 // Query returns the entries q asks for, oldest first.
 func (h *History) Query(q HistoryQuery) []HistoryEntry {
+	h.wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	all := h.entries

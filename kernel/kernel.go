@@ -37,8 +37,11 @@ type Executor interface {
 
 // Options configure a Kernel.
 type Options struct {
-	// Executor runs the cells; nil starts a supervisor.Session with its defaults.
+	// Executor runs the cells; nil starts a supervisor.Session with Supervisor.
 	Executor Executor
+	// Supervisor configures the session started when Executor is nil (its zero
+	// value runs `goinv executor` from this process's own executable).
+	Supervisor supervisor.Options
 	// HistoryPath is the JSONL history file; empty means $GOINV_HISTORY or
 	// goinv/history.jsonl under the Jupyter data directory.
 	HistoryPath string
@@ -66,6 +69,7 @@ type Kernel struct {
 	cancel  context.CancelFunc
 	exitErr error
 	logw    io.Writer
+	sup     supervisor.Options
 
 	mu             sync.Mutex
 	executionCount int
@@ -90,14 +94,18 @@ func New(conn ConnectionInfo, opts Options) (*Kernel, error) {
 	if hp == "" {
 		hp = DefaultHistoryPath()
 	}
-	h, err := OpenHistory(hp)
-	if err != nil {
-		k.log.Printf("history disabled: %v", err)
-		h = &History{}
-	}
-	k.hist = h
+	k.hist = LoadHistory(hp)
+	go func() {
+		if err := k.hist.Err(); err != nil {
+			k.log.Printf("history not saved: %v", err)
+		}
+	}()
 	k.exec = opts.Executor
 	k.logw = logw
+	k.sup = opts.Supervisor
+	if k.sup.Log == nil {
+		k.sup.Log = logw
+	}
 	to := opts.SocketTimeout
 	if to == 0 {
 		to = 2 * time.Second
@@ -125,16 +133,15 @@ func (k *Kernel) Run() error {
 			k.closeSockets()
 			return fmt.Errorf("bind %s socket to %s: %w", b.name, k.conn.Endpoint(b.port), err)
 		}
+		ipc.Tracef("bound %s", b.name)
 	}
 	if k.exec == nil {
-		// Started after binding: the executor's start-up then overlaps the client's
-		// first kernel_info round trip instead of delaying it.
-		s, err := supervisor.Start(supervisor.Options{Log: k.logw})
-		if err != nil {
-			k.closeSockets()
-			return err
-		}
-		k.exec = s
+		// Started after binding, and in the background: kernel_info needs no
+		// executor, so the client's first round trip overlaps the executor's start-up
+		// (process creation, the toolkit's package initialisation, loading symbols);
+		// the first request that needs the executor waits for it.
+		k.exec = startExecutor(k.sup)
+		ipc.Tracef("executor starting")
 	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT)
@@ -201,6 +208,7 @@ func (k *Kernel) recvLoop(s zmq4.Socket, name string, handle func(*Message)) {
 			}
 			continue
 		}
+		ipc.Tracef("%s: received", name)
 		m, err := Decode(raw.Frames, k.signer)
 		if err != nil {
 			k.log.Printf("%s: dropped a message: %v", name, err)
@@ -241,6 +249,7 @@ func (k *Kernel) reply(s zmq4.Socket, mu *sync.Mutex, req *Message, msgType stri
 		k.log.Printf("trace: sending %s", msgType)
 	}
 	k.send(s, mu, newMessage(k.session, msgType, req, content))
+	ipc.Tracef("sent %s", msgType)
 }
 
 // publish sends a message on iopub with parent as its parent header.
@@ -257,9 +266,80 @@ func (k *Kernel) publish(parent *Message, msgType string, content any) {
 	if err := k.iopub.Send(zmq4.NewMsgFrom(frames...)); err != nil && k.ctx.Err() == nil {
 		k.log.Printf("publish %s: %v", msgType, err)
 	}
+	ipc.Tracef("published %s", msgType)
 }
 
 // decode unmarshals a request's content, tolerating junk (handlers see zero values).
 func decode(m *Message, v any) {
 	json.Unmarshal(m.Content, v)
+}
+
+// lazyExec is an Executor whose supervisor.Session is still starting.
+type lazyExec struct {
+	ready chan struct{}
+	e     Executor
+	err   error
+}
+
+func startExecutor(opts supervisor.Options) *lazyExec {
+	l := &lazyExec{ready: make(chan struct{})}
+	go func() {
+		defer close(l.ready)
+		s, err := supervisor.Start(opts)
+		if err != nil {
+			l.err = err
+			fmt.Fprintf(opts.Log, "goinv: %v\n", err)
+			return
+		}
+		l.e = s
+	}()
+	return l
+}
+
+func (l *lazyExec) get() (Executor, error) {
+	<-l.ready
+	return l.e, l.err
+}
+
+func (l *lazyExec) Execute(req ipc.Request, out supervisor.Outputs) (map[string]any, error) {
+	e, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return e.Execute(req, out)
+}
+
+func (l *lazyExec) Request(req ipc.Request) (map[string]any, error) {
+	e, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return e.Request(req)
+}
+
+func (l *lazyExec) Interrupt() {
+	if e, err := l.get(); err == nil {
+		e.Interrupt()
+	}
+}
+
+func (l *lazyExec) InputReply(value string) {
+	if e, err := l.get(); err == nil {
+		e.InputReply(value)
+	}
+}
+
+func (l *lazyExec) Restart() error {
+	e, err := l.get()
+	if err != nil {
+		return err
+	}
+	return e.Restart()
+}
+
+func (l *lazyExec) Close() error {
+	if e, err := l.get(); err == nil {
+		return e.Close()
+	}
+	return nil
 }

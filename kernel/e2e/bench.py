@@ -71,12 +71,15 @@ def startup(name, d):
 
 
 def rss_kb(pid):
+    """Resident memory of pid and its child processes (the executor: any thread of
+    the kernel may have started it, so every thread's children count)."""
     total = 0
     pids = [pid]
-    try:
-        pids += [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
-    except OSError:
-        pass
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            pids += [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
+        except OSError:
+            pass
     for q in pids:
         for line in open(f"/proc/{q}/status"):
             if line.startswith("VmRSS:"):

@@ -274,7 +274,8 @@ def test_unsupported_signature_scheme(tmp_path):
     cf = tmp_path / "c.json"
     cf.write_text(json.dumps({"transport": "tcp", "ip": "127.0.0.1", "shell_port": 0, "control_port": 0, "stdin_port": 0,
                               "iopub_port": 0, "hb_port": 0, "key": "k", "signature_scheme": "hmac-md5"}))
-    p = subprocess.run([spec["argv"][0], "kernel", "-f", str(cf)], capture_output=True, text=True, timeout=10)
+    argv = [a.replace("{connection_file}", str(cf)) for a in spec["argv"]]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=10)
     assert p.returncode != 0 and "signature_scheme" in p.stderr
 
 

@@ -172,6 +172,7 @@ func (s *Session) do(req ipc.Request, out *Outputs) (map[string]any, error) {
 		call.out = nil
 	}
 	p.setCall(call)
+	ipc.Tracef("supervisor: sending %s", req.Kind)
 	if err := p.send(req); err != nil {
 		// The process is dying; its reader will answer the call.
 		fmt.Fprintf(s.opts.Log, "goinv: send %s request: %v\n", req.Kind, err)
@@ -547,6 +548,7 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 					if ev == nil {
 						continue
 					}
+					ipc.Tracef("supervisor: event %s", ev.Kind)
 					flush(false)
 					p.event(*ev)
 				}

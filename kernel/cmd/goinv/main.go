@@ -9,14 +9,15 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"github.com/goinv/goinv/kernel"
 	"github.com/goinv/goinv/kernel/executor"
 	"github.com/goinv/goinv/kernel/runner"
+	"github.com/goinv/goinv/kernel/supervisor"
 )
 
 func main() {
@@ -43,6 +44,13 @@ func run(args []string) int {
 	case "-f", "--f", "-connection-file", "--connection-file":
 		return serve(args)
 	case "executor":
+		if f := os.Getenv("GOINV_EXECUTOR_CPUPROFILE"); f != "" {
+			// A profile of the executor process, written when it exits cleanly.
+			if w, err := os.Create(f); err == nil {
+				pprof.StartCPUProfile(w)
+				defer pprof.StopCPUProfile()
+			}
+		}
 		return executor.Main()
 	case "run":
 		return runner.Main(args[1:])
@@ -59,32 +67,5 @@ func run(args []string) int {
 }
 
 func serve(args []string) int {
-	fs := flag.NewFlagSet("goinv kernel", flag.ContinueOnError)
-	file := fs.String("f", "", "Jupyter connection `file`")
-	grace := fs.Duration("interrupt-grace", 0, "kill a session that ignores an interrupt this long (default $GOINV_INTERRUPT_GRACE or 5s)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *file == "" {
-		fmt.Fprintln(os.Stderr, "goinv kernel: -f CONNECTION_FILE is required")
-		return 2
-	}
-	conn, err := kernel.ReadConnectionFile(*file)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "goinv kernel:", err)
-		return 1
-	}
-	if *grace != 0 {
-		os.Setenv("GOINV_INTERRUPT_GRACE", grace.String())
-	}
-	k, err := kernel.New(conn, kernel.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "goinv kernel:", err)
-		return 1
-	}
-	if err := k.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "goinv kernel:", err)
-		return 1
-	}
-	return 0
+	return kernel.Main("goinv kernel", args, supervisor.Options{})
 }
