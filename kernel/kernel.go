@@ -129,7 +129,7 @@ func (k *Kernel) Run() error {
 		name string
 	}{{k.shell, k.conn.ShellPort, "shell"}, {k.control, k.conn.ControlPort, "control"}, {k.stdin, k.conn.StdinPort, "stdin"}, {k.iopub, k.conn.IOPubPort, "iopub"}, {k.hb, k.conn.HBPort, "hb"}}
 	for _, b := range binds {
-		if err := b.s.Listen(k.conn.Endpoint(b.port)); err != nil {
+		if err := b.s.Listen(listenEndpoint(k.conn.Endpoint(b.port))); err != nil {
 			k.closeSockets()
 			return fmt.Errorf("bind %s socket to %s: %w", b.name, k.conn.Endpoint(b.port), err)
 		}
