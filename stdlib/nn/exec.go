@@ -1,7 +1,10 @@
 package nn
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -83,6 +86,11 @@ func (e *executor) run() error {
 		}
 		var v gorgonia.Value
 		var err error
+		if labelOps {
+			// CPU profiles attribute time to op kinds (goroutines started by the op
+			// inherit the label): go tool pprof -tags.
+			pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("op", opKind(op))))
+		}
 		_, ours := op.(interface{ flopCount() int64 })
 		pd, canReuse := op.(gorgonia.UsePreallocDoer)
 		if prev := e.vals[i]; !ours && canReuse && prev != nil && sameValueShape(prev, n.Shape()) {
@@ -120,6 +128,16 @@ func (e *executor) addOp(i int, n *gorgonia.Node) (gorgonia.Value, bool) {
 	y := out.Data().([]float32)
 	parallelFor(len(y), func(_, lo, hi int) { addKernel(ad[lo:hi], bd[lo:hi], y[lo:hi]) })
 	return out, true
+}
+
+// labelOps is set by GOINV_NN_PROFILE_OPS=1: label profiles by op kind.
+var labelOps = os.Getenv("GOINV_NN_PROFILE_OPS") == "1"
+
+func opKind(op gorgonia.Op) string {
+	if o, ok := op.(interface{ String() string }); ok {
+		return o.String()
+	}
+	return fmt.Sprintf("%T", op)
 }
 
 func sameValueShape(v gorgonia.Value, s tensor.Shape) bool {

@@ -13,21 +13,25 @@ package nn
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 typedef int vi __attribute__((vector_size(LANES * sizeof(int))));
 
+// The reductions use GCC's vector extensions: written as lane arrays, GCC vectorises
+// them across the wrong loop and runs slower than scalar Go.
 KERNEL static void bn_stats(const float *restrict x, long n, long c, long inner, long lo, long hi,
 	const float *restrict shift, double *restrict sum, double *restrict sq) {
 	for (long ch = lo; ch < hi; ch++) {
 		float s0 = shift[ch];
+		vf vs = s0 - (vf){0};
 		double s = 0, q = 0;
 		for (long i = 0; i < n; i++) {
 			const float *p = x + (i * c + ch) * inner;
-			float a[LANES] = {0}, b[LANES] = {0};
+			vf a = {0}, b = {0};
 			long j = 0;
-			for (; j + LANES <= inner; j += LANES)
-				for (int l = 0; l < LANES; l++) {
-					float v = p[j + l] - s0;
-					a[l] += v;
-					b[l] += v * v;
-				}
+			for (; j + LANES <= inner; j += LANES) {
+				vf v;
+				memcpy(&v, p + j, sizeof v);
+				v -= vs;
+				a += v;
+				b += v * v;
+			}
 			float ta = 0, tb = 0;
 			for (; j < inner; j++) {
 				float v = p[j] - s0;
@@ -68,37 +72,26 @@ KERNEL static void bn_backward_sums(const float *restrict dy, const float *restr
 	long n, long c, long inner, long lo, long hi, const float *restrict mean, double *restrict sd, double *restrict sdx) {
 	for (long ch = lo; ch < hi; ch++) {
 		float m = mean[ch];
+		vf vm = m - (vf){0};
 		double s = 0, sx = 0;
 		for (long i = 0; i < n; i++) {
 			long o = (i * c + ch) * inner;
 			const float *xs = x + o, *dys = dy + o, *ys = y ? y + o : 0;
-			float a[LANES] = {0}, b[LANES] = {0};
+			vf va = {0}, vb = {0};
 			long j = 0;
-			if (ys) {
-				// GCC does not if-convert the mask inside this reduction: vector
-				// extensions, the mask as the bits of the comparison.
-				vf va = {0}, vb = {0}, vm = m - (vf){0};
-				for (; j + LANES <= inner; j += LANES) {
-					vf dv, yv, xv;
-					memcpy(&dv, dys + j, sizeof dv);
+			for (; j + LANES <= inner; j += LANES) {
+				vf d, xv;
+				memcpy(&d, dys + j, sizeof d);
+				memcpy(&xv, xs + j, sizeof xv);
+				if (ys) {
+					// The ReLU mask as the bits of the comparison.
+					vf yv;
 					memcpy(&yv, ys + j, sizeof yv);
-					memcpy(&xv, xs + j, sizeof xv);
-					vf d = (vf)((vi)(yv > 0) & (vi)dv);
-					va += d;
-					vb += d * (xv - vm);
+					d = (vf)((vi)(yv > 0) & (vi)d);
 				}
-				for (int l = 0; l < LANES; l++) {
-					a[l] = va[l];
-					b[l] = vb[l];
-				}
+				va += d;
+				vb += d * (xv - vm);
 			}
-			else
-				for (; j + LANES <= inner; j += LANES)
-					for (int l = 0; l < LANES; l++) {
-						float d = dys[j + l];
-						a[l] += d;
-						b[l] += d * (xs[j + l] - m);
-					}
 			float ta = 0, tb = 0;
 			for (; j < inner; j++) {
 				float d = (!ys || ys[j] > 0) ? dys[j] : 0;
@@ -106,8 +99,8 @@ KERNEL static void bn_backward_sums(const float *restrict dy, const float *restr
 				tb += d * (xs[j] - m);
 			}
 			for (int l = 0; l < LANES; l++) {
-				ta += a[l];
-				tb += b[l];
+				ta += va[l];
+				tb += vb[l];
 			}
 			s += ta;
 			sx += tb;
