@@ -152,3 +152,54 @@ func goAddTo(dst, src []float32) {
 		dst[i] += src[i]
 	}
 }
+
+// goChanSum writes Σ over images and positions of channel ch of x (N×C×inner) to
+// out[ch] for ch ∈ [lo, hi).
+func goChanSum(x []float32, n, c, inner, lo, hi int, out []float32) {
+	for ch := lo; ch < hi; ch++ {
+		var sum float64
+		for i := 0; i < n; i++ {
+			var s float32
+			for _, v := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
+				s += v
+			}
+			sum += float64(s)
+		}
+		out[ch] = float32(sum)
+	}
+}
+
+// goMaxPool2 takes the maximum of every 2×2 window (stride 2) of each h×w plane of x,
+// writing the oh×ow maxima to y and the index of the first maximum of each window
+// within its plane to arg.
+func goMaxPool2(x, y []float32, arg []int32, planes, h, w, oh, ow int) {
+	for pl := 0; pl < planes; pl++ {
+		xp := x[pl*h*w : (pl+1)*h*w]
+		yp := y[pl*oh*ow : (pl+1)*oh*ow]
+		ap := arg[pl*oh*ow : (pl+1)*oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			r0, r1 := xp[2*oy*w:2*oy*w+w], xp[(2*oy+1)*w:(2*oy+1)*w+w]
+			yr := yp[oy*ow : (oy+1)*ow]
+			ar := ap[oy*ow : (oy+1)*ow]
+			base := int32(2 * oy * w)
+			for ox := range yr {
+				// Branch-free (max and integer conditional moves): the comparisons
+				// are unpredictable. Ties go to the first.
+				a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+				m0 := max(max(a, b), max(c, d))
+				i0 := int32(w + 1)
+				if c == m0 {
+					i0 = int32(w)
+				}
+				if b == m0 {
+					i0 = 1
+				}
+				if a == m0 {
+					i0 = 0
+				}
+				yr[ox] = m0
+				ar[ox] = base + i0 + int32(2*ox)
+			}
+		}
+	}
+}

@@ -12,6 +12,9 @@ package nn
 #define LANES 16
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 typedef int vi __attribute__((vector_size(LANES * sizeof(int))));
+// Lane-wise mask ? a : b (C has no vector conditional operator).
+#define SELF(mask, a, b) ((vf)(((mask) & (vi)(a)) | (~(mask) & (vi)(b))))
+#define SELI(mask, a, b) (((mask) & (a)) | (~(mask) & (b)))
 
 // The reductions use GCC's vector extensions: written as lane arrays, GCC vectorises
 // them across the wrong loop and runs slower than scalar Go.
@@ -47,6 +50,77 @@ KERNEL static void bn_stats(const float *restrict x, long n, long c, long inner,
 		}
 		sum[ch] += s;
 		sq[ch] += q;
+	}
+}
+
+KERNEL static void chan_sum(const float *restrict x, long n, long c, long inner, long lo, long hi, float *restrict out) {
+	for (long ch = lo; ch < hi; ch++) {
+		double s = 0;
+		for (long i = 0; i < n; i++) {
+			const float *p = x + (i * c + ch) * inner;
+			vf a = {0};
+			long j = 0;
+			for (; j + LANES <= inner; j += LANES) {
+				vf v;
+				memcpy(&v, p + j, sizeof v);
+				a += v;
+			}
+			float t = 0;
+			for (; j < inner; j++) t += p[j];
+			for (int l = 0; l < LANES; l++) t += a[l];
+			s += t;
+		}
+		out[ch] = s;
+	}
+}
+
+// maxpool2 takes the maximum of every 2×2 window of the planes [0, planes) (h×w each,
+// output oh×ow), recording the index of the first maximum within its plane.
+KERNEL static void maxpool2(const float *restrict x, float *restrict y, int *restrict arg, long planes, long h, long w, long oh, long ow) {
+	for (long pl = 0; pl < planes; pl++) {
+		const float *xp = x + pl * h * w;
+		float *yp = y + pl * oh * ow;
+		int *ap = arg + pl * oh * ow;
+		for (long oy = 0; oy < oh; oy++) {
+			const float *r0 = xp + 2 * oy * w, *r1 = r0 + w;
+			float *yr = yp + oy * ow;
+			int *ar = ap + oy * ow;
+			int base = 2 * oy * w;
+			long ox = 0;
+			// 16 windows at a time: deinterleave the even and odd columns of both
+			// rows, then select maxima and their indices with comparison masks.
+			const vi even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+			const vi odd = even + 1, lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+			for (; ox + LANES <= ow && 2 * (ox + LANES) <= w; ox += LANES) {
+				vf p0, p1, q0, q1;
+				memcpy(&p0, r0 + 2 * ox, sizeof p0);
+				memcpy(&p1, r0 + 2 * ox + LANES, sizeof p1);
+				memcpy(&q0, r1 + 2 * ox, sizeof q0);
+				memcpy(&q1, r1 + 2 * ox + LANES, sizeof q1);
+				vf a = __builtin_shuffle(p0, p1, even), b = __builtin_shuffle(p0, p1, odd);
+				vf c = __builtin_shuffle(q0, q1, even), d = __builtin_shuffle(q0, q1, odd);
+				vf m0 = SELF(a > b, a, b), m1 = SELF(c > d, c, d);
+				vf m = SELF(m0 > m1, m0, m1);
+				vi i = (vi){0} + (int)w + 1;
+				i = SELI(c == m, (vi){0} + (int)w, i);
+				i = SELI(b == m, (vi){0} + 1, i);
+				i = SELI(a == m, (vi){0}, i);
+				i += base + 2 * ((int)ox + lane);
+				memcpy(yr + ox, &m, sizeof m);
+				memcpy(ar + ox, &i, sizeof i);
+			}
+			for (; ox < ow; ox++) {
+				float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+				float m0 = a > b ? a : b, m1 = c > d ? c : d;
+				float m = m0 > m1 ? m0 : m1;
+				int i = (int)w + 1;
+				i = c == m ? (int)w : i;
+				i = b == m ? 1 : i;
+				i = a == m ? 0 : i;
+				yr[ox] = m;
+				ar[ox] = base + i + 2 * (int)ox;
+			}
+		}
 	}
 }
 
@@ -360,6 +434,19 @@ func col2imKernel(g *convGeom, col, dx []float32) {
 	_, _ = dx[g.inSize()-1], col[g.ckk*g.p-1]
 	C.col2im_general(fp(col), fp(dx), C.long(g.p), C.long(g.c), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.kw),
 		C.long(g.pad), C.long(g.stride), C.long(g.oh), C.long(g.ow))
+}
+
+func chanSum(x []float32, n, c, inner, lo, hi int, out []float32) {
+	_, _ = x[n*c*inner-1], out[c-1]
+	C.chan_sum(fp(x), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(out))
+}
+
+func maxPool2(x, y []float32, arg []int32, planes, h, w, oh, ow int) {
+	if planes == 0 {
+		return
+	}
+	_, _, _ = x[planes*h*w-1], y[planes*oh*ow-1], arg[planes*oh*ow-1]
+	C.maxpool2(fp(x), fp(y), (*C.int)(unsafe.Pointer(&arg[0])), C.long(planes), C.long(h), C.long(w), C.long(oh), C.long(ow))
 }
 
 // cKernels reports whether the C kernels are in use (tests compare them with the Go ones).

@@ -28,4 +28,11 @@ func im2colSameKernel(g *convGeom, x, col []float32, ld int) { g.im2colSame(x, c
 func im2colKernel(g *convGeom, x, col []float32, ld int) { g.im2colGeneric(x, col, ld) }
 func col2imKernel(g *convGeom, col, dx []float32)        { g.col2imGeneric(col, dx) }
 
+func chanSum(x []float32, n, c, inner, lo, hi int, out []float32) {
+	goChanSum(x, n, c, inner, lo, hi, out)
+}
+func maxPool2(x, y []float32, arg []int32, planes, h, w, oh, ow int) {
+	goMaxPool2(x, y, arg, planes, h, w, oh, ow)
+}
+
 const cKernels = false

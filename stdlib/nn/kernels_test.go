@@ -80,11 +80,33 @@ func TestKernels(t *testing.T) {
 		addKernel(x, dy, y1)
 		goAdd(x, dy, y2)
 		close32("add", y1, y2)
+		s1, s2 := make([]float32, c), make([]float32, c)
+		chanSum(dy, n, c, inner, 0, c, s1)
+		goChanSum(dy, n, c, inner, 0, c, s2)
+		close32("chanSum", s1, s2)
 		copy(y1, x)
 		copy(y2, x)
 		addTo(y1, dy)
 		goAddTo(y2, dy)
 		close32("addTo", y1, y2)
+	}
+	for _, hw := range [][2]int{{6, 8}, {7, 7}, {28, 28}, {3, 2}, {5, 40}, {4, 65}} {
+		h, w := hw[0], hw[1]
+		oh, ow := (h-2)/2+1, (w-2)/2+1
+		x := fill(5*h*w, 0)
+		for i := range x { // few distinct values: ties, where the first maximum must win
+			x[i] = float32(int(x[i] * 2))
+		}
+		y1, y2 := make([]float32, 5*oh*ow), make([]float32, 5*oh*ow)
+		a1, a2 := make([]int32, 5*oh*ow), make([]int32, 5*oh*ow)
+		maxPool2(x, y1, a1, 5, h, w, oh, ow)
+		goMaxPool2(x, y2, a2, 5, h, w, oh, ow)
+		close32("maxPool2", y1, y2)
+		for i := range a1 {
+			if a1[i] != a2[i] {
+				t.Fatalf("maxPool2 argmax[%d] = %d, want %d", i, a1[i], a2[i])
+			}
+		}
 	}
 	// im2col and col2im of general geometries against the Go versions.
 	for _, gs := range [][6]int{{3, 9, 7, 3, 1, 2}, {2, 8, 8, 3, 0, 2}, {2, 7, 6, 5, 2, 2}, {2, 6, 6, 3, 0, 1}, {3, 8, 8, 1, 0, 2}} {

@@ -91,34 +91,9 @@ func MaxPool2d(x *gorgonia.Node, k, stride int) (*gorgonia.Node, error) {
 				for pl := lo; pl < hi; pl++ {
 					xp := x[pl*h*w : (pl+1)*h*w]
 					yp := y[pl*oh*ow : (pl+1)*oh*ow]
-					if k == 2 && stride == 2 {
-						ap := argmax[pl*oh*ow : (pl+1)*oh*ow]
-						for oy := 0; oy < oh; oy++ {
-							r0, r1 := xp[2*oy*w:2*oy*w+w], xp[(2*oy+1)*w:(2*oy+1)*w+w]
-							yr := yp[oy*ow : (oy+1)*ow]
-							ar := ap[oy*ow : (oy+1)*ow]
-							base := int32(2 * oy * w)
-							for ox := range yr {
-								// Branch-free (max and integer conditional moves): the
-								// comparisons are unpredictable. Ties go to the first.
-								a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-								m0 := max(max(a, b), max(c, d))
-								i0 := int32(w + 1)
-								if c == m0 {
-									i0 = int32(w)
-								}
-								if b == m0 {
-									i0 = 1
-								}
-								if a == m0 {
-									i0 = 0
-								}
-								i0 += int32(2 * ox)
-								yr[ox] = m0
-								ar[ox] = base + i0
-							}
-						}
-						continue
+					if fast {
+						maxPool2(x[pl*h*w:hi*h*w], y[pl*oh*ow:hi*oh*ow], argmax[pl*oh*ow:hi*oh*ow], hi-pl, h, w, oh, ow)
+						break
 					}
 					for oy := 0; oy < oh; oy++ {
 						for ox := 0; ox < ow; ox++ {
@@ -363,19 +338,17 @@ func channelSum(dy, x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func channelSumRange(in [][]float32, db []float32, withX bool, n, c, inner, lo, hi int) {
+	if !withX {
+		chanSum(in[0], n, c, inner, lo, hi, db)
+		return
+	}
 	for ch := lo; ch < hi; ch++ {
 		var sum float32
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * inner
-			if !withX {
-				for _, v := range in[0][o : o+inner] {
-					sum += v
-				}
-			} else {
-				xs := in[1][o : o+inner]
-				for j, v := range in[0][o : o+inner] {
-					sum += v * xs[j]
-				}
+			xs := in[1][o : o+inner]
+			for j, v := range in[0][o : o+inner] {
+				sum += v * xs[j]
 			}
 		}
 		db[ch] = sum
