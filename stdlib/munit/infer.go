@@ -13,7 +13,8 @@ import (
 // Inference graphs (no gradients) for encoding, decoding and translating, built per
 // kind and batch size on first use and kept: batch sizes are rounded up to a power
 // of two (padding the batch with copies of its last image, which changes nothing
-// else: every layer works per image), so a generator holds at most a few graphs.
+// else: every layer works per image), so a generator holds at most a few small
+// graphs and one large one (≈ 60 MB for 32 images).
 // Graphs are taken from a free list for the duration of one call, so concurrent
 // callers each get their own.
 
@@ -62,11 +63,22 @@ func (ic *inferCache) get(g *nets, kind inferKind, n int) (*inferGraph, error) {
 	return g.newInferGraph(key)
 }
 
+// keepLarge is the largest batch size whose graphs the cache keeps any number of;
+// of the larger ones (tens of MB each: every activation of the batch) it keeps one.
+const keepLarge = 8
+
 func (ic *inferCache) put(ig *inferGraph) {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
 	if ic.free == nil {
 		ic.free = map[inferKey][]*inferGraph{}
+	}
+	if ig.inferKey.n > keepLarge {
+		for k, l := range ic.free {
+			if k.n > keepLarge && len(l) > 0 {
+				delete(ic.free, k) // keep the most recent large graph only
+			}
+		}
 	}
 	ic.free[ig.inferKey] = append(ic.free[ig.inferKey], ig)
 }

@@ -77,7 +77,7 @@ func (g *Generator) TransformAll(imgs []dataset.Image, styles [][]float32) []dat
 		panic(fmt.Sprintf("munit: %d images but %d styles", len(imgs), len(styles)))
 	}
 	out := make([]dataset.Image, 0, len(imgs))
-	const chunk = 64
+	const chunk = 32 // images per inference graph run (see infer.go)
 	for lo := 0; lo < len(imgs); lo += chunk {
 		hi := min(lo+chunk, len(imgs))
 		for _, im := range imgs[lo:hi] {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -227,9 +228,6 @@ type rconvOp struct {
 	opBase
 	g    *rconvGeom
 	bias bool
-	col  scratch
-	ym   scratch
-	pb   scratch
 	// cols keeps the unfolded input of the whole batch for the weight gradient when it
 	// is small enough (cacheReflectColBytes); workers is the split it was made with.
 	cols    []float32
@@ -266,9 +264,8 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	y := out.Data().([]float32)
 	op.workers = numWorkers(g.n)
 	parallelFor(g.n, func(wk, lo, hi int) {
-		col := op.col.get(wk, g.ckk*g.group*g.p)
-		ym := op.ym.get(wk, g.oc*g.group*g.p)
-		pb := op.pb.get(wk, g.padSize())
+		col, ym, pb := getBuf(g.ckk*g.group*g.p), getBuf(g.oc*g.group*g.p), getBuf(g.padSize())
+		defer putBufs(col, ym, pb)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
 			if op.cols != nil {
@@ -338,10 +335,9 @@ func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorg
 // rconvGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ over groups of dY·colᵀ.
 type rconvGradWOp struct {
 	opBase
-	fwd          *rconvOp // its cols, when kept, hold this step's unfolded input
-	g            *rconvGeom
-	col, dym, pb scratch
-	part         scratch
+	fwd  *rconvOp // its cols, when kept, hold this step's unfolded input
+	g    *rconvGeom
+	part scratch
 }
 
 func (op *rconvGradWOp) Arity() int    { return 2 }
@@ -370,10 +366,11 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		clear(acc)
 		var col, pb []float32
 		if !cached {
-			col = op.col.get(wk, g.ckk*g.group*g.p)
-			pb = op.pb.get(wk, g.padSize())
+			col, pb = getBuf(g.ckk*g.group*g.p), getBuf(g.padSize())
+			defer putBufs(col, pb)
 		}
-		dym := op.dym.get(wk, g.oc*g.group*g.p)
+		dym := getBuf(g.oc * g.group * g.p)
+		defer putBufs(dym)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
 			if cached {
@@ -397,9 +394,8 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 // rconvGradXOp computes ∂L/∂x from (w, ∂L/∂y): fold(Wᵀ·dY) per group of images.
 type rconvGradXOp struct {
 	opBase
-	g            *rconvGeom
-	col, dym, pb scratch
-	wf, dyp      scratch
+	g  *rconvGeom
+	wf scratch
 }
 
 func (op *rconvGradXOp) Arity() int    { return 2 }
@@ -421,9 +417,8 @@ func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return out, nil
 	}
 	parallelFor(g.n, func(wk, lo, hi int) {
-		col := op.col.get(wk, g.ckk*g.group*g.p)
-		dym := op.dym.get(wk, g.oc*g.group*g.p)
-		pb := op.pb.get(wk, g.padSize())
+		col, dym, pb := getBuf(g.ckk*g.group*g.p), getBuf(g.oc*g.group*g.p), getBuf(g.padSize())
+		defer putBufs(col, dym, pb)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
 			g.gatherDy(dy, dym, lo, hi)
@@ -457,9 +452,8 @@ func (op *rconvGradXOp) doTransposed(w, dy, dx []float32) {
 	}
 	grp := max(1, min(g.n, colTarget/(okk*php)))
 	parallelFor(g.n, func(wk, lo, hi int) {
-		col := op.col.get(wk, okk*grp*php)
-		dxp := op.dym.get(wk, g.c*grp*php)
-		dyp := op.dyp.get(wk, dph*dpw)
+		col, dxp, dyp := getBuf(okk*grp*php), getBuf(g.c*grp*php), getBuf(dph*dpw)
+		defer putBufs(col, dxp, dyp)
 		clear(dyp) // its border stays zero; the interior is overwritten per plane
 		for a0 := lo; a0 < hi; a0 += grp {
 			a1 := min(a0+grp, hi)
@@ -516,6 +510,31 @@ func (g *rconvGeom) gemm(transA, transB bool, m, n, k int, a []float32, lda int,
 		}
 		sgemm(transA, transB, m, hi-lo, k, 1, a, lda, bb, ldb, beta, c[lo:], ldc)
 	})
+}
+
+// bufPool holds the unfolding buffers of all reflect convolutions: ops run one at a
+// time per graph, so sharing them (instead of each op keeping its own, a few MB per
+// op and worker) bounds a model's scratch memory by the number of goroutines.
+var bufPool sync.Pool
+
+// getBuf returns a buffer of n floats (contents undefined).
+func getBuf(n int) []float32 {
+	if b, ok := bufPool.Get().(*[]float32); ok {
+		if cap(*b) >= n {
+			return (*b)[:n]
+		}
+		bufPool.Put(b)
+	}
+	return make([]float32, n, n+n/4)
+}
+
+func putBufs(bs ...[]float32) {
+	for _, b := range bs {
+		if cap(b) > 0 {
+			b := b
+			bufPool.Put(&b)
+		}
+	}
 }
 
 // colTarget bounds the unfolded columns of one SGEMM (floats), so they stay in cache.
