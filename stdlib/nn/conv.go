@@ -150,26 +150,26 @@ func clearPadColumns(p []float32, w, clo, chi int) {
 	}
 }
 
-// col2im folds a ckk×p matrix back into a C×H×W image, summing overlapping entries;
-// dx must be zeroed by the caller. For same convolutions it clears the entries of col
-// that fall on the padding (col is scratch).
-func (g *convGeom) col2im(col, dx []float32) {
+// col2im folds a ckk×p matrix (rows ld apart) back into a C×H×W image, summing
+// overlapping entries; dx must be zeroed by the caller. For same convolutions it
+// clears the entries of col that fall on the padding (col is scratch).
+func (g *convGeom) col2im(col, dx []float32, ld int) {
 	if g.same() {
-		g.col2imSame(col, dx)
+		g.col2imSame(col, dx, ld)
 		return
 	}
-	col2imKernel(g, col, dx)
+	col2imKernel(g, col, dx, ld)
 }
 
 // col2imGeneric is col2im for any geometry, one output row at a time.
-func (g *convGeom) col2imGeneric(col, dx []float32) {
+func (g *convGeom) col2imGeneric(col, dx []float32, ld int) {
 	oh, ow, s, pad := g.oh, g.ow, g.stride, g.pad
 	row := 0
 	for c := 0; c < g.c; c++ {
 		xc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.kh; ki++ {
 			for kj := 0; kj < g.kw; kj++ {
-				src := col[row*g.p : (row+1)*g.p]
+				src := col[row*ld : row*ld+g.p]
 				row++
 				lo, hi := validRange(ow, s, kj-pad, g.w)
 				for oy := 0; oy < oh; oy++ {
@@ -197,14 +197,14 @@ func (g *convGeom) col2imGeneric(col, dx []float32) {
 	}
 }
 
-func (g *convGeom) col2imSame(col, dx []float32) {
+func (g *convGeom) col2imSame(col, dx []float32, ld int) {
 	hw, w := g.h*g.w, g.w
 	row := 0
 	for c := 0; c < g.c; c++ {
 		xc := dx[c*hw : (c+1)*hw]
 		for ki := 0; ki < g.kh; ki++ {
 			for kj := 0; kj < g.kw; kj++ {
-				src := col[row*g.p : (row+1)*g.p]
+				src := col[row*ld : row*ld+g.p]
 				row++
 				off, lo, hi, clo, chi := g.shiftRange(ki, kj)
 				clearPadColumns(src, w, clo, chi)
@@ -541,20 +541,35 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		op.doSame(w, dy, x, dx)
 		return out, nil
 	}
-	parallelFor(g.n, func(wk, lo, hi int) {
-		var col []float32
-		if !g.pointwise {
-			col = op.sc.get(wk, g.ckk*g.p)
-		}
-		for i := lo; i < hi; i++ {
-			dxi := dx[i*g.inSize() : (i+1)*g.inSize()]
-			if g.pointwise {
-				col = dxi
+	if g.pointwise {
+		parallelFor(g.n, func(wk, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				sgemm(true, false, g.c, g.p, g.oc, 1, w, g.c, dy[i*g.outSize():], g.p, 0, dx[i*g.inSize():], g.p)
 			}
-			sgemm(true, false, g.ckk, g.p, g.oc, 1, w, g.ckk, dy[i*g.outSize():], g.p, 0, col, g.p)
-			if !g.pointwise {
+		})
+		return out, nil
+	}
+	// Wᵀ·dy for a chunk of images in one GEMM, then col2im image by image.
+	b := g.batch()
+	parallelFor(g.chunks(), func(wk, lo, hi int) {
+		col := op.sc.get(wk, g.ckk*b*g.p)
+		var dyb []float32
+		if b > 1 {
+			dyb = op.tmp.get(wk, g.oc*b*g.p)
+		}
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*b, min((ch+1)*b, g.n)
+			ld := (i1 - i0) * g.p
+			d := dy[i0*g.outSize():]
+			if b > 1 {
+				gatherRows(dyb, dy, i0, i1, g.oc, g.p)
+				d = dyb
+			}
+			sgemm(true, false, g.ckk, ld, g.oc, 1, w, g.ckk, d, ld, 0, col, ld)
+			for i := i0; i < i1; i++ {
+				dxi := dx[i*g.inSize() : (i+1)*g.inSize()]
 				clear(dxi)
-				g.col2im(col, dxi)
+				g.col2im(col[(i-i0)*g.p:], dxi, ld)
 			}
 		}
 	})

@@ -430,9 +430,9 @@ func im2colKernel(g *convGeom, x, col []float32, ld int) {
 		C.long(g.pad), C.long(g.stride), C.long(g.oh), C.long(g.ow))
 }
 
-func col2imKernel(g *convGeom, col, dx []float32) {
-	_, _ = dx[g.inSize()-1], col[g.ckk*g.p-1]
-	C.col2im_general(fp(col), fp(dx), C.long(g.p), C.long(g.c), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.kw),
+func col2imKernel(g *convGeom, col, dx []float32, ld int) {
+	_, _ = dx[g.inSize()-1], col[(g.ckk-1)*ld+g.p-1]
+	C.col2im_general(fp(col), fp(dx), C.long(ld), C.long(g.c), C.long(g.h), C.long(g.w), C.long(g.kh), C.long(g.kw),
 		C.long(g.pad), C.long(g.stride), C.long(g.oh), C.long(g.ow))
 }
 

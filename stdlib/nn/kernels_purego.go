@@ -25,8 +25,8 @@ func addKernel(a, b, y []float32)                            { goAdd(a, b, y) }
 func addTo(dst, src []float32)                               { goAddTo(dst, src) }
 func im2colSameKernel(g *convGeom, x, col []float32, ld int) { g.im2colSame(x, col, ld) }
 
-func im2colKernel(g *convGeom, x, col []float32, ld int) { g.im2colGeneric(x, col, ld) }
-func col2imKernel(g *convGeom, col, dx []float32)        { g.col2imGeneric(col, dx) }
+func im2colKernel(g *convGeom, x, col []float32, ld int)  { g.im2colGeneric(x, col, ld) }
+func col2imKernel(g *convGeom, col, dx []float32, ld int) { g.col2imGeneric(col, dx, ld) }
 
 func chanSum(x []float32, n, c, inner, lo, hi int, out []float32) {
 	goChanSum(x, n, c, inner, lo, hi, out)

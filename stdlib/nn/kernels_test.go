@@ -121,11 +121,11 @@ func TestKernels(t *testing.T) {
 		im2colKernel(&g, x, c1, ld)
 		g.im2colGeneric(x, c2, ld)
 		close32("im2col", c1, c2)
-		col := fill(g.ckk*g.p, 0)
+		col := fill(g.ckk*ld, 0)
 		d1, d2 := fill(g.inSize(), 0), make([]float32, g.inSize())
 		copy(d2, d1)
-		col2imKernel(&g, col, d1)
-		g.col2imGeneric(col, d2)
+		col2imKernel(&g, col, d1, ld)
+		g.col2imGeneric(col, d2, ld)
 		close32("col2im", d1, d2)
 	}
 	// im2col of same convolutions against the row-by-row unfolding.
