@@ -21,11 +21,21 @@
 // on this package's executor, which Model uses: it runs the graph in topological
 // order and lets stock ops write into their previous value, so a training step
 // allocates (almost) nothing. Unlike gorgonia's stock ops these compute on float32
-// slices directly: convolutions are im2col + SGEMM per image, parallel over the batch
-// (Threads goroutines, default GOMAXPROCS), and every op reuses its output and scratch
-// buffers from one step to the next (copy values you keep). SGEMM is OpenBLAS, loaded
-// at start-up with the kernels for this CPU, or gonum's pure-Go SGEMM when
+// slices directly, parallel over the batch or the channels (Threads goroutines, default
+// GOMAXPROCS), and every op reuses its output and scratch buffers from one step to the
+// next (copy values you keep). A convolution unfolds its input (im2col) a chunk of
+// images at a time, sized to stay in a core's cache, and multiplies with one SGEMM per
+// chunk. Convolutions that keep the image size (3×3 with padding 1, …) unfold whole
+// planes per filter tap, and their backward pass unfolds only dy: the input gradient is
+// the convolution of dy with the flipped filters, and the weight gradient is read from
+// the same unfolded dy against x as it is. A convolution feeding a training batch norm
+// sums that norm's statistics while its output is still in cache. SGEMM is OpenBLAS,
+// loaded at start-up with the kernels for this CPU, or gonum's pure-Go SGEMM when
 // libopenblas is missing or the build has CGO_ENABLED=0 or -tags purego (see BLAS).
+// With cgo the elementwise kernels (batch norm, ReLU, pooling, im2col) are C compiled
+// for the CPU's vector units (AVX-512, AVX2 or SSE, chosen at start-up); pure-Go builds
+// use Go versions of the same kernels. GOINV_NN_PROFILE_OPS=1 labels CPU profiles by
+// op (go tool pprof -tags).
 // The gradient with respect to a graph input (a node without an op, such as the image
 // batch) is not computed by Conv2d and Linear.
 //
