@@ -3,18 +3,34 @@
 package nn
 
 /*
-// Compiled at -O3 whatever CGO_CFLAGS says, so that GCC vectorises the loops, once per
-// vector width (target_clones picks the variant for this CPU when the program loads).
+// Compiled at -O3 whatever CGO_CFLAGS says, so that GCC vectorises the loops, and on
+// x86-64 once per vector width (target_clones picks the variant for this CPU when the
+// program loads). Other compilers and CPUs get one portable build of the same code.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3")
+#endif
 #include <string.h>
+#include <stdint.h>
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(GOINV_NO_CLONES)
 #define KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define KERNEL
+#endif
 #define LANES 16
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 typedef int vi __attribute__((vector_size(LANES * sizeof(int))));
 // Lane-wise mask ? a : b (C has no vector conditional operator).
 #define SELF(mask, a, b) ((vf)(((mask) & (vi)(a)) | (~(mask) & (vi)(b))))
 #define SELI(mask, a, b) (((mask) & (a)) | (~(mask) & (b)))
+// The even and odd lanes of the 32 values in two vectors.
+#if defined(__clang__)
+#define EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#else
+#define EVEN(a, b) __builtin_shuffle(a, b, (vi){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})
+#define ODD(a, b) __builtin_shuffle(a, b, (vi){1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31})
+#endif
 
 // The reductions use GCC's vector extensions: written as lane arrays, GCC vectorises
 // them across the wrong loop and runs slower than scalar Go.
@@ -89,16 +105,14 @@ KERNEL static void maxpool2(const float *restrict x, float *restrict y, int *res
 			long ox = 0;
 			// 16 windows at a time: deinterleave the even and odd columns of both
 			// rows, then select maxima and their indices with comparison masks.
-			const vi even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
-			const vi odd = even + 1, lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+			const vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 			for (; ox + LANES <= ow && 2 * (ox + LANES) <= w; ox += LANES) {
 				vf p0, p1, q0, q1;
 				memcpy(&p0, r0 + 2 * ox, sizeof p0);
 				memcpy(&p1, r0 + 2 * ox + LANES, sizeof p1);
 				memcpy(&q0, r1 + 2 * ox, sizeof q0);
 				memcpy(&q1, r1 + 2 * ox + LANES, sizeof q1);
-				vf a = __builtin_shuffle(p0, p1, even), b = __builtin_shuffle(p0, p1, odd);
-				vf c = __builtin_shuffle(q0, q1, even), d = __builtin_shuffle(q0, q1, odd);
+				vf a = EVEN(p0, p1), b = ODD(p0, p1), c = EVEN(q0, q1), d = ODD(q0, q1);
 				vf m0 = SELF(a > b, a, b), m1 = SELF(c > d, c, d);
 				vf m = SELF(m0 > m1, m0, m1);
 				vi i = (vi){0} + (int)w + 1;
@@ -236,7 +250,6 @@ KERNEL static void add_to(float *restrict d, const float *restrict s, long n) {
 // (see convGeom.im2colSame); rows of col are ld apart. The columns a tap puts on the
 // padding are zeroed with a bit mask per tap column, so that every row is one
 // vectorised pass however narrow the image.
-#include <stdint.h>
 KERNEL static void im2col_same(const float *restrict x, float *restrict col, long c, long h, long w, long kh, long kw,
 	long pad, long ld, uint32_t *restrict masks) {
 	long hw = h * w;
