@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/goinv/goinv/kernel/ipc"
 	"github.com/goinv/goinv/stdlib/display"
@@ -56,11 +57,19 @@ type Executor struct {
 
 	work chan ipc.Request
 	done chan struct{}
+
+	// With acks on ($GOINV_IPC_ACK=1, set by the supervisor), a display waits until
+	// the supervisor has taken it in order with the output printed before it; see
+	// package ipc.
+	acks    bool
+	ackSeq  uint64
+	pending map[uint64]chan struct{}
 }
 
 // New prepares an executor that writes events to ev.
 func New(ev io.Writer) (*Executor, error) {
-	x := &Executor{ev: ev, work: make(chan ipc.Request, 64), done: make(chan struct{})}
+	x := &Executor{ev: ev, work: make(chan ipc.Request, 64), done: make(chan struct{}),
+		acks: os.Getenv(ipc.AckEnv) == "1", pending: map[uint64]chan struct{}{}}
 	s, err := newSession(x)
 	if err != nil {
 		return nil, err
@@ -86,6 +95,13 @@ func (x *Executor) Serve(r io.Reader) int {
 		switch q.Kind {
 		case ipc.KindInterrupt:
 			x.interrupt()
+		case ipc.KindAck:
+			x.mu.Lock()
+			if ch := x.pending[q.Seq]; ch != nil {
+				delete(x.pending, q.Seq)
+				close(ch)
+			}
+			x.mu.Unlock()
 		case ipc.KindInputReply:
 			x.mu.Lock()
 			ch := x.inputWait
@@ -181,9 +197,38 @@ func (s sink) Display(data display.MIMEBundle, md map[string]any, id string, upd
 	if md == nil {
 		md = map[string]any{}
 	}
-	s.x.send(ipc.Event{ID: s.x.current(), Kind: ipc.EventDisplay, Data: encodeBundle(data), Metadata: md, DisplayID: id, Update: update})
+	s.x.sendInOrder(ipc.Event{ID: s.x.current(), Kind: ipc.EventDisplay, Data: encodeBundle(data), Metadata: md, DisplayID: id, Update: update})
 }
 
 func (s sink) ClearOutput(wait bool) {
-	s.x.send(ipc.Event{ID: s.x.current(), Kind: ipc.EventClearOutput, Wait: wait})
+	s.x.sendInOrder(ipc.Event{ID: s.x.current(), Kind: ipc.EventClearOutput, Wait: wait})
+}
+
+// ackTimeout bounds the wait for an ack, so that a supervisor that never answers
+// costs order, not progress.
+const ackTimeout = 5 * time.Second
+
+// sendInOrder sends e and, with acks on, returns only when the supervisor has taken
+// it: output printed afterwards then cannot overtake it.
+func (x *Executor) sendInOrder(e ipc.Event) {
+	if !x.acks {
+		x.send(e)
+		return
+	}
+	ch := make(chan struct{})
+	x.mu.Lock()
+	x.ackSeq++
+	e.Seq = x.ackSeq
+	x.pending[e.Seq] = ch
+	x.mu.Unlock()
+	x.send(e)
+	t := time.NewTimer(ackTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+		x.mu.Lock()
+		delete(x.pending, e.Seq)
+		x.mu.Unlock()
+	}
 }
