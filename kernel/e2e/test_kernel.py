@@ -210,10 +210,43 @@ def test_streams_in_order(kernel):
     c, msgs = run(kc, 'fmt.Println("a")\nos.Stdout.WriteString("b\\n")\nprintln("c")\ndisplay.HTML("<i>d</i>")\nfmt.Println("e")')
     kinds = [(m["msg_type"], m["content"].get("text", "")) for m in msgs if m["msg_type"] in ("stream", "display_data")]
     flat = "".join(t if k == "stream" else "[D]" for k, t in kinds)
-    # Output written before a display precedes it (output written after it may
-    # overtake it: two pipes carry no order between them).
-    assert flat.index("a") < flat.index("b") < flat.index("c") < flat.index("[D]")
-    assert "e" in flat
+    # Output written before a display precedes it, output written after it follows.
+    assert flat.index("a") < flat.index("b") < flat.index("c") < flat.index("[D]") < flat.index("e")
+
+
+def outputs_in_order(msgs):
+    """The cell's stream lines and displays as one sequence of tokens, in arrival order."""
+    seq = []
+    for m in msgs:
+        if m["msg_type"] == "stream":
+            seq += m["content"]["text"].splitlines()
+        elif m["msg_type"] == "display_data":
+            d = m["content"]["data"]
+            seq.append(d.get("text/markdown") or d.get("text/html"))
+    return seq
+
+
+@pytest.mark.parametrize("code,want", [
+    ('display.Markdown("A"); fmt.Println("B"); display.Markdown("C")', ["A", "B", "C"]),
+    ('fmt.Println("B"); display.HTML("x")', ["B", "x"]),
+    ('display.HTML("x"); os.Stdout.WriteString("y\\n"); fmt.Fprintln(os.Stderr, "z")', ["x", "y", "z"]),
+])
+def test_display_and_print_order(kernel, code, want):
+    # Displays travel on the event pipe, text on fd 1/2: the supervisor must keep the
+    # order the cell produced them in, every time.
+    _, kc = kernel
+    for i in range(50):
+        c, msgs = run(kc, code)
+        assert c["status"] == "ok", c
+        assert outputs_in_order(msgs) == want, f"run {i}: {outputs_in_order(msgs)}"
+
+
+def test_display_and_print_order_in_loop(kernel):
+    _, kc = kernel
+    c, msgs = run(kc, 'for i := 0; i < 200; i++ {\n\tdisplay.Markdown(fmt.Sprint("D", i))\n\tfmt.Println("P", i)\n}')
+    assert c["status"] == "ok", c
+    want = [t for i in range(200) for t in (f"D{i}", f"P {i}")]
+    assert outputs_in_order(msgs) == want
 
 
 def test_comms(kernel):

@@ -14,8 +14,15 @@
 // ended): the supervisor attributes them to the most recent execute request.
 //
 // Ordering: the executor writes its output to fd 1/2 before it writes an event that
-// must follow that output, so a supervisor that drains readable bytes from fd 1/2
-// before handling each event preserves the order the user saw.
+// must follow that output, so a supervisor that drains the bytes waiting in fd 1/2
+// before handling each event puts earlier output before the event. Output printed
+// right after a display needs more: without it, the supervisor could read that later
+// text in the same drain and send it first. So when the supervisor starts the
+// executor with $GOINV_IPC_ACK=1 (AckEnv), display and clear_output events carry a
+// sequence number (Event.Seq) and the code that published them waits until the
+// supervisor answers with an "ack" request of that Seq, which it sends after draining
+// fd 1/2 and before reading anything more: whatever the cell prints after a display
+// is still in the pipe then, and comes after it.
 package ipc
 
 import (
@@ -34,6 +41,7 @@ const (
 	KindInputReply = "input_reply" // Value answers the pending input_request
 	KindInterrupt  = "interrupt"   // cancel the running cell's context (no reply)
 	KindShutdown   = "shutdown"    // exit cleanly after replying
+	KindAck        = "ack"         // Seq: the event of that number was taken in order (no reply)
 )
 
 // Event kinds.
@@ -60,6 +68,7 @@ type Request struct {
 	UserExpressions map[string]string `json:"user_expressions,omitempty"`
 	ExecutionCount  int               `json:"execution_count,omitempty"`
 	Value           string            `json:"value,omitempty"` // input_reply
+	Seq             uint64            `json:"seq,omitempty"`   // ack
 }
 
 // Event is a frame from the executor to the supervisor.
@@ -77,12 +86,18 @@ type Event struct {
 	// input_request
 	Prompt   string `json:"prompt,omitempty"`
 	Password bool   `json:"password,omitempty"`
+	// Seq, when not zero, asks for an "ack" request with the same Seq (see AckEnv).
+	Seq uint64 `json:"seq,omitempty"`
 
 	// reply: Content is the Jupyter reply content for the request's kind
 	// (execute_reply, complete_reply, inspect_reply, is_complete_reply), ready to send.
 	// For a failed execute it holds status "error", ename, evalue and traceback.
 	Content map[string]any `json:"content,omitempty"`
 }
+
+// AckEnv is the environment variable that, set to "1" in the executor's environment,
+// makes it wait for an ack after each display and clear_output event.
+const AckEnv = "GOINV_IPC_ACK"
 
 // MaxFrame bounds a frame's size so that a corrupt length cannot exhaust memory.
 const MaxFrame = 1 << 30

@@ -17,8 +17,11 @@
 // and InputReply may be called concurrently with them.
 //
 // Output order. The executor's fd 1 and fd 2 and its event pipe (fd 4) are read by
-// one goroutine that polls all three and always drains readable stdout/stderr before
-// it handles an event, so text printed before a display or a reply arrives before it.
+// one goroutine that polls all three and drains stdout/stderr before it handles each
+// event, so text printed before a display or a reply arrives before it. A display
+// (or clear_output) holds the code that published it until the supervisor acks it,
+// which it does right after that drain: text printed after a display is still
+// unwritten during the drain and arrives after the display (see package ipc).
 // Text is delivered through Outputs.Stream at least every FlushInterval while a cell
 // runs, in chunks that never split a UTF-8 character.
 //
@@ -304,7 +307,12 @@ func (s *Session) spawn() (*process, error) {
 	errW := os.NewFile(uintptr(fds[1][1]), "stderr")
 	evW := os.NewFile(uintptr(fds[2][1]), "events")
 	cmd := exec.Command(s.opts.Path, s.opts.Args...)
-	cmd.Env = s.opts.Env
+	env := s.opts.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	// Displays wait for an ack, which this supervisor sends (see package ipc).
+	cmd.Env = append(env[:len(env):len(env)], ipc.AckEnv+"=1")
 	cmd.Dir = s.opts.Dir
 	cmd.Stdout = outW
 	cmd.Stderr = errW
@@ -447,22 +455,28 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 	out := &streamBuf{name: "stdout"}
 	errb := &streamBuf{name: "stderr"}
 	var evBuf []byte
+	// Non-blocking reads: drain reads until a pipe is empty.
+	for _, fd := range []int{outFd, errFd, evFd} {
+		unix.SetNonblock(fd, true)
+	}
 	fds := []unix.PollFd{{Fd: int32(outFd), Events: unix.POLLIN}, {Fd: int32(errFd), Events: unix.POLLIN}, {Fd: int32(evFd), Events: unix.POLLIN}}
+	bufs := [2]*streamBuf{out, errb}
 	open := [3]bool{true, true, true}
 	chunk := make([]byte, 256<<10)
 	pendingSince := time.Time{}
-	deferred := 0 // events put off for output, bounded so chatty goroutines cannot starve them
 
 	flush := func(all bool) {
-		for _, b := range []*streamBuf{out, errb} {
+		for _, b := range bufs {
 			if text := b.take(all); text != "" {
 				p.stream(b.name, text)
 			}
 		}
 		pendingSince = time.Time{}
 	}
-	// read reads what is available on fd i without blocking; false at EOF.
-	read := func(i int, b *streamBuf) bool {
+	// read reads what is available on output pipe i; false when nothing was (the
+	// pipe is empty, or at EOF, which closes it).
+	read := func(i int) bool {
+		b := bufs[i]
 		n, err := unix.Read(int(fds[i].Fd), chunk)
 		if n > 0 {
 			b.buf = append(b.buf, chunk[:n]...)
@@ -477,10 +491,22 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 			}
 			return true
 		}
-		if err == unix.EINTR || err == unix.EAGAIN {
-			return true
+		if n == 0 || (err != unix.EINTR && err != unix.EAGAIN) {
+			open[i] = false
 		}
 		return false
+	}
+	// drain reads everything the output pipes hold now: the executor wrote it before
+	// the event being handled. Bounded, so that a goroutine printing without pause
+	// cannot hold the event back forever.
+	drain := func() {
+		for i := range bufs {
+			for k := 0; k < 64 && open[i] && read(i); k++ {
+			}
+		}
+		if len(out.buf)+len(errb.buf) >= 1<<20 {
+			flush(false)
+		}
 	}
 	for open[0] || open[1] || open[2] {
 		timeout := -1
@@ -510,51 +536,44 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 			continue
 		}
 		readable := func(i int) bool { return open[i] && fds[i].Revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) != 0 }
-		drained := false
-		if readable(0) {
-			if !read(0, out) {
-				open[0] = false
+		for i := range bufs {
+			if readable(i) {
+				read(i)
 			}
-			drained = true
-		}
-		if readable(1) {
-			if !read(1, errb) {
-				open[1] = false
-			}
-			drained = true
 		}
 		if len(out.buf)+len(errb.buf) >= 1<<20 {
 			flush(false) // large output: keep messages around a megabyte
 		}
-		if drained && readable(2) {
-			// Poll again before the event: output written before it must go first.
-			// Checking with a zero timeout keeps this from starving events.
-			if more, _ := unix.Poll([]unix.PollFd{{Fd: fds[0].Fd, Events: unix.POLLIN}, {Fd: fds[1].Fd, Events: unix.POLLIN}}, 0); more > 0 && deferred < 64 {
-				deferred++
-				continue
-			}
+		if !readable(2) {
+			continue
 		}
-		deferred = 0
-		if readable(2) {
-			k, err := unix.Read(evFd, chunk)
-			if k > 0 {
-				evBuf = append(evBuf, chunk[:k]...)
-				for {
-					ev, rest, ok := nextFrame(evBuf)
-					if !ok {
-						break
-					}
-					evBuf = rest
-					if ev == nil {
-						continue
-					}
-					ipc.Tracef("supervisor: event %s", ev.Kind)
-					flush(false)
-					p.event(*ev)
-				}
-			} else if err != unix.EINTR && err != unix.EAGAIN {
+		k, err := unix.Read(evFd, chunk)
+		if k <= 0 {
+			if k == 0 || (err != unix.EINTR && err != unix.EAGAIN) {
 				open[2] = false
 			}
+			continue
+		}
+		evBuf = append(evBuf, chunk[:k]...)
+		for {
+			ev, rest, ok := nextFrame(evBuf)
+			if !ok {
+				break
+			}
+			evBuf = rest
+			if ev == nil {
+				continue
+			}
+			ipc.Tracef("supervisor: event %s", ev.Kind)
+			// Output written before the event goes first. For an event that waits
+			// for its ack, the executor is held until the ack: what it prints next
+			// is not in the pipes yet, and is read after this event is handled.
+			drain()
+			if ev.Seq != 0 {
+				p.send(ipc.Request{Kind: ipc.KindAck, Seq: ev.Seq})
+			}
+			flush(false)
+			p.event(*ev)
 		}
 	}
 	flush(true)
