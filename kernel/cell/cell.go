@@ -1063,17 +1063,14 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 	edits := r.common(f, in, prefix)
 	body := mainBody(f)
 	top := &fnCtx{name: "main", v: TopVar}
-	first := true
 	for _, st := range body {
 		if _, empty := st.(*ast.EmptyStmt); empty {
 			continue
 		}
-		// The first statement always records its site, so that the top level never
-		// reports a site of an earlier cell.
-		if first || r.mayPanic(st) {
-			r.site(st, top)
-		}
-		first = false
+		// Every top-level statement records its site (each runs once, so this costs
+		// nothing that matters): the top level then never reports a site of an earlier
+		// cell, and an interrupt can say which statement was running.
+		r.site(st, top)
 		fc := top
 		switch st.(type) {
 		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:

@@ -418,3 +418,89 @@ func errorsAs(err error, target **Error) bool {
 	}
 	return ok
 }
+
+func TestInstrumentation(t *testing.T) {
+	s := NewSession()
+	s.Packages = map[string]string{"fmt": "fmt"}
+	src := "func f(xs []int, k int) int {\n\ts := 0\n\tfor i := 0; i < k; i++ {\n\t\ts += xs[i]\n\t}\n\tg := func() int { return s / k }\n\treturn g()\n}\ny := 3\ny++\nfmt.Println(f(nil, y))"
+	p, err := s.Prepare(src, Options{Cell: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Commit()
+	d, st := p.Decls.Code, p.Stmts.Code
+	// Lines are kept, so positions in the generated code are positions in the cell;
+	// the site variables are declared on a line after the cell's.
+	if strings.Count(d, "\n") != strings.Count(src, "\n")+1 || strings.Count(st, "\n") != strings.Count(src, "\n") {
+		t.Errorf("declarations changed the line count:\n%s", d)
+	}
+	sites := regexp.MustCompile(`(goinv(?:S\d+|Top)) = (\d+); `)
+	type rec struct {
+		v    string
+		site Site
+		text string // the source line
+	}
+	var got []rec
+	for _, code := range []string{d, st} {
+		lines := strings.Split(code, "\n")
+		for _, m := range sites.FindAllStringSubmatchIndex(code, -1) {
+			id := 0
+			for _, c := range code[m[4]:m[5]] {
+				id = id*10 + int(c-'0')
+			}
+			site, ok := s.Site(id)
+			if !ok {
+				t.Fatalf("site %d not recorded", id)
+			}
+			line := strings.Count(code[:m[0]], "\n") + 1
+			if line != site.Line {
+				t.Errorf("site %d recorded line %d, inserted on line %d", id, site.Line, line)
+			}
+			got = append(got, rec{code[m[2]:m[3]], site, strings.TrimSpace(instr.ReplaceAllString(lines[line-1], ""))})
+		}
+	}
+	want := []struct {
+		line, col int
+		fn        string
+	}{
+		{2, 2, "f"},                  // first statement of the body, always
+		{4, 3, "f"},                  // s += xs[i] indexes
+		{6, 20, "func literal in f"}, // return s / k divides
+		{7, 2, "f"},                  // return g() calls
+		{9, 1, ""},                   // every top-level statement
+		{10, 1, ""},
+		{11, 1, ""},
+	}
+	if len(got) != len(want) {
+		for _, g := range got {
+			t.Logf("%+v", g)
+		}
+		t.Fatalf("%d sites, want %d:\n%s\n---\n%s", len(got), len(want), d, st)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.site.Line != w.line || g.site.Col != w.col || g.site.Func != w.fn || g.site.Cell != 7 {
+			t.Errorf("site %d = %+v (%q), want line %d col %d in %q", i, g.site, g.text, w.line, w.col, w.fn)
+		}
+		if (w.fn == "") != (g.v == TopVar) {
+			t.Errorf("site %d recorded in %s", i, g.v)
+		}
+	}
+	// The bodies are found by the names yaegi prints.
+	def := regexp.MustCompile(`func (goinvDef\d+)\(\)`).FindStringSubmatch(d)
+	fr, ok := s.FrameFor("main."+def[1]+".func", 2)
+	if !ok || fr.Func != "f" || fr.Var != got[0].v || fr.Skip {
+		t.Errorf("frame of f: %+v %v", fr, ok)
+	}
+	fr, ok = s.FrameFor("main."+def[1]+".func.func", 6)
+	if !ok || fr.Func != "func literal in f" || fr.Var != got[2].v {
+		t.Errorf("frame of the literal: %+v %v", fr, ok)
+	}
+	if fr, ok := s.FrameFor("main", 1); !ok || fr.Var != TopVar {
+		t.Errorf("top level: %+v", fr)
+	}
+	// The site variables are declared where they are used.
+	if !strings.Contains(d, "var "+got[0].v+", "+got[2].v+" int;") {
+		t.Errorf("declarations do not declare the site variables:\n%s", d)
+	}
+}

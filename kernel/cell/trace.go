@@ -22,8 +22,11 @@ import (
 // lines with the bodies by the names yaegi prints (FrameFor) and turns site
 // numbers back into cell positions (Site).
 //
-// An assignment of a constant to a global costs about 40 ns in yaegi; statements
-// that cannot panic (x++, s += i on plain names, x := 3) get none.
+// An assignment of a constant to a global costs about 40 ns in yaegi; inside
+// function bodies, statements that cannot panic (x++, s += i on plain names,
+// x := 3) get none, except the first, which tells where the body starts. Every
+// top-level statement records its site (each runs once), so that an interrupt can
+// also name the statement that was running.
 
 // TopVar is the variable the cell's top-level statements record their site in; the
 // executor declares it in every session.

@@ -358,3 +358,16 @@ def test_method_redefinition(kernel):
     c, _ = run(kc, "func (p Point) Norm(k float64) float64 { return k }")
     assert c["status"] == "error" and c["ename"] == "CompileError", c
     assert "cannot change its signature" in c["evalue"] and "declare type Point again" in c["evalue"], c
+
+
+def test_interrupt_names_running_line(kernel):
+    """An interrupted cell's traceback shows the top-level statement that was running."""
+    _, kc = kernel
+    mid = kc.execute("n := 0\nfor i := 0; i < 3; i++ {\n\tn += i\n}\nfor {\n\tn++\n}")
+    time.sleep(0.5)
+    r, _ = control_request(kc, "interrupt_request")
+    assert r["msg_type"] == "interrupt_reply"
+    c = get_reply(kc, mid)["content"]
+    assert c["ename"] == "Interrupted", c
+    tb = "\n".join(c["traceback"])
+    assert "at line 5, column 1 of this cell" in tb and "   5 | for {" in tb, tb

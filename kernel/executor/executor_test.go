@@ -387,9 +387,12 @@ func TestInterrupt(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
 	}()
-	r := p.run("for { n++ }")
+	r := p.run("m := 1\n_ = m\nfor { n++ }")
 	if r.ename() != "Interrupted" {
 		t.Fatalf("for {}: %s %q", r.ename(), r.evalue())
+	}
+	if !strings.Contains(r.traceback(), "at line 3, column 1 of this cell\n   3 | for { n++ }") {
+		t.Errorf("interrupt does not show the running line:\n%s", r.traceback())
 	}
 	if r.elapsed > 2*time.Second {
 		t.Errorf("interrupt took %v", r.elapsed)

@@ -569,8 +569,11 @@ func (s *session) rangeRetry(err error, src *cell.Source, plan *cell.Plan, opt c
 func (s *session) evalError(ctx context.Context, code string, src *cell.Source, err error, decls bool) *cellError {
 	frames := s.stderr.take()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return &cellError{ename: "Interrupted", evalue: "the cell was interrupted; variables are kept",
-			traceback: []string{"Interrupted: the cell was interrupted; variables are kept"}}
+		tb := []string{"Interrupted: the cell was interrupted; variables are kept"}
+		if !decls {
+			tb = append(tb, s.interruptedAt(code)...)
+		}
+		return &cellError{ename: "Interrupted", evalue: "the cell was interrupted; variables are kept", traceback: tb}
 	}
 	var p interp.Panic
 	if errors.As(err, &p) {

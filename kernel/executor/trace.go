@@ -232,3 +232,18 @@ func (s *session) siteLines(st cell.Site, code string) []string {
 	}
 	return append([]string{head}, caret(text, st.Line, st.Col)...)
 }
+
+// interruptedAt shows the top-level statement of the cell that was running when it
+// was interrupted (yaegi reports no frames for an interrupt, so calls deeper down
+// are not known).
+func (s *session) interruptedAt(code string) []string {
+	v, ok := s.i.Globals()[cell.TopVar]
+	if !ok || !v.IsValid() || !v.CanInt() {
+		return nil
+	}
+	site, ok := s.pre.Site(int(v.Int()))
+	if !ok || site.Cell != s.cellSeq {
+		return nil
+	}
+	return s.siteLines(site, code)
+}
