@@ -1084,7 +1084,9 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 				fc = &fnCtx{name: "main.func", v: TopVar}
 			}
 		}
+		mark := len(r.instrEdits)
 		r.instrChildren(st, fc, false)
+		r.hoist(st, fc, mark)
 	}
 	// The last expression.
 	var last ast.Stmt

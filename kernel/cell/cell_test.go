@@ -438,7 +438,8 @@ func TestInstrumentation(t *testing.T) {
 	type rec struct {
 		v    string
 		site Site
-		text string // the source line
+		at   int    // the line the assignment is on
+		text string // that line
 	}
 	var got []rec
 	for _, code := range []string{d, st} {
@@ -453,23 +454,21 @@ func TestInstrumentation(t *testing.T) {
 				t.Fatalf("site %d not recorded", id)
 			}
 			line := strings.Count(code[:m[0]], "\n") + 1
-			if line != site.Line {
-				t.Errorf("site %d recorded line %d, inserted on line %d", id, site.Line, line)
-			}
-			got = append(got, rec{code[m[2]:m[3]], site, strings.TrimSpace(instr.ReplaceAllString(lines[line-1], ""))})
+			got = append(got, rec{code[m[2]:m[3]], site, line, strings.TrimSpace(instr.ReplaceAllString(lines[line-1], ""))})
 		}
 	}
 	want := []struct {
 		line, col int
 		fn        string
+		at        int
 	}{
-		{2, 2, "f"},                  // first statement of the body, always
-		{4, 3, "f"},                  // s += xs[i] indexes
-		{6, 20, "func literal in f"}, // return s / k divides
-		{7, 2, "f"},                  // return g() calls
-		{9, 1, ""},                   // every top-level statement
-		{10, 1, ""},
-		{11, 1, ""},
+		{2, 2, "f", 2},                  // first statement of the body, always
+		{4, 3, "f", 3},                  // s += xs[i] indexes; the loop's only site, set before it
+		{6, 20, "func literal in f", 6}, // return s / k divides
+		{7, 2, "f", 7},                  // return g() calls
+		{9, 1, "", 9},                   // every top-level statement
+		{10, 1, "", 10},
+		{11, 1, "", 11},
 	}
 	if len(got) != len(want) {
 		for _, g := range got {
@@ -479,8 +478,8 @@ func TestInstrumentation(t *testing.T) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.site.Line != w.line || g.site.Col != w.col || g.site.Func != w.fn || g.site.Cell != 7 {
-			t.Errorf("site %d = %+v (%q), want line %d col %d in %q", i, g.site, g.text, w.line, w.col, w.fn)
+		if g.site.Line != w.line || g.site.Col != w.col || g.site.Func != w.fn || g.site.Cell != 7 || g.at != w.at {
+			t.Errorf("site %d = %+v on line %d (%q), want line %d col %d in %q on line %d", i, g.site, g.at, g.text, w.line, w.col, w.fn, w.at)
 		}
 		if (w.fn == "") != (g.v == TopVar) {
 			t.Errorf("site %d recorded in %s", i, g.v)
@@ -502,5 +501,36 @@ func TestInstrumentation(t *testing.T) {
 	// The site variables are declared where they are used.
 	if !strings.Contains(d, "var "+got[0].v+", "+got[2].v+" int;") {
 		t.Errorf("declarations do not declare the site variables:\n%s", d)
+	}
+}
+
+func TestInstrumentationHoist(t *testing.T) {
+	s := NewSession()
+	for _, c := range []struct {
+		src     string
+		inBody  bool // the body's site is assigned in the body, each iteration
+		comment string
+	}{
+		{"func f(xs []int) {\n\tfor i := range xs {\n\t\txs[i] = 0\n\t}\n}", false, "one site, header cannot panic"},
+		{"func f(xs []int) {\n\tfor _, x := range g() {\n\t\txs[x] = 0\n\t}\n}", true, "range over a call"},
+		{"func f(xs []int) {\n\tfor i := range xs {\n\t\txs[i] = 0\n\t\txs[i+1] = 1\n\t}\n}", true, "two sites"},
+		{"func f(xs [][]int) {\n\tfor i := range xs {\n\t\tfor j := range xs[i] {\n\t\t\txs[i][j] = 0\n\t\t}\n\t}\n}", true, "inner range indexes"},
+		{"func f(xs [][]int, n int) {\n\tfor i := 0; i < n; i++ {\n\t\tfor j := 0; j < n; j++ {\n\t\t\txs[i][j] = 0\n\t\t}\n\t}\n}", false, "nested loops hoist twice"},
+	} {
+		p, err := s.Prepare(c.src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(p.Decls.Code, "\n")
+		// The statement that indexes is on the line with "= 0".
+		var body string
+		for _, l := range lines {
+			if strings.Contains(l, "= 0") {
+				body = l
+			}
+		}
+		if got := strings.Contains(body, "goinvS"); got != c.inBody {
+			t.Errorf("%s: site in body = %v:\n%s", c.comment, got, p.Decls.Code)
+		}
 	}
 }

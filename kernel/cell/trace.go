@@ -120,8 +120,51 @@ func (r *rewriter) instrList(list []ast.Stmt, fc *fnCtx, first, decl bool) {
 		if (first && i == 0) || r.mayPanic(st) {
 			r.site(st, fc)
 		}
+		mark := len(r.instrEdits)
 		r.instrChildren(st, fc, decl)
+		r.hoist(st, fc, mark)
 	}
+}
+
+// hoist moves the site assignment of a loop's body before the loop when it is the
+// only one of the body (nested blocks included) and the loop's header cannot panic:
+// while the loop runs nothing else in this function body records a site, so the
+// variable keeps pointing at that statement, and a tight loop like
+// `for i := range xs { s += xs[i] }` pays nothing per iteration. (A recursive call
+// in the loop that returns leaves the deeper call's site behind: with recursion a
+// reported line can be that of a call that already returned.)
+func (r *rewriter) hoist(st ast.Stmt, fc *fnCtx, mark int) {
+	inner := st
+	for {
+		l, ok := inner.(*ast.LabeledStmt)
+		if !ok {
+			break
+		}
+		inner = l.Stmt
+	}
+	switch inner.(type) {
+	case *ast.ForStmt, *ast.RangeStmt:
+	default:
+		return
+	}
+	if r.mayPanic(inner) {
+		return
+	}
+	mine := -1
+	for j := mark; j < len(r.instrEdits); j++ {
+		if strings.HasPrefix(r.instrEdits[j].text, fc.v+" = ") {
+			if mine >= 0 {
+				return
+			}
+			mine = j
+		}
+	}
+	if mine < 0 {
+		return
+	}
+	off := r.off(st.Pos())
+	e := &r.instrEdits[mine]
+	e.pos, e.end, e.order = off, off, -44 // after the loop statement's own site, if any
 }
 
 // site inserts the assignment of a new site number before st.
