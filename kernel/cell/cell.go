@@ -170,6 +170,10 @@ type Plan struct {
 	Imports map[string]string
 	// Warnings tell the user about what the cell cannot do (print them).
 	Warnings []string
+	// VarInits are the package-level var declarations of Decls whose initializers can
+	// panic: such a panic happens before any statement records its site, so the
+	// executor names these instead.
+	VarInits []Site
 
 	s        *Session
 	names    map[string]string
@@ -910,6 +914,9 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.GenDecl:
+			if d.Tok == token.VAR {
+				r.varInits(d)
+			}
 			if d.Tok != token.IMPORT {
 				continue
 			}

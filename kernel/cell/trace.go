@@ -341,3 +341,26 @@ func varDecl(vars []string) string {
 	}
 	return "var " + strings.Join(vars, ", ") + " int; "
 }
+
+// varInits records the var specs of a package-level declaration whose values can panic.
+func (r *rewriter) varInits(d *ast.GenDecl) {
+	for _, sp := range d.Specs {
+		vs, ok := sp.(*ast.ValueSpec)
+		if !ok {
+			continue
+		}
+		panics := false
+		for _, v := range vs.Values {
+			panics = panics || r.exprMayPanic(v)
+		}
+		if !panics {
+			continue
+		}
+		var names []string
+		for _, n := range vs.Names {
+			names = append(names, n.Name)
+		}
+		line, col := offsetLineCol(r.src, r.off(vs.Pos())-r.prefix)
+		r.p.VarInits = append(r.p.VarInits, Site{Cell: r.opt.Cell, Line: line, Col: col, Func: "var " + strings.Join(names, ", ")})
+	}
+}

@@ -759,6 +759,9 @@ func TestPanicTraceback(t *testing.T) {
 	// A cell whose statements are wrapped (yaegi #232) still points at the line.
 	p.ok("func two() (int, error) { return 2, nil }")
 	check("for i := 0; i < 2; i++ {\n\ta, err := two()\n\t_ = err\n\tvar z []int\n\t_ = z[a+i]\n}", "RuntimeError", "at line 5, column 2 of this cell")
+	// A package-level var initializer (the declarations run before the statements).
+	check("var bad = []int{}[len(\"ab\")]\nfunc unused() {}\nbad++", "RuntimeError",
+		"in var bad, line 1, column 5 of this cell", "   1 | var bad")
 	// A panic recovered inside the cell leaves no trace in the next one.
 	p.ok("func safe() (err error) {\n\tdefer func() {\n\t\tif r := recover(); r != nil {\n\t\t\terr = fmt.Errorf(\"%v\", r)\n\t\t}\n\t}()\n\tpanic(\"inner\")\n}\nsafe()")
 	r = check("panic(\"outer\")", "Panic", "at line 1, column 1 of this cell")

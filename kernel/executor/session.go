@@ -487,7 +487,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 			if r := s.rangeRetry(err, plan.Decls, plan, opt); r {
 				return true, nil
 			}
-			return false, s.evalError(ctx, code, plan.Decls, err, true)
+			return false, s.evalError(ctx, code, plan.Decls, err, plan)
 		}
 	}
 	plan.Commit()
@@ -505,7 +505,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 			if r := s.rangeRetry(err, plan.Head, plan, opt); r {
 				return true, nil
 			}
-			return false, s.evalError(ctx, code, plan.Head, err, false)
+			return false, s.evalError(ctx, code, plan.Head, err, plan)
 		}
 		src = plan.ShowTail
 		if plan.FunExpr != "" {
@@ -524,7 +524,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		if r := s.rangeRetry(err, src, plan, opt); r {
 			return true, nil
 		}
-		return false, s.evalError(ctx, code, src, err, false)
+		return false, s.evalError(ctx, code, src, err, plan)
 	}
 	if src == plan.ShowStmts || src == plan.ShowTail {
 		s.collectResult()
@@ -564,9 +564,9 @@ func (s *session) rangeRetry(err error, src *cell.Source, plan *cell.Plan, opt c
 	return false
 }
 
-// evalError classifies an interpreter error; decls tells that src holds the cell's
-// declarations.
-func (s *session) evalError(ctx context.Context, code string, src *cell.Source, err error, decls bool) *cellError {
+// evalError classifies an interpreter error from evaluating src, a part of plan.
+func (s *session) evalError(ctx context.Context, code string, src *cell.Source, err error, plan *cell.Plan) *cellError {
+	decls := src == plan.Decls
 	frames := s.stderr.take()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		tb := []string{"Interrupted: the cell was interrupted; variables are kept"}
@@ -586,7 +586,7 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		}
 		evalue := s.pre.Unmangle(fmt.Sprint(p.Value))
 		tb := []string{fmt.Sprintf("%s: %s", ename, evalue)}
-		tb = append(tb, s.panicTrace(code, decls, parseYaegiFrames(frames), p.Stack)...)
+		tb = append(tb, s.panicTrace(code, decls, plan.VarInits, parseYaegiFrames(frames), p.Stack)...)
 		tb = append(tb, "(variables are kept)")
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}
 	}

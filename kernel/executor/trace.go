@@ -137,9 +137,10 @@ func compiledLines(seg []gframe) []string {
 	return out
 }
 
-// panicTrace returns the traceback lines of a panic raised while running src of the
-// current cell: yframes are yaegi's frame lines, stack the Go stack of the panic.
-func (s *session) panicTrace(code string, decls bool, yframes []yframe, stack []byte) []string {
+// panicTrace returns the traceback lines of a panic raised while running a part of
+// the current cell (decls: its declarations, whose var initializers that can panic
+// are inits): yframes are yaegi's frame lines, stack the Go stack of the panic.
+func (s *session) panicTrace(code string, decls bool, inits []cell.Site, yframes []yframe, stack []byte) []string {
 	segs, n, ok := compiledSegments(stack)
 	if ok && n <= len(yframes) {
 		yframes = yframes[len(yframes)-n:] // earlier lines belong to panics recovered in the cell
@@ -183,7 +184,19 @@ func (s *session) panicTrace(code string, decls bool, yframes []yframe, stack []
 			lastVar, lastName = fr.Var, yf.name
 			if fr.Var == cell.TopVar && decls {
 				// Package-level var initializers run before any statement records a site.
-				out = append(out, "  in a package-level var initializer of this cell")
+				switch len(inits) {
+				case 1:
+					header = len(out)
+					out = append(out, s.siteLines(inits[0], code)...)
+				case 0:
+					out = append(out, "  in a package-level var initializer of this cell")
+				default:
+					var lines []string
+					for _, in := range inits {
+						lines = append(lines, fmt.Sprintf("line %d (%s)", in.Line, in.Func))
+					}
+					out = append(out, "  in one of the var initializers of this cell at "+strings.Join(lines, ", "))
+				}
 				continue
 			}
 			id := 0
