@@ -118,9 +118,10 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 	return m, nil
 }
 
+// isObject reports whether b is a JSON object, without building it.
 func isObject(b []byte) bool {
-	var v map[string]json.RawMessage
-	return json.Unmarshal(b, &v) == nil && v != nil
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 // Encode returns the frames of m, signed.
@@ -134,7 +135,7 @@ func Encode(m *Message, s *Signer) ([][]byte, error) {
 		p = []byte("{}")
 	}
 	md := []byte("{}")
-	if m.Metadata != nil {
+	if len(m.Metadata) > 0 {
 		if md, err = json.Marshal(m.Metadata); err != nil {
 			return nil, err
 		}
@@ -156,7 +157,17 @@ func newID() string {
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
 }
 
 // newMessage makes a message of type msgType in reply to parent (nil for none).

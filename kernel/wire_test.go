@@ -3,6 +3,7 @@ package kernel
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"testing"
 )
 
@@ -114,4 +115,21 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestNewIDAndIsObject(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	for i := 0; i < 100; i++ {
+		if id := newID(); !re.MatchString(id) {
+			t.Fatalf("newID() = %q, not a UUID-4", id)
+		}
+	}
+	for _, c := range []struct {
+		s  string
+		ok bool
+	}{{"{}", true}, {" {\"a\":1}", true}, {"[]", false}, {"null", false}, {"{", false}, {"", false}, {"{} x", false}} {
+		if isObject([]byte(c.s)) != c.ok {
+			t.Errorf("isObject(%q) = %v", c.s, !c.ok)
+		}
+	}
 }

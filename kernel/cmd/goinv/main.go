@@ -51,6 +51,16 @@ func run(args []string) int {
 				defer pprof.StopCPUProfile()
 			}
 		}
+		if f := os.Getenv("GOINV_EXECUTOR_MEMPROFILE"); f != "" {
+			// A heap profile of the executor, written when it exits cleanly.
+			defer func() {
+				if w, err := os.Create(f); err == nil {
+					runtime.GC()
+					pprof.WriteHeapProfile(w)
+					w.Close()
+				}
+			}()
+		}
 		return executor.Main()
 	case "run":
 		return runner.Main(args[1:])
