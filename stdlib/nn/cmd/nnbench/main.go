@@ -4,7 +4,7 @@
 // In one run it prints: plain SGEMM GFLOP/s (OpenBLAS as loaded by package nn, and
 // gonum's pure-Go SGEMM); the training throughput (images/s, one step = forward,
 // backward and an SGD-momentum update) of the small CNN on 28×28×1 images and of
-// ResNet-20 on 32×32×3 images at batch 128, with their effective GFLOP/s (3 × forward
+// ResNet-20 (and, on request, ResNet-32) on 32×32×3 images at batch 128, with their effective GFLOP/s (3 × forward
 // FLOPs per image × images/s); and the same models trained by PyTorch (the Debian
 // python3-torch package, CPU, torch.set_num_threads(threads)) through torchbench.py,
 // with the goinv/PyTorch ratio.
@@ -44,7 +44,7 @@ var torchScript []byte
 var (
 	steps   = flag.Int("steps", 40, "timed training steps for the small CNN (ResNet-20 uses a third, at least 5)")
 	batch   = flag.Int("batch", 128, "batch size")
-	models  = flag.String("models", "smallcnn,resnet20", "comma-separated models: smallcnn, resnet20")
+	models  = flag.String("models", "smallcnn,resnet20", "comma-separated models: smallcnn, resnet20, resnet32")
 	torch   = flag.Bool("torch", true, "also run the PyTorch reference")
 	python  = flag.String("python", "/usr/bin/python3", "python with torch")
 	threads = flag.Int("threads", 2, "threads for goinv (nn.Threads, GOMAXPROCS) and PyTorch")
@@ -181,6 +181,8 @@ func benchGo(name string) (*result, error) {
 		m, c, hw, n = nn.SmallCNN(nn.Arch{Seed: 1}), 1, 28, *steps
 	case "resnet20":
 		m, c, hw, n = nn.ResNet20(1), 3, 32, max(*steps/3, 5)
+	case "resnet32":
+		m, c, hw, n = nn.ResNet32(1), 3, 32, max(*steps/5, 5)
 	default:
 		return nil, fmt.Errorf("unknown model %q", name)
 	}

@@ -1,7 +1,7 @@
 """PyTorch reference for nnbench: trains the same models as goinv's SmallCNN and
 ResNet-20 on random batches (CPU, float32) and prints images/s as JSON lines.
 
-Usage: python3 torchbench.py --threads 2 --steps 30 [--models smallcnn,resnet20]
+Usage: python3 torchbench.py --threads 2 --steps 30 [--models smallcnn,resnet20,resnet32]
 """
 import argparse
 import json
@@ -105,6 +105,8 @@ def main():
             bench(m, SmallCNN(), (1, 28, 28), a.batch, a.steps, a.warmup)
         elif m == "resnet20":
             bench(m, ResNet(20), (3, 32, 32), a.batch, max(a.steps // 3, 5), a.warmup // 2 + 1)
+        elif m == "resnet32":
+            bench(m, ResNet(32), (3, 32, 32), a.batch, max(a.steps // 5, 5), a.warmup // 2 + 1)
         else:
             raise SystemExit("unknown model " + m)
 
