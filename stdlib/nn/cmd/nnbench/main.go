@@ -4,14 +4,15 @@
 // In one run it prints: plain SGEMM GFLOP/s (OpenBLAS as loaded by package nn, and
 // gonum's pure-Go SGEMM); the training throughput (images/s, one step = forward,
 // backward and an SGD-momentum update) of the small CNN on 28×28×1 images and of
-// ResNet-20 (and, on request, ResNet-32) on 32×32×3 images at batch 128, with their effective GFLOP/s (3 × forward
-// FLOPs per image × images/s); and the same models trained by PyTorch (the Debian
+// ResNet-20 (and, on request, ResNet-32) on 32×32×3 images at batch 128, with their
+// effective GFLOP/s (3 × forward FLOPs per image × images/s); and the same models trained by PyTorch (the Debian
 // python3-torch package, CPU, torch.set_num_threads(threads)) through torchbench.py,
 // with the goinv/PyTorch ratio.
 //
 //	go run ./stdlib/nn/cmd/nnbench                 # everything
 //	go run ./stdlib/nn/cmd/nnbench -torch=false    # goinv only
 //	go run ./stdlib/nn/cmd/nnbench -models smallcnn -steps 100
+//	go run ./stdlib/nn/cmd/nnbench -models resnet20,resnet32
 //	go run ./stdlib/nn/cmd/nnbench -torch=false -models resnet20 -cpuprofile /tmp/cpu  # writes /tmp/cpu.resnet20
 //
 // Other work on the machine slows both sides: run it twice and compare; the load
