@@ -40,13 +40,21 @@ func goBNStats(x []float32, n, c, inner, lo, hi int, shift []float32, sum, sq []
 }
 
 // goBNForward writes y = x·a + b per channel (a = γσ⁻¹, b = β − μγσ⁻¹), then max(y, 0)
-// when relu is set, for channels [lo, hi).
-func goBNForward(x, y []float32, n, c, inner, lo, hi int, a, b []float32, relu bool) {
+// when relu is set, for channels [lo, hi). With sc (a residual shortcut) it writes
+// max(x·a + b + sc, 0) whatever relu says.
+func goBNForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, relu bool) {
 	for ch := lo; ch < hi; ch++ {
 		av, bv := a[ch], b[ch]
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * inner
 			xs, ys := x[o:o+inner], y[o:o+inner]
+			if sc != nil {
+				ss := sc[o : o+inner]
+				for j, v := range xs {
+					ys[j] = max(v*av+bv+ss[j], 0)
+				}
+				continue
+			}
 			for j, v := range xs {
 				out := v*av + bv
 				if relu {
@@ -118,14 +126,6 @@ func goReLUGrad(y, dy, dx []float32) {
 		b := int32(math.Float32bits(v))
 		mask := uint32((b | -b) >> 31)
 		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & mask)
-	}
-}
-
-// goAddReLU writes max(a + b, 0) to y.
-func goAddReLU(a, b, y []float32) {
-	b, y = b[:len(a)], y[:len(a)]
-	for i, v := range a {
-		y[i] = max(v+b[i], 0)
 	}
 }
 

@@ -138,14 +138,22 @@ KERNEL static void maxpool2(const float *restrict x, float *restrict y, int *res
 	}
 }
 
-KERNEL static void bn_forward(const float *restrict x, float *restrict y, long n, long c, long inner,
-	long lo, long hi, const float *restrict a, const float *restrict b, int relu) {
+// bn_forward: y = x·a + b (+ s when s is not null), then max(y, 0) when relu is set.
+KERNEL static void bn_forward(const float *restrict x, const float *restrict s, float *restrict y, long n, long c,
+	long inner, long lo, long hi, const float *restrict a, const float *restrict b, int relu) {
 	for (long ch = lo; ch < hi; ch++) {
 		float av = a[ch], bv = b[ch];
 		for (long i = 0; i < n; i++) {
-			const float *xs = x + (i * c + ch) * inner;
-			float *ys = y + (i * c + ch) * inner;
-			if (relu)
+			long o = (i * c + ch) * inner;
+			const float *xs = x + o;
+			float *ys = y + o;
+			if (s) {
+				const float *ss = s + o;
+				for (long j = 0; j < inner; j++) {
+					float v = xs[j] * av + bv + ss[j];
+					ys[j] = v > 0 ? v : 0;
+				}
+			} else if (relu)
 				for (long j = 0; j < inner; j++) {
 					float v = xs[j] * av + bv;
 					ys[j] = v > 0 ? v : 0;
@@ -228,13 +236,6 @@ KERNEL static void relu_grad(const float *restrict y, const float *restrict dy, 
 	for (long i = 0; i < n; i++) {
 		float yv = y[i], dv = dy[i];
 		dx[i] = yv > 0 ? dv : 0;
-	}
-}
-
-KERNEL static void add_relu(const float *restrict a, const float *restrict b, float *restrict y, long n) {
-	for (long i = 0; i < n; i++) {
-		float v = a[i] + b[i];
-		y[i] = v > 0 ? v : 0;
 	}
 }
 
@@ -359,13 +360,16 @@ func bnStats(x []float32, n, c, inner, lo, hi int, shift []float32, sum, sq []fl
 	C.bn_stats(fp(x), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(shift), dp(sum), dp(sq))
 }
 
-func bnForward(x, y []float32, n, c, inner, lo, hi int, a, b []float32, relu bool) {
+func bnForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, relu bool) {
 	_, _ = x[n*c*inner-1], y[n*c*inner-1]
+	if sc != nil {
+		_ = sc[n*c*inner-1]
+	}
 	r := C.int(0)
 	if relu {
 		r = 1
 	}
-	C.bn_forward(fp(x), fp(y), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(a), fp(b), r)
+	C.bn_forward(fp(x), fp(sc), fp(y), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(a), fp(b), r)
 }
 
 func bnBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
@@ -399,14 +403,6 @@ func reluGradKernel(y, dy, dx []float32) {
 	}
 	_, _ = dy[len(y)-1], dx[len(y)-1]
 	C.relu_grad(fp(y), fp(dy), fp(dx), C.long(len(y)))
-}
-
-func addReLUKernel(a, b, y []float32) {
-	if len(a) == 0 {
-		return
-	}
-	_, _ = b[len(a)-1], y[len(a)-1]
-	C.add_relu(fp(a), fp(b), fp(y), C.long(len(a)))
 }
 
 func addKernel(a, b, y []float32) {

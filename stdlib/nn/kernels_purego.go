@@ -6,8 +6,8 @@ func bnStats(x []float32, n, c, inner, lo, hi int, shift []float32, sum, sq []fl
 	goBNStats(x, n, c, inner, lo, hi, shift, sum, sq)
 }
 
-func bnForward(x, y []float32, n, c, inner, lo, hi int, a, b []float32, relu bool) {
-	goBNForward(x, y, n, c, inner, lo, hi, a, b, relu)
+func bnForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, relu bool) {
+	goBNForward(x, sc, y, n, c, inner, lo, hi, a, b, relu)
 }
 
 func bnBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
@@ -20,7 +20,6 @@ func bnBackwardDx(dy, x, y, dx []float32, n, c, inner, lo, hi int, mean, k, md, 
 
 func reluKernel(x, y []float32)                              { goReLU(x, y) }
 func reluGradKernel(y, dy, dx []float32)                     { goReLUGrad(y, dy, dx) }
-func addReLUKernel(a, b, y []float32)                        { goAddReLU(a, b, y) }
 func addKernel(a, b, y []float32)                            { goAdd(a, b, y) }
 func addTo(dst, src []float32)                               { goAddTo(dst, src) }
 func im2colSameKernel(g *convGeom, x, col []float32, ld int) { g.im2colSame(x, col, ld) }

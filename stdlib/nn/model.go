@@ -238,6 +238,12 @@ func (s *scope) bias(name string, x *gorgonia.Node, fanIn int) (*gorgonia.Node, 
 // batchNorm adds a batch-norm layer, followed by a ReLU if relu is set; its running
 // statistics are model parameters too (not trained), named like PyTorch's.
 func (s *scope) batchNorm(name string, x *gorgonia.Node, relu bool) (*gorgonia.Node, error) {
+	return s.batchNormAdd(name, x, nil, relu)
+}
+
+// batchNormAdd is batchNorm, then (when short is not nil) adding short and a ReLU, in
+// one op.
+func (s *scope) batchNormAdd(name string, x, short *gorgonia.Node, relu bool) (*gorgonia.Node, error) {
 	c := x.Shape()[1]
 	gamma, err := s.param(name+".weight", []int{c}, true, fill(1))
 	if err != nil {
@@ -258,7 +264,7 @@ func (s *scope) batchNorm(name string, x *gorgonia.Node, relu bool) (*gorgonia.N
 		st = &BatchNormState{Mean: s.m.index[name+".running_mean"].Data, Var: s.m.index[name+".running_var"].Data}
 		s.m.bn[name] = st
 	}
-	return batchNorm(x, gamma, beta, st, s.train, relu)
+	return batchNorm(x, gamma, beta, short, st, s.train, relu)
 }
 
 // head adds the classifier: linear with bias, or scaled cosine.

@@ -177,34 +177,14 @@ func (s *scope) basicBlock(name string, x *gorgonia.Node, width, stride int) (*g
 	if h, err = s.conv(name+".conv2", h, width, 3, 1, 1); err != nil {
 		return nil, err
 	}
-	if h, err = s.batchNorm(name+".bn2", h, false); err != nil {
-		return nil, err
-	}
 	short := x
 	if stride != 1 || x.Shape()[1] != width {
 		if short, err = ShortcutA(x, width, stride); err != nil {
 			return nil, err
 		}
 	}
-	return addReLU(h, short)
-}
-
-// addReLU is ReLU(a + b) in one op, the end of a residual block.
-func addReLU(a, b *gorgonia.Node) (*gorgonia.Node, error) {
-	if !a.Shape().Eq(b.Shape()) {
-		return nil, fmt.Errorf("add: shapes %v and %v differ", a.Shape(), b.Shape())
-	}
-	return apply("AddReLU", a.Shape(), []bool{true, true},
-		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
-			t, y := op.tensorOut()
-			a, b := in[0], in[1]
-			parallelFor(len(y), func(_, lo, hi int) { addReLUKernel(a[lo:hi], b[lo:hi], y[lo:hi]) })
-			return t, nil
-		},
-		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			d, err := reluGrad(out, grad)
-			return gorgonia.Nodes{d, d}, err
-		}, a, b)
+	// ReLU(bn2(h) + short) in one op.
+	return s.batchNormAdd(name+".bn2", h, short, false)
 }
 
 // Add returns a + b for two tensors of the same shape.

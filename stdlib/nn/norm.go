@@ -271,20 +271,22 @@ func ScaleShift(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
 // train is true (updating state's running statistics) and with state's running
 // statistics otherwise, then applies the per-channel affine map gamma, beta (length C).
 func BatchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train bool) (*gorgonia.Node, error) {
-	return batchNorm(x, gamma, beta, state, train, false)
+	return batchNorm(x, gamma, beta, nil, state, train, false)
 }
 
 // BatchNormReLU is ReLU(BatchNorm(x, gamma, beta, state, train)) in one op.
 func BatchNormReLU(x, gamma, beta *gorgonia.Node, state *BatchNormState, train bool) (*gorgonia.Node, error) {
-	return batchNorm(x, gamma, beta, state, train, true)
+	return batchNorm(x, gamma, beta, nil, state, train, true)
 }
 
 // batchNorm is one fused op: two passes forward (statistics; output) and two backward
 // (the sums Σdy, Σdy·x̂ that are also the gradients of beta and gamma; dx), where
 // composing normalize, ScaleShift and ReLU would take about ten. x̂ is not stored: the
 // backward recomputes it from x and the batch mean, which saves an activation-sized
-// buffer per layer and its memory traffic.
-func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu bool) (*gorgonia.Node, error) {
+// buffer per layer and its memory traffic. With a shortcut short (the end of a residual
+// block) it computes ReLU(BatchNorm(x) + short), one pass and one tensor less than
+// batch norm followed by an addition and a ReLU.
+func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, train, relu bool) (*gorgonia.Node, error) {
 	if state == nil {
 		return nil, fmt.Errorf("batchnorm: nil state")
 	}
@@ -301,6 +303,9 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 			return nil, fmt.Errorf("batchnorm: gamma and beta must be vectors of length %d", c)
 		}
 	}
+	if short != nil && !short.Shape().Eq(s) {
+		return nil, fmt.Errorf("batchnorm: shortcut %v does not match input %v", short.Shape(), s)
+	}
 	cnt := n * inner
 	// Per-channel state shared by the forward op and its gradient ops (the forward runs
 	// first in every step).
@@ -316,8 +321,15 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 	md := make([]float32, c)
 	q := make([]float32, c)
 	name := "BatchNorm"
-	if relu {
+	switch {
+	case short != nil:
+		name = "BatchNormAddReLU"
+	case relu:
 		name = "BatchNormReLU"
+	}
+	args, wrt := []*gorgonia.Node{x, gamma, beta}, []bool{true, true, true}
+	if short != nil {
+		args, wrt = append(args, short), append(wrt, true)
 	}
 	// A convolution whose output feeds only this layer's statistics sums it while
 	// it writes it, which saves a pass over the activations.
@@ -326,10 +338,14 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 		cst = &convStats{shiftFrom: state.Mean}
 		cop.stats = cst
 	}
-	y, err := apply(name, s, []bool{true, true, true},
+	y, err := apply(name, s, wrt,
 		func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 			t, y := op.tensorOut()
 			x, g, b := in[0], in[1], in[2]
+			var sc []float32
+			if short != nil {
+				sc = in[3]
+			}
 			parallelFor(c, func(_, lo, hi int) {
 				switch {
 				case train && cst != nil && len(cst.sum) > 0:
@@ -374,16 +390,25 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 					scale[ch] = float32(float64(g[ch]) * is)
 					shift[ch] = float32(float64(b[ch]) - mu*float64(g[ch])*is)
 				}
-				bnForward(x, y, n, c, inner, lo, hi, scale, shift, relu)
+				bnForward(x, sc, y, n, c, inner, lo, hi, scale, shift, relu)
 			})
 			return t, nil
 		},
 		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			// With a shortcut, the ReLU's gradient is materialised once: it is the
+			// shortcut's gradient and the batch norm's incoming one.
+			dyNode := grad
+			if short != nil {
+				var err error
+				if dyNode, err = reluGrad(out, grad); err != nil {
+					return nil, err
+				}
+			}
 			dx, err := apply(name+"Grad", s, nil,
 				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 					t, dx := op.tensorOut()
 					x, y, dy := in[0], in[1], in[2]
-					if !relu {
+					if !relu || short != nil {
 						y = nil
 					}
 					parallelFor(c, func(_, lo, hi int) {
@@ -407,7 +432,7 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 						bnBackwardDx(dy, x, y, dx, n, c, inner, lo, hi, mean, k, md, q)
 					})
 					return t, nil
-				}, nil, in[0], out, grad)
+				}, nil, in[0], out, dyNode)
 			if err != nil {
 				return nil, err
 			}
@@ -426,8 +451,11 @@ func batchNorm(x, gamma, beta *gorgonia.Node, state *BatchNormState, train, relu
 				return nil, err
 			}
 			db, err := copyOut(name+"GradBeta", sumDy)
+			if short != nil {
+				return gorgonia.Nodes{dx, dg, db, dyNode}, err
+			}
 			return gorgonia.Nodes{dx, dg, db}, err
-		}, x, gamma, beta)
+		}, args...)
 	return y, err
 }
 
