@@ -18,7 +18,11 @@ cd "$root/kernel/e2e"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || fail=1
 
 echo "==> jupyter console with piped input"
-out=$(printf 'x := 21\nfmt.Println("console says", x*2)\nexit\n' | timeout 120 /usr/bin/jupyter console --kernel goinv --simple-prompt 2>&1) || true
+# Output goes to a file, not through $(...): if the console times out, the kernel it
+# started could keep a command substitution's pipe open and hang this script.
+printf 'x := 21\nfmt.Println("console says", x*2)\nexit\n' | timeout -k 10 120 /usr/bin/jupyter console --kernel goinv --simple-prompt >"$tmp/console.out" 2>&1 || true
+pkill -f -- "$tmp/runtime" || true # a kernel the console left behind (its connection file is in our runtime dir)
+out=$(cat "$tmp/console.out")
 if grep -q "console says 42" <<<"$out"; then echo "console: ok"; else echo "console: FAILED"; echo "$out" | tail -20; fail=1; fi
 
 echo "==> jupyter nbconvert --execute"

@@ -69,7 +69,10 @@ def test_execute_count_and_result(kernel):
 
 def test_stop_on_error_aborts_queue(kernel):
     _, kc = kernel
-    ids = [kc.execute('panic("first")'), kc.execute("1"), kc.execute("2")]
+    # The first cell runs long enough that the other two are sent while it runs, even
+    # on a loaded machine: stop_on_error aborts what was sent before the error, not
+    # what a slow client sends after it (as ipykernel).
+    ids = [kc.execute('import "time"\ntime.Sleep(500 * time.Millisecond)\npanic("first")'), kc.execute("1"), kc.execute("2")]
     replies = {}
     while len(replies) < 3:
         r = kc.get_shell_msg(timeout=TIMEOUT)
