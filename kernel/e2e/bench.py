@@ -42,6 +42,9 @@ def launch(name, d):
     spec = KernelSpecManager().get_kernel_spec(name)
     argv = [a.replace("{connection_file}", cf) for a in spec.argv]
     env = dict(os.environ, **(spec.env or {}))
+    # Benchmark cells stay out of the user's history (goinv would otherwise append
+    # thousands of "1 + 1" to it, and read them back at every start).
+    env.setdefault("GOINV_HISTORY", os.path.join(d, "history.jsonl"))
     return conn, cf, argv, env
 
 
