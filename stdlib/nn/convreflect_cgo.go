@@ -18,6 +18,30 @@ package nn
 #define KERNEL
 #endif
 
+// copy_rows copies rows × cols floats from src (row stride ls) to dst (row stride ld ≥
+// cols). Rows are short (7, 14, 28 floats), so all rows but the last are copied in
+// whole 8-float blocks that may run up to 7 floats past the row: with cols ≥ 7 the
+// overrun lands in the next row, copied later, and with ls ≥ the blocks' length the
+// reads stay before the next source row. The last row is copied exactly.
+static inline void copy_rows(float *restrict dst, long ld, const float *restrict src, long ls, long rows, long cols) {
+	long blocks = (cols + 7) / 8;
+	if (ld == cols && cols >= 7 && ls >= 8 * blocks) {
+		for (long r = 0; r + 1 < rows; r++) {
+			const float *s = src + r * ls;
+			float *d = dst + r * ld;
+			for (long q = 0; q < blocks; q++) memcpy(d + 8 * q, s + 8 * q, 8 * sizeof(float));
+		}
+		if (rows > 0) {
+			const float *s = src + (rows - 1) * ls;
+			float *d = dst + (rows - 1) * ld;
+			for (long j = 0; j < cols; j++) d[j] = s[j];
+		}
+		return;
+	}
+	for (long r = 0; r < rows; r++)
+		for (long j = 0; j < cols; j++) dst[r * ld + j] = src[r * ls + j];
+}
+
 // rconv_unfold: for images [lo, hi) and channels [0, c), gather each h·w plane of x
 // into the padded ph×pw plane pb (pidx[i] is the source pixel of padded pixel i), then
 // copy its k×k shifted oh×ow windows into the rows (ci·k² + t) of col (leading
@@ -33,11 +57,7 @@ KERNEL static void rconv_unfold(const float *restrict x, float *restrict col, co
 			for (long ki = 0; ki < k; ki++) {
 				for (long kj = 0; kj < k; kj++) {
 					float *dst = col + (ci * kk + ki * k + kj) * ld + off;
-					for (long oy = 0; oy < oh; oy++) {
-						const float *s = pb + (oy + ki) * pw + kj;
-						float *d = dst + oy * ow;
-						for (long j = 0; j < ow; j++) d[j] = s[j];
-					}
+					copy_rows(dst, ow, pb + ki * pw + kj, pw, oh, ow);
 				}
 			}
 		}
@@ -88,11 +108,7 @@ KERNEL static void rconv_unfold_zero(const float *restrict dy, float *restrict c
 			for (long a = 0; a < k; a++) {
 				for (long bb = 0; bb < k; bb++) {
 					float *dst = col + (o * kk + a * k + bb) * ld + off;
-					for (long y = 0; y < ph; y++) {
-						const float *s = dyp + (y + a) * dpw + bb;
-						float *d = dst + y * pw;
-						for (long j = 0; j < pw; j++) d[j] = s[j];
-					}
+					copy_rows(dst, pw, dyp + a * dpw + bb, dpw, ph, pw);
 				}
 			}
 		}

@@ -21,7 +21,7 @@ func TestReflectKernelsMatchGo(t *testing.T) {
 		return s
 	}
 	for _, c := range []struct{ n, c, h, w, oc, k, scale, pad int }{
-		{3, 2, 7, 5, 3, 3, 1, 1}, {2, 3, 5, 6, 1, 5, 2, 2}, {4, 1, 9, 9, 2, 7, 1, 3}, {3, 2, 4, 4, 5, 4, 2, 1},
+		{3, 2, 7, 5, 3, 3, 1, 1}, {2, 3, 7, 7, 2, 3, 1, 1}, {2, 2, 14, 14, 3, 5, 2, 2}, {2, 3, 5, 6, 1, 5, 2, 2}, {4, 1, 9, 9, 2, 7, 1, 3}, {3, 2, 4, 4, 5, 4, 2, 1},
 	} {
 		gr := gorgonia.NewGraph()
 		x := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.n, c.c, c.h, c.w), gorgonia.WithName("x"))
