@@ -122,41 +122,19 @@ func (g *rconvGeom) padSize() int { return g.ph * g.pw }
 
 // unfold writes the columns of images [lo, hi) side by side: row (ci, t) of col
 // (ckk × (hi−lo)·p) holds, for image b, x[b, ci, tap[t·p + j]] at column (b−lo)·p + j.
-// With stride 1 it pads each plane into pb once and copies rows of it.
+// With stride 1 it pads each plane into pb once and copies rows of it (unfoldPad, in C
+// unless built with purego).
 func (g *rconvGeom) unfold(x, col, pb []float32, lo, hi int) {
+	if g.padIdx != nil {
+		g.unfoldPad(x, col, pb, lo, hi)
+		return
+	}
 	ld := (hi - lo) * g.p
 	hw := g.h * g.w
 	for b := lo; b < hi; b++ {
 		off := (b - lo) * g.p
 		for ci := 0; ci < g.c; ci++ {
 			plane := x[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
-			if g.padIdx != nil {
-				for i, s := range g.padIdx {
-					pb[i] = plane[s]
-				}
-				for ki := 0; ki < g.k; ki++ {
-					for kj := 0; kj < g.k; kj++ {
-						t := ki*g.k + kj
-						dst := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
-						if g.ow < 16 {
-							// Short rows: a loop beats a memmove call per row.
-							for oy := 0; oy < g.oh; oy++ {
-								r := (oy+ki)*g.pw + kj
-								d, src := dst[oy*g.ow:(oy+1)*g.ow], pb[r:r+g.ow]
-								for j := range d {
-									d[j] = src[j]
-								}
-							}
-							continue
-						}
-						for oy := 0; oy < g.oh; oy++ {
-							r := (oy+ki)*g.pw + kj
-							copy(dst[oy*g.ow:(oy+1)*g.ow], pb[r:r+g.ow])
-						}
-					}
-				}
-				continue
-			}
 			for t := 0; t < g.kk; t++ {
 				dst := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
 				for j, s := range g.tap[t*g.p : (t+1)*g.p] {
@@ -167,9 +145,42 @@ func (g *rconvGeom) unfold(x, col, pb []float32, lo, hi int) {
 	}
 }
 
-// fold adds the columns of images [lo, hi) back into dx (the transpose of unfold),
-// through the padded plane pb with stride 1.
+// goUnfoldPad is unfold with stride 1 in Go: each plane is padded into pb once and
+// its rows are copied.
+func (g *rconvGeom) goUnfoldPad(x, col, pb []float32, lo, hi int) {
+	ld := (hi - lo) * g.p
+	hw := g.h * g.w
+	for b := lo; b < hi; b++ {
+		off := (b - lo) * g.p
+		for ci := 0; ci < g.c; ci++ {
+			plane := x[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+			for i, s := range g.padIdx {
+				pb[i] = plane[s]
+			}
+			for ki := 0; ki < g.k; ki++ {
+				for kj := 0; kj < g.k; kj++ {
+					t := ki*g.k + kj
+					dst := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
+					for oy := 0; oy < g.oh; oy++ {
+						r := (oy+ki)*g.pw + kj
+						d, src := dst[oy*g.ow:(oy+1)*g.ow], pb[r:r+g.ow]
+						for j := range d {
+							d[j] = src[j]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// fold sets the planes of images [lo, hi) of dx to the sums of their columns (the
+// transpose of unfold), through the padded plane pb with stride 1 (foldPad).
 func (g *rconvGeom) fold(col, dx, pb []float32, lo, hi int) {
+	if g.padIdx != nil {
+		g.foldPad(col, dx, pb, lo, hi)
+		return
+	}
 	ld := (hi - lo) * g.p
 	hw := g.h * g.w
 	for b := lo; b < hi; b++ {
@@ -177,31 +188,87 @@ func (g *rconvGeom) fold(col, dx, pb []float32, lo, hi int) {
 		for ci := 0; ci < g.c; ci++ {
 			plane := dx[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
 			clear(plane)
-			if g.padIdx != nil {
-				clear(pb)
-				for ki := 0; ki < g.k; ki++ {
-					for kj := 0; kj < g.k; kj++ {
-						t := ki*g.k + kj
-						src := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
-						for oy := 0; oy < g.oh; oy++ {
-							r := (oy+ki)*g.pw + kj
-							d := pb[r : r+g.ow]
-							for j, v := range src[oy*g.ow : (oy+1)*g.ow] {
-								d[j] += v
-							}
-						}
-					}
-				}
-				for i, s := range g.padIdx {
-					plane[s] += pb[i]
-				}
-				continue
-			}
 			for t := 0; t < g.kk; t++ {
 				src := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
 				for j, s := range g.tap[t*g.p : (t+1)*g.p] {
 					plane[s] += src[j]
 				}
+			}
+		}
+	}
+}
+
+// goFoldPad is fold with stride 1 in Go.
+func (g *rconvGeom) goFoldPad(col, dx, pb []float32, lo, hi int) {
+	ld := (hi - lo) * g.p
+	hw := g.h * g.w
+	for b := lo; b < hi; b++ {
+		off := (b - lo) * g.p
+		for ci := 0; ci < g.c; ci++ {
+			plane := dx[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+			clear(plane)
+			clear(pb)
+			for ki := 0; ki < g.k; ki++ {
+				for kj := 0; kj < g.k; kj++ {
+					t := ki*g.k + kj
+					src := col[(ci*g.kk+t)*ld+off : (ci*g.kk+t)*ld+off+g.p]
+					for oy := 0; oy < g.oh; oy++ {
+						r := (oy+ki)*g.pw + kj
+						d := pb[r : r+g.ow]
+						for j, v := range src[oy*g.ow : (oy+1)*g.ow] {
+							d[j] += v
+						}
+					}
+				}
+			}
+			for i, s := range g.padIdx {
+				plane[s] += pb[i]
+			}
+		}
+	}
+}
+
+// goUnfoldZero unfolds the OC planes of dy for images [a0, a1), each zero-padded by
+// K−1, for a K×K correlation whose output is the ph×pw padded plane: row o·K² + t of
+// col (leading dimension (a1−a0)·ph·pw). dyp is scratch of (ph+K−1)·(pw+K−1) floats.
+func (g *rconvGeom) goUnfoldZero(dy, col, dyp []float32, a0, a1 int) {
+	k, kk, php := g.k, g.kk, g.ph*g.pw
+	dpw := g.pw + k - 1
+	ld := (a1 - a0) * php
+	clear(dyp) // its border stays zero; the interior is overwritten per plane
+	for b := a0; b < a1; b++ {
+		off := (b - a0) * php
+		for o := 0; o < g.oc; o++ {
+			src := dy[(b*g.oc+o)*g.p : (b*g.oc+o+1)*g.p]
+			for oy := 0; oy < g.oh; oy++ {
+				r := (oy+k-1)*dpw + k - 1
+				copy(dyp[r:r+g.ow], src[oy*g.ow:(oy+1)*g.ow])
+			}
+			for a := 0; a < k; a++ {
+				for bb := 0; bb < k; bb++ {
+					row := o*kk + a*k + bb
+					dst := col[row*ld+off : row*ld+off+php]
+					for y := 0; y < g.ph; y++ {
+						r := (y+a)*dpw + bb
+						copy(dst[y*g.pw:(y+1)*g.pw], dyp[r:r+g.pw])
+					}
+				}
+			}
+		}
+	}
+}
+
+// goScatterPad sets the planes of images [a0, a1) of dx to the sums of the padded
+// planes in dxp (row ci, leading dimension ld, image b at column (b−a0)·ph·pw).
+func (g *rconvGeom) goScatterPad(dxp, dx []float32, a0, a1, ld int) {
+	hw, php := g.h*g.w, g.ph*g.pw
+	for b := a0; b < a1; b++ {
+		for ci := 0; ci < g.c; ci++ {
+			plane := dx[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+			clear(plane)
+			src := dxp[ci*ld+(b-a0)*php : ci*ld+(b-a0+1)*php]
+			for i, s := range g.padIdx {
+				plane[s] += src[i]
 			}
 		}
 	}
@@ -454,42 +521,12 @@ func (op *rconvGradXOp) doTransposed(w, dy, dx []float32) {
 	parallelFor(g.n, func(wk, lo, hi int) {
 		col, dxp, dyp := getBuf(okk*grp*php), getBuf(g.c*grp*php), getBuf(dph*dpw)
 		defer putBufs(col, dxp, dyp)
-		clear(dyp) // its border stays zero; the interior is overwritten per plane
 		for a0 := lo; a0 < hi; a0 += grp {
 			a1 := min(a0+grp, hi)
 			ld := (a1 - a0) * php
-			for b := a0; b < a1; b++ {
-				off := (b - a0) * php
-				for o := 0; o < g.oc; o++ {
-					src := dy[(b*g.oc+o)*g.p : (b*g.oc+o+1)*g.p]
-					for oy := 0; oy < g.oh; oy++ {
-						r := (oy+k-1)*dpw + k - 1
-						copy(dyp[r:r+g.ow], src[oy*g.ow:(oy+1)*g.ow])
-					}
-					for a := 0; a < k; a++ {
-						for bb := 0; bb < k; bb++ {
-							row := o*kk + a*k + bb
-							dst := col[row*ld+off : row*ld+off+php]
-							for y := 0; y < g.ph; y++ {
-								r := (y+a)*dpw + bb
-								copy(dst[y*g.pw:(y+1)*g.pw], dyp[r:r+g.pw])
-							}
-						}
-					}
-				}
-			}
+			g.unfoldZero(dy, col, dyp, a0, a1)
 			g.gemm(false, false, g.c, ld, okk, wf, okk, col, ld, 0, dxp, ld)
-			hw := g.h * g.w
-			for b := a0; b < a1; b++ {
-				for ci := 0; ci < g.c; ci++ {
-					plane := dx[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
-					clear(plane)
-					src := dxp[ci*ld+(b-a0)*php : ci*ld+(b-a0+1)*php]
-					for i, s := range g.padIdx {
-						plane[s] += src[i]
-					}
-				}
-			}
+			g.scatterPad(dxp, dx, a0, a1, ld)
 		}
 	})
 }

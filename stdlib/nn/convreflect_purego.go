@@ -1,0 +1,12 @@
+//go:build !cgo || purego
+
+package nn
+
+func (g *rconvGeom) unfoldPad(x, col, pb []float32, lo, hi int) { g.goUnfoldPad(x, col, pb, lo, hi) }
+func (g *rconvGeom) foldPad(col, dx, pb []float32, lo, hi int)  { g.goFoldPad(col, dx, pb, lo, hi) }
+func (g *rconvGeom) unfoldZero(dy, col, dyp []float32, a0, a1 int) {
+	g.goUnfoldZero(dy, col, dyp, a0, a1)
+}
+func (g *rconvGeom) scatterPad(dxp, dx []float32, a0, a1, ld int) {
+	g.goScatterPad(dxp, dx, a0, a1, ld)
+}

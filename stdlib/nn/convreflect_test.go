@@ -1,0 +1,72 @@
+package nn
+
+import (
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestReflectKernelsMatchGo: the unfolding kernels of the reflect convolutions (C
+// unless built with purego) equal their Go versions bit for bit, on odd sizes, with
+// and without upsampling, for groups not starting at image 0.
+func TestReflectKernelsMatchGo(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+		return s
+	}
+	for _, c := range []struct{ n, c, h, w, oc, k, scale, pad int }{
+		{3, 2, 7, 5, 3, 3, 1, 1}, {2, 3, 7, 7, 2, 3, 1, 1}, {2, 2, 14, 14, 3, 5, 2, 2}, {2, 3, 5, 6, 1, 5, 2, 2}, {4, 1, 9, 9, 2, 7, 1, 3}, {3, 2, 4, 4, 5, 4, 2, 1},
+	} {
+		gr := gorgonia.NewGraph()
+		x := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.n, c.c, c.h, c.w), gorgonia.WithName("x"))
+		w := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.oc, c.c, c.k, c.k), gorgonia.WithName("w"))
+		y, err := UpsampleConv2dReflect(x, w, nil, c.scale, c.pad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := y.Op().(*rconvOp).g
+		lo, hi := 1, c.n
+		ld := (hi - lo) * g.p
+		xs := fill(c.n * c.c * c.h * c.w)
+		pb := make([]float32, g.padSize())
+		a, b := fill(g.ckk*ld), fill(g.ckk*ld)
+		g.unfoldPad(xs, a, pb, lo, hi)
+		g.goUnfoldPad(xs, b, pb, lo, hi)
+		equalFloats(t, "unfold", a, b)
+		col := fill(g.ckk * ld)
+		dxa, dxb := fill(len(xs)), fill(len(xs))
+		copy(dxb, dxa)
+		g.foldPad(col, dxa, pb, lo, hi)
+		g.goFoldPad(col, dxb, pb, lo, hi)
+		equalFloats(t, "fold", dxa, dxb)
+
+		php := g.ph * g.pw
+		ldz := (hi - lo) * php
+		dy := fill(c.n * c.oc * g.p)
+		dyp := make([]float32, (g.ph+g.k-1)*(g.pw+g.k-1))
+		za, zb := fill(c.oc*g.kk*ldz), fill(c.oc*g.kk*ldz)
+		g.unfoldZero(dy, za, dyp, lo, hi)
+		g.goUnfoldZero(dy, zb, fill(len(dyp)), lo, hi)
+		equalFloats(t, "unfoldZero", za, zb)
+		dxp := fill(c.c * ldz)
+		copy(dxb, dxa)
+		g.scatterPad(dxp, dxa, lo, hi, ldz)
+		g.goScatterPad(dxp, dxb, lo, hi, ldz)
+		equalFloats(t, "scatter", dxa, dxb)
+	}
+}
+
+func equalFloats(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("%s: C and Go differ at %d: %v != %v", what, i, a[i], b[i])
+		}
+	}
+}
