@@ -149,18 +149,20 @@ def test_control_responsive_while_running(kernel):
     kc.get_shell_msg(timeout=TIMEOUT)
 
 
-@pytest.mark.parametrize("code,what", [
-    ('go func() { panic("in goroutine") }()\nselect {}', "goroutine panic"),
-    ("os.Exit(3)", "os.Exit"),
-    ("var f func(int) int\nf = func(n int) int { return f(n+1) + 1 }\nf(0)", "stack overflow"),
+@pytest.mark.parametrize("code,what,says", [
+    ('go func() { panic("in goroutine") }()\nselect {}', "goroutine panic", "panic: in goroutine"),
+    ("os.Exit(3)", "os.Exit", "exit status 3"),
+    ("var f func(int) int\nf = func(n int) int { return f(n+1) + 1 }\nf(0)", "stack overflow",
+     "fatal error: stack overflow"),
 ])
-def test_crash_isolation(kernel, code, what):
+def test_crash_isolation(kernel, code, what, says):
     _, kc = kernel
     run(kc, "lost := 1")
     c, _ = run(kc, 'import "os"\n' + code if "os." in code else code)
     assert c["status"] == "error", what
     assert c["ename"] == "SessionLost", c
     assert "variables were lost" in c["evalue"]
+    assert says in c["evalue"], c["evalue"]  # what killed the session, even after a long trace
     c, msgs = run(kc, "1 + 2")
     assert c["status"] == "ok"
     c, _ = run(kc, "lost")

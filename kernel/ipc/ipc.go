@@ -99,6 +99,13 @@ type Event struct {
 // makes it wait for an ack after each display and clear_output event.
 const AckEnv = "GOINV_IPC_ACK"
 
+// CrashFDEnv names the executor's file descriptor for its crash report: the executor
+// hands it to runtime/debug.SetCrashOutput, so that when the Go runtime kills it (a
+// panic in a goroutine, a stack overflow) the supervisor can read the report's start —
+// the panic value and the goroutine — which stderr's tail no longer holds after a long
+// trace.
+const CrashFDEnv = "GOINV_CRASH_FD"
+
 // MaxFrame bounds a frame's size so that a corrupt length cannot exhaust memory.
 const MaxFrame = 1 << 30
 

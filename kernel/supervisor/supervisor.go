@@ -281,6 +281,8 @@ type process struct {
 	wmu sync.Mutex
 	req *os.File // fd 3 of the child, our write end
 
+	crash *os.File // the child's crash report (fd 5 of the child), nil if none
+
 	mu          sync.Mutex
 	call        *call
 	dead        bool
@@ -313,15 +315,28 @@ func (s *Session) spawn() (*process, error) {
 	}
 	// Displays wait for an ack, which this supervisor sends (see package ipc).
 	cmd.Env = append(env[:len(env):len(env)], ipc.AckEnv+"=1")
+	// The crash report file: unlinked at once, so nothing is left behind; the child
+	// writes through fd 5, this process reads through crash when the child dies.
+	crash, err := os.CreateTemp("", "goinv-crash-*")
+	if err == nil {
+		os.Remove(crash.Name())
+		cmd.Env = append(cmd.Env, ipc.CrashFDEnv+"=5")
+	}
 	cmd.Dir = s.opts.Dir
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	cmd.ExtraFiles = []*os.File{reqR, evW}
+	if crash != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, crash) // fd 5
+	}
 	// Own process group: a SIGINT sent to the kernel's group (Ctrl-C in a terminal)
 	// must not kill the executor behind the supervisor's back.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	err = cmd.Start()
 	reqR.Close()
+	if err != nil && crash != nil {
+		crash.Close()
+	}
 	outW.Close()
 	errW.Close()
 	evW.Close()
@@ -332,7 +347,7 @@ func (s *Session) spawn() (*process, error) {
 		}
 		return nil, fmt.Errorf("supervisor: start %s: %w", s.opts.Path, err)
 	}
-	p := &process{s: s, cmd: cmd, req: reqW, ready: make(chan struct{}), exited: make(chan struct{})}
+	p := &process{s: s, cmd: cmd, req: reqW, crash: crash, ready: make(chan struct{}), exited: make(chan struct{})}
 	go p.readLoop(fds[0][0], fds[1][0], fds[2][0])
 	return p, nil
 }
@@ -411,6 +426,26 @@ type streamBuf struct {
 	name string
 	buf  []byte
 	tail []byte // last bytes of stderr, for crash reports
+
+	// fatal is the last "fatal error: …" line seen on stderr: the runtime writes it
+	// to stderr only, not to the crash report file (see ipc.CrashFDEnv), and a stack
+	// overflow's trace pushes it out of tail.
+	fatal string
+}
+
+// noteFatal remembers the last "fatal error: " line in chunk; before is what
+// preceded chunk on the stream (to see a line start at chunk's first byte).
+func (b *streamBuf) noteFatal(before, chunk []byte) {
+	const marker = "fatal error: "
+	i := bytes.LastIndex(chunk, []byte(marker))
+	if i < 0 || (i > 0 && chunk[i-1] != '\n') || (i == 0 && len(before) > 0 && before[len(before)-1] != '\n') {
+		return
+	}
+	line := chunk[i:]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	b.fatal = strings.ToValidUTF8(string(line), "\uFFFD")
 }
 
 // take returns the buffered text up to the last complete UTF-8 character; with all
@@ -481,6 +516,7 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 		if n > 0 {
 			b.buf = append(b.buf, chunk[:n]...)
 			if b == errb {
+				b.noteFatal(b.tail, chunk[:n])
 				b.tail = append(b.tail, chunk[:n]...)
 				if len(b.tail) > 2*tailBytes {
 					b.tail = append(b.tail[:0], b.tail[len(b.tail)-tailBytes:]...)
@@ -582,6 +618,13 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 	unix.Close(evFd)
 	werr := p.cmd.Wait()
 	p.req.Close()
+	var report []byte
+	if p.crash != nil {
+		report = make([]byte, 64<<10)
+		n, _ := p.crash.ReadAt(report, 0)
+		report = report[:n]
+		p.crash.Close()
+	}
 
 	p.mu.Lock()
 	p.dead = true
@@ -595,7 +638,7 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 	p.mu.Unlock()
 	close(p.exited)
 	if c != nil {
-		c.done <- lostReply(c, describeExit(werr, reason, errb.tail))
+		c.done <- lostReply(c, describeExit(werr, reason, report, errb.fatal, errb.tail))
 	}
 }
 
@@ -664,8 +707,9 @@ func (p *process) event(ev ipc.Event) {
 	}
 }
 
-// describeExit says how an executor ended, for the error reply.
-func describeExit(werr error, reason string, stderrTail []byte) string {
+// describeExit says how an executor ended, for the error reply: the crash report's
+// start when the Go runtime wrote one, else the last lines of stderr.
+func describeExit(werr error, reason string, crashReport []byte, fatal string, stderrTail []byte) string {
 	var b strings.Builder
 	b.WriteString("The Go session ended")
 	if reason != "" {
@@ -690,10 +734,59 @@ func describeExit(werr error, reason string, stderrTail []byte) string {
 		fmt.Fprintf(&b, " (%v)", werr)
 	}
 	b.WriteString(". All variables were lost; the next cell runs in a fresh session.")
-	if t := lastLines(stderrTail, 12); t != "" {
+	if r := crashSummary(crashReport, fatal); r != "" {
+		b.WriteString("\n" + r)
+	} else if t := lastLines(stderrTail, 12); t != "" {
 		b.WriteString("\nLast output on stderr:\n" + t)
 	}
 	return b.String()
+}
+
+// crashSummary keeps what a reader needs from a Go crash report: the panic or fatal
+// error line(s), the goroutine, and the frames of code other than the interpreter,
+// reflect and the runtime (a panic in a goroutine started by a cell shows only the
+// interpreter's frames; one in compiled toolkit code shows the toolkit's).
+func crashSummary(report []byte, fatal string) string {
+	lines := strings.Split(strings.ToValidUTF8(string(report), "\uFFFD"), "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			start = i
+			break
+		}
+	}
+	var out []string
+	i := start
+	switch {
+	case start >= 0:
+		for ; i < len(lines) && lines[i] != "" && len(out) < 8; i++ { // the message, possibly several lines
+			out = append(out, lines[i])
+		}
+	case fatal != "" && len(report) > 0: // a throw: its message went to stderr only
+		out, i = []string{fatal}, 0
+	default:
+		return ""
+	}
+	frames := 0
+	for ; i < len(lines) && frames < 6; i++ {
+		l := lines[i]
+		switch {
+		case strings.HasPrefix(l, "goroutine ") && strings.HasSuffix(l, ":"):
+			if frames == 0 && !strings.HasPrefix(out[len(out)-1], "goroutine ") {
+				out = append(out, l)
+			}
+		case l == "" || strings.HasPrefix(l, "\t") || strings.HasPrefix(l, "created by ") || strings.HasSuffix(l, ":"):
+		case strings.HasPrefix(l, "github.com/traefik/yaegi/"), strings.HasPrefix(l, "reflect."),
+			strings.HasPrefix(l, "runtime."), strings.HasPrefix(l, "panic("):
+		default:
+			out = append(out, "  in "+l)
+			if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t") {
+				out = append(out, "     "+strings.TrimSpace(lines[i+1]))
+			}
+			frames++
+		}
+	}
+	return "Crash report:\n" + strings.Join(out, "\n")
 }
 
 func lastLines(b []byte, n int) string {

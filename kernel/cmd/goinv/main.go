@@ -12,10 +12,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 
 	"github.com/goinv/goinv/kernel"
 	"github.com/goinv/goinv/kernel/executor"
+	"github.com/goinv/goinv/kernel/ipc"
 	"github.com/goinv/goinv/kernel/runner"
 	"github.com/goinv/goinv/kernel/supervisor"
 )
@@ -60,6 +63,13 @@ func run(args []string) int {
 					w.Close()
 				}
 			}()
+		}
+		if fd, err := strconv.Atoi(os.Getenv(ipc.CrashFDEnv)); err == nil {
+			// The runtime's crash report goes to stderr and to this file too, where
+			// the supervisor reads its start when the session dies (see ipc.CrashFDEnv).
+			f := os.NewFile(uintptr(fd), "crash")
+			debug.SetCrashOutput(f, debug.CrashOptions{})
+			f.Close() // SetCrashOutput keeps its own duplicate
 		}
 		return executor.Main()
 	case "run":
