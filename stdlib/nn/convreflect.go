@@ -117,6 +117,9 @@ type rconvGeom struct {
 	skipX  bool
 }
 
+// isDirect says whether the convolution is computed without unfolding (directOC).
+func (g *rconvGeom) isDirect() bool { return g.padIdx != nil && g.oc <= directOC }
+
 // padSize is the per-worker scratch the padded plane needs (0 with stride > 1).
 func (g *rconvGeom) padSize() int { return g.ph * g.pw }
 
@@ -274,6 +277,80 @@ func (g *rconvGeom) goScatterPad(dxp, dx []float32, a0, a1, ld int) {
 	}
 }
 
+// directOC is the most output channels a stride-1 reflect convolution computes
+// directly (direct, directGradW) instead of unfolding: with one output channel (the
+// decoder's last convolution) the unfolded matrix is K² times the input and its
+// products are matrix-vector ones.
+const directOC = 2
+
+// goDirect computes y = bias + w ⋆ pad(x) for images [lo, hi) without unfolding.
+func (g *rconvGeom) goDirect(x, w, bias, y, pb []float32, lo, hi int) {
+	hw := g.h * g.w
+	for b := lo; b < hi; b++ {
+		for o := 0; o < g.oc; o++ {
+			var bv float32
+			if bias != nil {
+				bv = bias[o]
+			}
+			yo := y[(b*g.oc+o)*g.p : (b*g.oc+o+1)*g.p]
+			for j := range yo {
+				yo[j] = bv
+			}
+		}
+		for ci := 0; ci < g.c; ci++ {
+			plane := x[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+			for i, s := range g.padIdx {
+				pb[i] = plane[s]
+			}
+			for o := 0; o < g.oc; o++ {
+				yo := y[(b*g.oc+o)*g.p : (b*g.oc+o+1)*g.p]
+				wo := w[(o*g.c+ci)*g.kk : (o*g.c+ci+1)*g.kk]
+				for oy := 0; oy < g.oh; oy++ {
+					yr := yo[oy*g.ow : (oy+1)*g.ow]
+					for ki := 0; ki < g.k; ki++ {
+						for kj := 0; kj < g.k; kj++ {
+							wv := wo[ki*g.k+kj]
+							r := (oy+ki)*g.pw + kj
+							for j, v := range pb[r : r+g.ow] {
+								yr[j] += wv * v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// goDirectGradW adds ∂L/∂w = dy ⋆ pad(x) of images [lo, hi) into dw without unfolding.
+func (g *rconvGeom) goDirectGradW(x, dy, dw, pb []float32, lo, hi int) {
+	hw := g.h * g.w
+	for b := lo; b < hi; b++ {
+		for ci := 0; ci < g.c; ci++ {
+			plane := x[(b*g.c+ci)*hw : (b*g.c+ci+1)*hw]
+			for i, s := range g.padIdx {
+				pb[i] = plane[s]
+			}
+			for o := 0; o < g.oc; o++ {
+				d := dy[(b*g.oc+o)*g.p : (b*g.oc+o+1)*g.p]
+				wo := dw[(o*g.c+ci)*g.kk : (o*g.c+ci+1)*g.kk]
+				for ki := 0; ki < g.k; ki++ {
+					for kj := 0; kj < g.k; kj++ {
+						var acc float32
+						for oy := 0; oy < g.oh; oy++ {
+							r := (oy+ki)*g.pw + kj
+							for j, v := range pb[r : r+g.ow] {
+								acc += d[oy*g.ow+j] * v
+							}
+						}
+						wo[ki*g.k+kj] += acc
+					}
+				}
+			}
+		}
+	}
+}
+
 // gatherDy copies dy of images [lo, hi) into the OC × (hi−lo)·p matrix m.
 func (g *rconvGeom) gatherDy(dy, m []float32, lo, hi int) {
 	ld := (hi - lo) * g.p
@@ -330,6 +407,18 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
 	op.workers = numWorkers(g.n)
+	if g.isDirect() {
+		var bias []float32
+		if op.bias {
+			bias = in[2]
+		}
+		parallelFor(g.n, func(wk, lo, hi int) {
+			pb := getBuf(g.padSize())
+			defer putBufs(pb)
+			g.direct(x, w, bias, y, pb, lo, hi)
+		})
+		return out, nil
+	}
 	parallelFor(g.n, func(wk, lo, hi int) {
 		col, ym, pb := getBuf(g.ckk*g.group*g.p), getBuf(g.oc*g.group*g.p), getBuf(g.padSize())
 		defer putBufs(col, ym, pb)
@@ -361,7 +450,7 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 func (op *rconvOp) DiffWRT(n int) []bool { return []bool{!op.g.skipX, true, true}[:n] }
 func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	g := op.g
-	if n := g.n * g.ckk * g.p; n*4 <= cacheReflectColBytes {
+	if n := g.n * g.ckk * g.p; n*4 <= cacheReflectColBytes && !g.isDirect() {
 		op.cols = make([]float32, n)
 	}
 	dw, err := gorgonia.ApplyOp(&rconvGradWOp{opBase: newOpBase("Conv2dReflectGradW"), g: g, fwd: op}, in[0], grad)
@@ -431,6 +520,12 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			acc = op.part.get(wk, len(dw))
 		}
 		clear(acc)
+		if g.isDirect() {
+			pb := getBuf(g.padSize())
+			defer putBufs(pb)
+			g.directGradW(x, dy, acc, pb, lo, hi)
+			return
+		}
 		var col, pb []float32
 		if !cached {
 			col, pb = getBuf(g.ckk*g.group*g.p), getBuf(g.padSize())

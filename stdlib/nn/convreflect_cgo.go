@@ -128,6 +128,73 @@ KERNEL static void rconv_scatter(const float *restrict dxp, float *restrict dx, 
 		}
 	}
 }
+
+// rconv_direct computes, for images [lo, hi), y = bias + w ⋆ pad(x) directly (no
+// unfolding), for convolutions with few output channels: each padded plane is built
+// in pb once and added into all oc outputs, a row of ow outputs at a time.
+KERNEL static void rconv_direct(const float *restrict x, const float *restrict w, const float *restrict bias,
+	float *restrict y, const int32_t *restrict pidx, float *restrict pb, long lo, long hi, long c, long hw,
+	long ph, long pw, long k, long oh, long ow, long oc) {
+	long p = oh * ow, kk = k * k, np = ph * pw;
+	for (long b = lo; b < hi; b++) {
+		for (long o = 0; o < oc; o++) {
+			float bv = bias ? bias[o] : 0;
+			float *yo = y + (b * oc + o) * p;
+			for (long j = 0; j < p; j++) yo[j] = bv;
+		}
+		for (long ci = 0; ci < c; ci++) {
+			const float *plane = x + (b * c + ci) * hw;
+			for (long i = 0; i < np; i++) pb[i] = plane[pidx[i]];
+			for (long o = 0; o < oc; o++) {
+				float *yo = y + (b * oc + o) * p;
+				const float *wo = w + (o * c + ci) * kk;
+				for (long oy = 0; oy < oh; oy++) {
+					float *yr = yo + oy * ow;
+					for (long ki = 0; ki < k; ki++) {
+						for (long kj = 0; kj < k; kj++) {
+							float wv = wo[ki * k + kj];
+							const float *s = pb + (oy + ki) * pw + kj;
+							for (long j = 0; j < ow; j++) yr[j] += wv * s[j];
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// rconv_direct_gradw adds, for images [lo, hi), ∂L/∂w = dy ⋆ pad(x) into dw, directly.
+// accv is scratch of ow floats.
+KERNEL static void rconv_direct_gradw(const float *restrict x, const float *restrict dy, float *restrict dw,
+	const int32_t *restrict pidx, float *restrict pb, float *restrict accv, long lo, long hi, long c, long hw,
+	long ph, long pw, long k, long oh, long ow, long oc) {
+	long p = oh * ow, kk = k * k, np = ph * pw;
+	for (long b = lo; b < hi; b++) {
+		for (long ci = 0; ci < c; ci++) {
+			const float *plane = x + (b * c + ci) * hw;
+			for (long i = 0; i < np; i++) pb[i] = plane[pidx[i]];
+			for (long o = 0; o < oc; o++) {
+				const float *d = dy + (b * oc + o) * p;
+				float *wo = dw + (o * c + ci) * kk;
+				for (long ki = 0; ki < k; ki++) {
+					for (long kj = 0; kj < k; kj++) {
+						// Column sums first: an element-wise loop GCC vectorises,
+						// where a running scalar sum would stay sequential.
+						for (long j = 0; j < ow; j++) accv[j] = 0;
+						for (long oy = 0; oy < oh; oy++) {
+							const float *s = pb + (oy + ki) * pw + kj;
+							const float *dr = d + oy * ow;
+							for (long j = 0; j < ow; j++) accv[j] += dr[j] * s[j];
+						}
+						float acc = 0;
+						for (long j = 0; j < ow; j++) acc += accv[j];
+						wo[ki * k + kj] += acc;
+					}
+				}
+			}
+		}
+	}
+}
 */
 import "C"
 
@@ -153,4 +220,19 @@ func (g *rconvGeom) unfoldZero(dy, col, dyp []float32, a0, a1 int) {
 func (g *rconvGeom) scatterPad(dxp, dx []float32, a0, a1, ld int) {
 	C.rconv_scatter(fp(dxp), fp(dx), ip(g.padIdx), C.long(a0), C.long(a1), C.long(g.c), C.long(g.h*g.w),
 		C.long(g.ph*g.pw), C.long(ld))
+}
+
+func (g *rconvGeom) direct(x, w, bias, y, pb []float32, lo, hi int) {
+	var bp *C.float
+	if bias != nil {
+		bp = fp(bias)
+	}
+	C.rconv_direct(fp(x), fp(w), bp, fp(y), ip(g.padIdx), fp(pb), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w),
+		C.long(g.ph), C.long(g.pw), C.long(g.k), C.long(g.oh), C.long(g.ow), C.long(g.oc))
+}
+
+func (g *rconvGeom) directGradW(x, dy, dw, pb []float32, lo, hi int) {
+	accv := make([]float32, g.ow)
+	C.rconv_direct_gradw(fp(x), fp(dy), fp(dw), ip(g.padIdx), fp(pb), fp(accv), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w),
+		C.long(g.ph), C.long(g.pw), C.long(g.k), C.long(g.oh), C.long(g.ow), C.long(g.oc))
 }

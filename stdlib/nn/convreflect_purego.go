@@ -10,3 +10,9 @@ func (g *rconvGeom) unfoldZero(dy, col, dyp []float32, a0, a1 int) {
 func (g *rconvGeom) scatterPad(dxp, dx []float32, a0, a1, ld int) {
 	g.goScatterPad(dxp, dx, a0, a1, ld)
 }
+func (g *rconvGeom) direct(x, w, bias, y, pb []float32, lo, hi int) {
+	g.goDirect(x, w, bias, y, pb, lo, hi)
+}
+func (g *rconvGeom) directGradW(x, dy, dw, pb []float32, lo, hi int) {
+	g.goDirectGradW(x, dy, dw, pb, lo, hi)
+}

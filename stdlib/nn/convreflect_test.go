@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 
@@ -59,6 +60,33 @@ func TestReflectKernelsMatchGo(t *testing.T) {
 		g.scatterPad(dxp, dxa, lo, hi, ldz)
 		g.goScatterPad(dxp, dxb, lo, hi, ldz)
 		equalFloats(t, "scatter", dxa, dxb)
+
+		// The direct convolution and its weight gradient against unfolding + SGEMM.
+		ws, bias := fill(c.oc*g.ckk), fill(c.oc)
+		ya, yb := fill(c.n*c.oc*g.p), fill(c.n*c.oc*g.p)
+		g.direct(xs, ws, bias, ya, pb, lo, hi)
+		g.goDirect(xs, ws, bias, yb, pb, lo, hi)
+		closeFloats(t, "direct C/Go", ya[lo*c.oc*g.p:], yb[lo*c.oc*g.p:])
+		g.goUnfoldPad(xs, a, pb, lo, hi)
+		ym := make([]float32, c.oc*ld)
+		sgemm(false, false, c.oc, ld, g.ckk, 1, ws, g.ckk, a, ld, 0, ym, ld)
+		for b := lo; b < hi; b++ {
+			for o := 0; o < c.oc; o++ {
+				for j := 0; j < g.p; j++ {
+					ym[o*ld+(b-lo)*g.p+j] += bias[o] - yb[(b*c.oc+o)*g.p+j]
+				}
+			}
+		}
+		closeFloats(t, "direct vs unfolded", ym, make([]float32, len(ym)))
+		dwa, dwb := make([]float32, len(ws)), make([]float32, len(ws))
+		g.directGradW(xs, ya, dwa, pb, lo, hi)
+		g.goDirectGradW(xs, ya, dwb, pb, lo, hi)
+		closeFloats(t, "direct grad w C/Go", dwa, dwb)
+		dym := make([]float32, c.oc*ld)
+		g.gatherDy(ya, dym, lo, hi)
+		dwr := make([]float32, len(ws))
+		sgemm(false, true, c.oc, g.ckk, ld, 1, dym, ld, a, ld, 0, dwr, g.ckk)
+		closeFloats(t, "direct grad w vs unfolded", dwa, dwr)
 	}
 }
 
@@ -67,6 +95,21 @@ func equalFloats(t *testing.T, what string, a, b []float32) {
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatalf("%s: C and Go differ at %d: %v != %v", what, i, a[i], b[i])
+		}
+	}
+}
+
+// closeFloats fails unless a and b agree to 1e-4 relative to b's largest magnitude
+// (the orders of their sums differ).
+func closeFloats(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	var m float64 = 1
+	for _, v := range b {
+		m = max(m, math.Abs(float64(v)))
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-4*m {
+			t.Fatalf("%s: differ at %d: %v != %v", what, i, a[i], b[i])
 		}
 	}
 }
