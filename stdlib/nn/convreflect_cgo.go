@@ -42,6 +42,40 @@ static inline void copy_rows(float *restrict dst, long ld, const float *restrict
 		for (long j = 0; j < cols; j++) dst[r * ld + j] = src[r * ls + j];
 }
 
+// add_rows adds rows × cols floats of src (contiguous rows) into dst (row stride ld).
+// As in copy_rows, all rows but the last go in whole 8-float blocks, the lanes past
+// the row zeroed in the source so the overrun into dst's next row adds nothing.
+typedef float v8f __attribute__((vector_size(8 * sizeof(float))));
+typedef int v8i __attribute__((vector_size(8 * sizeof(int))));
+static inline void add_rows(float *restrict dst, long ld, const float *restrict src, long rows, long cols) {
+	long blocks = (cols + 7) / 8;
+	if (cols >= 7 && ld >= 8 * blocks) {
+		int rem = (int)(cols - 8 * (blocks - 1));
+		const v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
+		v8i mask = lane < rem;
+		for (long r = 0; r + 1 < rows; r++) {
+			const float *s = src + r * cols;
+			float *d = dst + r * ld;
+			for (long q = 0; q < blocks; q++) {
+				v8f a, b;
+				memcpy(&a, d + 8 * q, sizeof a);
+				memcpy(&b, s + 8 * q, sizeof b);
+				if (q == blocks - 1) b = (v8f)((v8i)b & mask);
+				a += b;
+				memcpy(d + 8 * q, &a, sizeof a);
+			}
+		}
+		if (rows > 0) {
+			const float *s = src + (rows - 1) * cols;
+			float *d = dst + (rows - 1) * ld;
+			for (long j = 0; j < cols; j++) d[j] += s[j];
+		}
+		return;
+	}
+	for (long r = 0; r < rows; r++)
+		for (long j = 0; j < cols; j++) dst[r * ld + j] += src[r * cols + j];
+}
+
 // rconv_unfold: for images [lo, hi) and channels [0, c), gather each h·w plane of x
 // into the padded ph×pw plane pb (pidx[i] is the source pixel of padded pixel i), then
 // copy its k×k shifted oh×ow windows into the rows (ci·k² + t) of col (leading
@@ -78,11 +112,7 @@ KERNEL static void rconv_fold(const float *restrict col, float *restrict dx, con
 			for (long ki = 0; ki < k; ki++) {
 				for (long kj = 0; kj < k; kj++) {
 					const float *src = col + (ci * kk + ki * k + kj) * ld + off;
-					for (long oy = 0; oy < oh; oy++) {
-						float *d = pb + (oy + ki) * pw + kj;
-						const float *s = src + oy * ow;
-						for (long j = 0; j < ow; j++) d[j] += s[j];
-					}
+					add_rows(pb + ki * pw + kj, pw, src, oh, ow);
 				}
 			}
 			for (long i = 0; i < np; i++) plane[pidx[i]] += pb[i];
