@@ -225,6 +225,43 @@ KERNEL static void rconv_direct_gradw(const float *restrict x, const float *rest
 		}
 	}
 }
+
+// rconv_unfold_tap is rconv_unfold for strided convolutions: row (ci·k² + t) of col
+// gathers x[b, ci, tap[t·p + j]] for images [lo, hi).
+KERNEL static void rconv_unfold_tap(const float *restrict x, float *restrict col, const int32_t *restrict tap,
+	long lo, long hi, long c, long hw, long kk, long p) {
+	long ld = (hi - lo) * p;
+	for (long b = lo; b < hi; b++) {
+		long off = (b - lo) * p;
+		for (long ci = 0; ci < c; ci++) {
+			const float *plane = x + (b * c + ci) * hw;
+			for (long t = 0; t < kk; t++) {
+				float *dst = col + (ci * kk + t) * ld + off;
+				const int32_t *tp = tap + t * p;
+				for (long j = 0; j < p; j++) dst[j] = plane[tp[j]];
+			}
+		}
+	}
+}
+
+// rconv_fold_tap is the adjoint of rconv_unfold_tap: it sets the planes of images
+// [lo, hi) of dx to the sums of their columns.
+KERNEL static void rconv_fold_tap(const float *restrict col, float *restrict dx, const int32_t *restrict tap,
+	long lo, long hi, long c, long hw, long kk, long p) {
+	long ld = (hi - lo) * p;
+	for (long b = lo; b < hi; b++) {
+		long off = (b - lo) * p;
+		for (long ci = 0; ci < c; ci++) {
+			float *plane = dx + (b * c + ci) * hw;
+			memset(plane, 0, hw * sizeof(float));
+			for (long t = 0; t < kk; t++) {
+				const float *src = col + (ci * kk + t) * ld + off;
+				const int32_t *tp = tap + t * p;
+				for (long j = 0; j < p; j++) plane[tp[j]] += src[j];
+			}
+		}
+	}
+}
 */
 import "C"
 
@@ -265,4 +302,12 @@ func (g *rconvGeom) directGradW(x, dy, dw, pb []float32, lo, hi int) {
 	accv := make([]float32, g.ow)
 	C.rconv_direct_gradw(fp(x), fp(dy), fp(dw), ip(g.padIdx), fp(pb), fp(accv), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w),
 		C.long(g.ph), C.long(g.pw), C.long(g.k), C.long(g.oh), C.long(g.ow), C.long(g.oc))
+}
+
+func (g *rconvGeom) unfoldTap(x, col []float32, lo, hi int) {
+	C.rconv_unfold_tap(fp(x), fp(col), ip(g.tap), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w), C.long(g.kk), C.long(g.p))
+}
+
+func (g *rconvGeom) foldTap(col, dx []float32, lo, hi int) {
+	C.rconv_fold_tap(fp(col), fp(dx), ip(g.tap), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w), C.long(g.kk), C.long(g.p))
 }
