@@ -132,6 +132,11 @@ func (g *rconvGeom) unfold(x, col, pb []float32, lo, hi int) {
 		g.unfoldPad(x, col, pb, lo, hi)
 		return
 	}
+	g.unfoldTap(x, col, lo, hi)
+}
+
+// goUnfoldTap is unfold with stride > 1 in Go: a gather through the tap table.
+func (g *rconvGeom) goUnfoldTap(x, col []float32, lo, hi int) {
 	ld := (hi - lo) * g.p
 	hw := g.h * g.w
 	for b := lo; b < hi; b++ {
@@ -184,6 +189,11 @@ func (g *rconvGeom) fold(col, dx, pb []float32, lo, hi int) {
 		g.foldPad(col, dx, pb, lo, hi)
 		return
 	}
+	g.foldTap(col, dx, lo, hi)
+}
+
+// goFoldTap is fold with stride > 1 in Go.
+func (g *rconvGeom) goFoldTap(col, dx []float32, lo, hi int) {
 	ld := (hi - lo) * g.p
 	hw := g.h * g.w
 	for b := lo; b < hi; b++ {

@@ -42,6 +42,40 @@ static inline void copy_rows(float *restrict dst, long ld, const float *restrict
 		for (long j = 0; j < cols; j++) dst[r * ld + j] = src[r * ls + j];
 }
 
+// add_rows adds rows × cols floats of src (contiguous rows) into dst (row stride ld).
+// As in copy_rows, all rows but the last go in whole 8-float blocks, the lanes past
+// the row zeroed in the source so the overrun into dst's next row adds nothing.
+typedef float v8f __attribute__((vector_size(8 * sizeof(float))));
+typedef int v8i __attribute__((vector_size(8 * sizeof(int))));
+static inline void add_rows(float *restrict dst, long ld, const float *restrict src, long rows, long cols) {
+	long blocks = (cols + 7) / 8;
+	if (cols >= 7 && ld >= 8 * blocks) {
+		int rem = (int)(cols - 8 * (blocks - 1));
+		const v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
+		v8i mask = lane < rem;
+		for (long r = 0; r + 1 < rows; r++) {
+			const float *s = src + r * cols;
+			float *d = dst + r * ld;
+			for (long q = 0; q < blocks; q++) {
+				v8f a, b;
+				memcpy(&a, d + 8 * q, sizeof a);
+				memcpy(&b, s + 8 * q, sizeof b);
+				if (q == blocks - 1) b = (v8f)((v8i)b & mask);
+				a += b;
+				memcpy(d + 8 * q, &a, sizeof a);
+			}
+		}
+		if (rows > 0) {
+			const float *s = src + (rows - 1) * cols;
+			float *d = dst + (rows - 1) * ld;
+			for (long j = 0; j < cols; j++) d[j] += s[j];
+		}
+		return;
+	}
+	for (long r = 0; r < rows; r++)
+		for (long j = 0; j < cols; j++) dst[r * ld + j] += src[r * cols + j];
+}
+
 // rconv_unfold: for images [lo, hi) and channels [0, c), gather each h·w plane of x
 // into the padded ph×pw plane pb (pidx[i] is the source pixel of padded pixel i), then
 // copy its k×k shifted oh×ow windows into the rows (ci·k² + t) of col (leading
@@ -78,11 +112,7 @@ KERNEL static void rconv_fold(const float *restrict col, float *restrict dx, con
 			for (long ki = 0; ki < k; ki++) {
 				for (long kj = 0; kj < k; kj++) {
 					const float *src = col + (ci * kk + ki * k + kj) * ld + off;
-					for (long oy = 0; oy < oh; oy++) {
-						float *d = pb + (oy + ki) * pw + kj;
-						const float *s = src + oy * ow;
-						for (long j = 0; j < ow; j++) d[j] += s[j];
-					}
+					add_rows(pb + ki * pw + kj, pw, src, oh, ow);
 				}
 			}
 			for (long i = 0; i < np; i++) plane[pidx[i]] += pb[i];
@@ -195,6 +225,43 @@ KERNEL static void rconv_direct_gradw(const float *restrict x, const float *rest
 		}
 	}
 }
+
+// rconv_unfold_tap is rconv_unfold for strided convolutions: row (ci·k² + t) of col
+// gathers x[b, ci, tap[t·p + j]] for images [lo, hi).
+KERNEL static void rconv_unfold_tap(const float *restrict x, float *restrict col, const int32_t *restrict tap,
+	long lo, long hi, long c, long hw, long kk, long p) {
+	long ld = (hi - lo) * p;
+	for (long b = lo; b < hi; b++) {
+		long off = (b - lo) * p;
+		for (long ci = 0; ci < c; ci++) {
+			const float *plane = x + (b * c + ci) * hw;
+			for (long t = 0; t < kk; t++) {
+				float *dst = col + (ci * kk + t) * ld + off;
+				const int32_t *tp = tap + t * p;
+				for (long j = 0; j < p; j++) dst[j] = plane[tp[j]];
+			}
+		}
+	}
+}
+
+// rconv_fold_tap is the adjoint of rconv_unfold_tap: it sets the planes of images
+// [lo, hi) of dx to the sums of their columns.
+KERNEL static void rconv_fold_tap(const float *restrict col, float *restrict dx, const int32_t *restrict tap,
+	long lo, long hi, long c, long hw, long kk, long p) {
+	long ld = (hi - lo) * p;
+	for (long b = lo; b < hi; b++) {
+		long off = (b - lo) * p;
+		for (long ci = 0; ci < c; ci++) {
+			float *plane = dx + (b * c + ci) * hw;
+			memset(plane, 0, hw * sizeof(float));
+			for (long t = 0; t < kk; t++) {
+				const float *src = col + (ci * kk + t) * ld + off;
+				const int32_t *tp = tap + t * p;
+				for (long j = 0; j < p; j++) plane[tp[j]] += src[j];
+			}
+		}
+	}
+}
 */
 import "C"
 
@@ -235,4 +302,12 @@ func (g *rconvGeom) directGradW(x, dy, dw, pb []float32, lo, hi int) {
 	accv := make([]float32, g.ow)
 	C.rconv_direct_gradw(fp(x), fp(dy), fp(dw), ip(g.padIdx), fp(pb), fp(accv), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w),
 		C.long(g.ph), C.long(g.pw), C.long(g.k), C.long(g.oh), C.long(g.ow), C.long(g.oc))
+}
+
+func (g *rconvGeom) unfoldTap(x, col []float32, lo, hi int) {
+	C.rconv_unfold_tap(fp(x), fp(col), ip(g.tap), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w), C.long(g.kk), C.long(g.p))
+}
+
+func (g *rconvGeom) foldTap(col, dx []float32, lo, hi int) {
+	C.rconv_fold_tap(fp(col), fp(dx), ip(g.tap), C.long(lo), C.long(hi), C.long(g.c), C.long(g.h*g.w), C.long(g.kk), C.long(g.p))
 }

@@ -16,3 +16,5 @@ func (g *rconvGeom) direct(x, w, bias, y, pb []float32, lo, hi int) {
 func (g *rconvGeom) directGradW(x, dy, dw, pb []float32, lo, hi int) {
 	g.goDirectGradW(x, dy, dw, pb, lo, hi)
 }
+func (g *rconvGeom) unfoldTap(x, col []float32, lo, hi int) { g.goUnfoldTap(x, col, lo, hi) }
+func (g *rconvGeom) foldTap(col, dx []float32, lo, hi int)  { g.goFoldTap(col, dx, lo, hi) }

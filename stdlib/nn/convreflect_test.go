@@ -21,6 +21,28 @@ func TestReflectKernelsMatchGo(t *testing.T) {
 		}
 		return s
 	}
+	for _, c := range []struct{ n, c, h, w, k, pad, stride int }{{3, 2, 7, 6, 4, 1, 2}, {2, 3, 9, 9, 3, 1, 3}} {
+		gr := gorgonia.NewGraph()
+		x := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.n, c.c, c.h, c.w), gorgonia.WithName("x"))
+		w := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(2, c.c, c.k, c.k), gorgonia.WithName("w"))
+		y, err := Conv2dReflect(x, w, nil, c.pad, c.stride)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := y.Op().(*rconvOp).g
+		lo, hi := 1, c.n
+		ld := (hi - lo) * g.p
+		xs := fill(c.n * c.c * c.h * c.w)
+		a, b := fill(g.ckk*ld), fill(g.ckk*ld)
+		g.unfoldTap(xs, a, lo, hi)
+		g.goUnfoldTap(xs, b, lo, hi)
+		equalFloats(t, "unfold tap", a, b)
+		dxa, dxb := fill(len(xs)), fill(len(xs))
+		copy(dxb, dxa)
+		g.foldTap(a, dxa, lo, hi)
+		g.goFoldTap(a, dxb, lo, hi)
+		equalFloats(t, "fold tap", dxa, dxb)
+	}
 	for _, c := range []struct{ n, c, h, w, oc, k, scale, pad int }{
 		{3, 2, 7, 5, 3, 3, 1, 1}, {2, 3, 7, 7, 2, 3, 1, 1}, {2, 2, 14, 14, 3, 5, 2, 2}, {2, 3, 5, 6, 1, 5, 2, 2}, {4, 1, 9, 9, 2, 7, 1, 3}, {3, 2, 4, 4, 5, 4, 2, 1},
 	} {
