@@ -508,9 +508,17 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		return false, nil
 	}
 	src := plan.Stmts
+	plainShow := false // src is plan.Stmts, whose value is the cell's
 	switch plan.Last {
 	case cell.LastShow:
 		src = plan.ShowStmts
+		if !s.richDeclared() {
+			// yaegi returns the value of a statement list's last expression, so
+			// the plain statements yield the cell's value; LastVar is needed only
+			// to call the rich methods of interpreted types on it. Not assigning it
+			// also spares yaegi a fresh global (and a bigger frame to copy) per cell.
+			src, plainShow = plan.Stmts, true
+		}
 	case cell.LastMaybe:
 		// Run all but the last statement, then decide how to run the last one: a
 		// call whose function has exactly one result is shown.
@@ -527,9 +535,9 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 			}
 		}
 	}
-	show := src == plan.ShowStmts || src == plan.ShowTail
+	show := src == plan.ShowStmts || src == plan.ShowTail || plainShow
 	in := src.Code
-	if show {
+	if show && !plainShow {
 		in = showCode(in)
 	}
 	v, err := s.i.EvalWithContext(ctx, in)
@@ -548,6 +556,17 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		s.collectResult(v)
 	}
 	return false, nil
+}
+
+// richDeclared reports whether some cell declared one of the rich methods, which
+// collectResult calls through LastVar.
+func (s *session) richDeclared() bool {
+	for _, m := range richMethods {
+		if s.pre.HasMethod(m[0]) {
+			return true
+		}
+	}
+	return false
 }
 
 // showCode appends a statement naming LastVar to a show source, whose last

@@ -91,3 +91,35 @@ func TestLongSessionBounded(t *testing.T) {
 		t.Errorf("top-level traceback:\n%s", got)
 	}
 }
+
+// The value shown is the last expression's, whether the cell runs plainly (no rich
+// method declared yet) or through LastVar (after a String method was declared).
+func TestShownValues(t *testing.T) {
+	p := start(t)
+	cases := [][2]string{
+		{"1 + 1", "2"},
+		{"t := 0\nfor i := 0; i < 3; i++ {\n\tt += i\n}\nt", "3"},
+		{"xs := []int{1, 2}\nxs = append(xs, 3)\nxs", "[1 2 3]"},
+		{"float32(1.5)", "1.5"},
+		{"type P struct{ X int }\nP{2}", "{X:2}"},
+		{`"a" + "b"`, `"ab"`},
+	}
+	check := func() {
+		t.Helper()
+		for _, c := range cases {
+			if v := p.ok(c[0]).value(); v != c[1] {
+				t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+			}
+		}
+		if r := p.ok("var e error\ne"); r.hasResult() {
+			t.Errorf("nil error shown: %q", r.value())
+		}
+		if r := p.ok("u := 3\nu++"); r.hasResult() {
+			t.Errorf("statement shows %q", r.value())
+		}
+	}
+	check()
+	p.ok("type Q struct{ X int }\nfunc (q Q) String() string { return fmt.Sprint(\"Q\", q.X) }")
+	cases = append(cases, [2]string{"Q{4}", "Q4"})
+	check()
+}
