@@ -90,23 +90,36 @@ type Session struct {
 	nextID int          // numbers site variables, sites and definitions
 	sites  map[int]Site // site number → statement
 	frames []Frame      // instrumented function bodies, oldest first
+
+	// A top-level site is read only while its cell runs (TopVar is set again by
+	// the next cell's first statement), so the top-level sites of a cell are
+	// forgotten when the next cell is prepared: sites then grow with the function
+	// bodies a session declares, not with the cells it runs.
+	topCell   int
+	topSites  []int
+	bodyCells map[int]bool // cells with sites in function bodies
 }
 
 // NewSession returns an empty session.
 func NewSession() *Session {
 	return &Session{
-		Imports:  map[string]string{},
-		Packages: map[string]string{},
-		names:    map[string]string{},
-		funcSigs: map[string]string{},
-		types:    map[string]string{},
-		typeGen:  map[string]int{},
-		docs:     map[string]string{},
-		methods:  map[string]bool{},
-		recvM:    map[string]string{},
-		sites:    map[int]Site{},
+		Imports:   map[string]string{},
+		Packages:  map[string]string{},
+		names:     map[string]string{},
+		funcSigs:  map[string]string{},
+		types:     map[string]string{},
+		typeGen:   map[string]int{},
+		docs:      map[string]string{},
+		methods:   map[string]bool{},
+		recvM:     map[string]string{},
+		sites:     map[int]Site{},
+		bodyCells: map[int]bool{},
 	}
 }
+
+// Referenced reports whether sites in function bodies of cell n (Options.Cell)
+// are recorded: a traceback may then show that cell's text, so keep it.
+func (s *Session) Referenced(n int) bool { return s.bodyCells[n] }
 
 // HasMethod reports whether some cell declared a method with this name.
 func (s *Session) HasMethod(name string) bool { return s.methods[name] }
@@ -360,6 +373,12 @@ func blank(src string, segs []segment, decl bool) string {
 
 // Prepare rewrites a cell for evaluation.
 func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
+	if opt.Cell != s.topCell {
+		for _, id := range s.topSites {
+			delete(s.sites, id)
+		}
+		s.topCell, s.topSites = opt.Cell, s.topSites[:0]
+	}
 	segs, err := split(src)
 	if err != nil {
 		return nil, err

@@ -174,6 +174,11 @@ func (r *rewriter) site(st ast.Stmt, fc *fnCtx) {
 	off := r.off(st.Pos())
 	line, col := offsetLineCol(r.src, off-r.prefix)
 	r.s.sites[id] = Site{Cell: r.opt.Cell, Line: line, Col: col, Func: fc.label}
+	if fc.label == "" {
+		r.s.topSites = append(r.s.topSites, id)
+	} else {
+		r.s.bodyCells[r.opt.Cell] = true
+	}
 	r.instrEdits = append(r.instrEdits, edit{pos: off, end: off, text: fmt.Sprintf("%s = %d; ", fc.v, id), order: -45})
 }
 

@@ -136,9 +136,11 @@ var richMethods = [][2]string{
 // collectResult reads the cell's value from LastVar. reflect cannot see the methods of
 // interpreted types, so the rich methods any cell declared are tried by evaluating
 // calls (a failed compile has no effect).
-func (s *session) collectResult() {
-	v, err := s.i.Eval(";" + cell.LastVar)
-	if err != nil || !v.IsValid() {
+//
+// v is the value the cell's evaluation returned: the show sources end by naming
+// LastVar (see showCode), so one Eval both runs the cell and reads its value.
+func (s *session) collectResult(v reflect.Value) {
+	if !v.IsValid() {
 		return
 	}
 	if (v.Kind() == reflect.Interface || v.Kind() == reflect.Func) && v.IsNil() {
@@ -377,6 +379,11 @@ func (x *Executor) execute(q ipc.Request) map[string]any {
 	}
 	x.mu.Unlock()
 	defer func() {
+		// An interrupted Eval's goroutine may still be running (EvalWithContext
+		// returns without waiting for it); leave its roots alone then.
+		if ctx.Err() == nil {
+			dropRoots(s.i)
+		}
 		cancel()
 		x.mu.Lock()
 		x.running, x.cancel = 0, nil
@@ -450,6 +457,12 @@ func (s *session) runGo(ctx context.Context, code string) *cellError {
 	if strings.TrimSpace(code) == "" {
 		return nil
 	}
+	// A cell's text is kept for tracebacks through the functions it declared; the
+	// previous cell's goes if it declared none, so that a session's memory does
+	// not grow with every cell it runs.
+	if _, ok := s.cells[s.cellSeq]; ok && !s.pre.Referenced(s.cellSeq) {
+		delete(s.cells, s.cellSeq)
+	}
 	s.cellSeq++
 	s.cells[s.cellSeq] = cellText{code: code, count: s.count}
 	opt := cell.Options{IntRanges: map[int]bool{}, Cell: s.cellSeq}
@@ -495,9 +508,17 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		return false, nil
 	}
 	src := plan.Stmts
+	plainShow := false // src is plan.Stmts, whose value is the cell's
 	switch plan.Last {
 	case cell.LastShow:
 		src = plan.ShowStmts
+		if !s.richDeclared() {
+			// yaegi returns the value of a statement list's last expression, so
+			// the plain statements yield the cell's value; LastVar is needed only
+			// to call the rich methods of interpreted types on it. Not assigning it
+			// also spares yaegi a fresh global (and a bigger frame to copy) per cell.
+			src, plainShow = plan.Stmts, true
+		}
 	case cell.LastMaybe:
 		// Run all but the last statement, then decide how to run the last one: a
 		// call whose function has exactly one result is shown.
@@ -514,10 +535,15 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 			}
 		}
 	}
-	_, err := s.i.EvalWithContext(ctx, src.Code)
+	show := src == plan.ShowStmts || src == plan.ShowTail || plainShow
+	in := src.Code
+	if show && !plainShow {
+		in = showCode(in)
+	}
+	v, err := s.i.EvalWithContext(ctx, in)
 	if err != nil && src == plan.ShowTail && isCompileError(err) {
 		// The call has no single value after all: run it as a plain statement.
-		src = plan.Tail
+		src, show = plan.Tail, false
 		_, err = s.i.EvalWithContext(ctx, src.Code)
 	}
 	if err != nil {
@@ -526,10 +552,30 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		}
 		return false, s.evalError(ctx, code, src, err, plan)
 	}
-	if src == plan.ShowStmts || src == plan.ShowTail {
-		s.collectResult()
+	if show {
+		s.collectResult(v)
 	}
 	return false, nil
+}
+
+// richDeclared reports whether some cell declared one of the rich methods, which
+// collectResult calls through LastVar.
+func (s *session) richDeclared() bool {
+	for _, m := range richMethods {
+		if s.pre.HasMethod(m[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// showCode appends a statement naming LastVar to a show source, whose last
+// statement assigns the cell's value to it: yaegi returns the value of a
+// statement list's last expression, so the cell runs and yields its value in one
+// Eval instead of two (each Eval parses, compiles and keeps its AST). The line
+// is added after the cell's text, so the positions in the cell do not move.
+func showCode(code string) string {
+	return code + "\n" + cell.LastVar
 }
 
 // isCompileError reports whether err happened before the code ran.

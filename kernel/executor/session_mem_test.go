@@ -1,0 +1,125 @@
+package executor
+
+import (
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/goinv/goinv/kernel/ipc"
+)
+
+// BenchmarkCell runs `1 + 1` cells through an in-process session, without the pipes:
+// the executor's own per-cell work. It reports the live heap's growth per 1,000
+// cells after a GC (heap-B/1k-cells), the figure that decides whether a long
+// session's memory stays flat.
+func BenchmarkCell(b *testing.B) {
+	x, err := New(io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func() {
+		r := x.execute(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: "1 + 1"})
+		if r["status"] != "ok" {
+			b.Fatal(r)
+		}
+	}
+	for i := 0; i < 50; i++ { // warm caches and the first-use paths
+		run()
+	}
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/float64(b.N)*1000, "heap-B/1k-cells")
+}
+
+// A long session keeps what later cells can use (declared funcs and closures,
+// their tracebacks, variables, shown values) but not the per-cell leftovers:
+// yaegi's roots, the texts and top-level sites of cells that declared nothing.
+func TestLongSessionBounded(t *testing.T) {
+	x, err := New(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := x.sess
+	count := 0
+	run := func(code string) map[string]any {
+		t.Helper()
+		count++
+		return x.execute(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: code, ExecutionCount: count})
+	}
+	if r := run("func explode(n int) int {\n\tif n > 2 {\n\t\tpanic(\"too big\")\n\t}\n\treturn n\n}\nh := func(k int) int {\n\treturn 10 / k\n}\nacc := 0"); r["status"] != "ok" {
+		t.Fatal(r)
+	}
+	for i := 0; i < 300; i++ {
+		if r := run("acc += 2\nacc + 1"); r["status"] != "ok" {
+			t.Fatal(r)
+		}
+	}
+	if n := rootsLen(s.i); n > 0 {
+		t.Errorf("interpreter holds %d roots after the cells", n)
+	}
+	if len(s.cells) > 2 {
+		t.Errorf("%d cell texts kept, want the declaring cell and the last", len(s.cells))
+	}
+	if r := run("acc"); r["status"] != "ok" {
+		t.Fatal(r)
+	}
+	tb := func(code string) string {
+		t.Helper()
+		r := run(code)
+		if r["status"] != "error" {
+			t.Fatalf("%q: %v", code, r)
+		}
+		return strings.Join(r["traceback"].([]string), "\n")
+	}
+	if got := tb("explode(acc)"); !strings.Contains(got, "in explode, line 3, column 3 of cell [1]") || !strings.Contains(got, `panic("too big")`) {
+		t.Errorf("traceback into the first cell:\n%s", got)
+	}
+	if got := tb("h(0)"); !strings.Contains(got, "in func literal, line 8, column 2 of cell [1]") || !strings.Contains(got, "return 10 / k") {
+		t.Errorf("traceback into a closure of the first cell:\n%s", got)
+	}
+	if got := tb("var z []int\nz[acc] = 1"); !strings.Contains(got, "at line 2, column 1 of this cell") {
+		t.Errorf("top-level traceback:\n%s", got)
+	}
+}
+
+// The value shown is the last expression's, whether the cell runs plainly (no rich
+// method declared yet) or through LastVar (after a String method was declared).
+func TestShownValues(t *testing.T) {
+	p := start(t)
+	cases := [][2]string{
+		{"1 + 1", "2"},
+		{"t := 0\nfor i := 0; i < 3; i++ {\n\tt += i\n}\nt", "3"},
+		{"xs := []int{1, 2}\nxs = append(xs, 3)\nxs", "[1 2 3]"},
+		{"float32(1.5)", "1.5"},
+		{"type P struct{ X int }\nP{2}", "{X:2}"},
+		{`"a" + "b"`, `"ab"`},
+	}
+	check := func() {
+		t.Helper()
+		for _, c := range cases {
+			if v := p.ok(c[0]).value(); v != c[1] {
+				t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+			}
+		}
+		if r := p.ok("var e error\ne"); r.hasResult() {
+			t.Errorf("nil error shown: %q", r.value())
+		}
+		if r := p.ok("u := 3\nu++"); r.hasResult() {
+			t.Errorf("statement shows %q", r.value())
+		}
+	}
+	check()
+	p.ok("type Q struct{ X int }\nfunc (q Q) String() string { return fmt.Sprint(\"Q\", q.X) }")
+	cases = append(cases, [2]string{"Q{4}", "Q4"})
+	check()
+}
