@@ -13,10 +13,26 @@ import (
 // the executor's own per-cell work. It reports the live heap's growth per 1,000
 // cells after a GC (heap-B/1k-cells), the figure that decides whether a long
 // session's memory stays flat.
+//
+// The "rich" case runs after a cell declared a String method: the cell's value is
+// then assigned to LastVar, so that the rich methods of interpreted types can be
+// called on it, which costs a second Eval and a new global per cell.
 func BenchmarkCell(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchCell(b, "") })
+	b.Run("rich", func(b *testing.B) {
+		benchCell(b, "type T struct{}\nfunc (T) String() string { return \"t\" }")
+	})
+}
+
+func benchCell(b *testing.B, setup string) {
 	x, err := New(io.Discard)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if setup != "" {
+		if r := x.execute(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: setup}); r["status"] != "ok" {
+			b.Fatal(r)
+		}
 	}
 	run := func() {
 		r := x.execute(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: "1 + 1"})
