@@ -371,6 +371,16 @@ func (g *rconvGeom) gatherDy(dy, m []float32, lo, hi int) {
 	}
 }
 
+// dyMatrix returns dy of images [lo, hi) as the OC × (hi−lo)·p matrix: dy itself for
+// one image, else gathered into m.
+func (g *rconvGeom) dyMatrix(dy, m []float32, lo, hi int) []float32 {
+	if hi-lo == 1 {
+		return dy[lo*g.oc*g.p : hi*g.oc*g.p]
+	}
+	g.gatherDy(dy, m, lo, hi)
+	return m
+}
+
 // groups calls f for consecutive groups of at most g.group images of [lo, hi).
 func (g *rconvGeom) groups(lo, hi int, f func(lo, hi int)) {
 	for a := lo; a < hi; a += g.group {
@@ -550,8 +560,8 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			} else {
 				g.unfold(x, col, pb, lo, hi)
 			}
-			g.gatherDy(dy, dym, lo, hi)
-			g.gemm(false, true, g.oc, g.ckk, ld, dym, ld, col, ld, 1, acc, g.ckk)
+			m := g.dyMatrix(dy, dym, lo, hi)
+			g.gemm(false, true, g.oc, g.ckk, ld, m, ld, col, ld, 1, acc, g.ckk)
 		})
 	})
 	for wk := 1; wk < nw; wk++ {
@@ -593,8 +603,8 @@ func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		defer putBufs(col, dym, pb)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
-			g.gatherDy(dy, dym, lo, hi)
-			g.gemm(true, false, g.ckk, ld, g.oc, w, g.ckk, dym, ld, 0, col, ld)
+			m := g.dyMatrix(dy, dym, lo, hi)
+			g.gemm(true, false, g.ckk, ld, g.oc, w, g.ckk, m, ld, 0, col, ld)
 			g.fold(col, dx, pb, lo, hi)
 		})
 	})
