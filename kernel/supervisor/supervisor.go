@@ -429,21 +429,37 @@ type streamBuf struct {
 
 	// fatal is the last "fatal error: …" line seen on stderr: the runtime writes it
 	// to stderr only, not to the crash report file (see ipc.CrashFDEnv), and a stack
-	// overflow's trace pushes it out of tail.
-	fatal string
+	// overflow's trace pushes it out of tail. fatalOpen: its end has not arrived yet
+	// (the runtime writes "fatal error: " and the message separately, and a read may
+	// fall between them).
+	fatal     string
+	fatalOpen bool
 }
 
-// noteFatal remembers the last "fatal error: " line in chunk; before is what
+// noteFatal remembers the last "fatal error: " line on the stream; before is what
 // preceded chunk on the stream (to see a line start at chunk's first byte).
 func (b *streamBuf) noteFatal(before, chunk []byte) {
 	const marker = "fatal error: "
+	if b.fatalOpen {
+		end := bytes.IndexByte(chunk, '\n')
+		if end < 0 {
+			end = len(chunk)
+		} else {
+			b.fatalOpen = false
+		}
+		if len(b.fatal) < 512 {
+			b.fatal += strings.ToValidUTF8(string(chunk[:end]), "\uFFFD")
+		}
+	}
 	i := bytes.LastIndex(chunk, []byte(marker))
 	if i < 0 || (i > 0 && chunk[i-1] != '\n') || (i == 0 && len(before) > 0 && before[len(before)-1] != '\n') {
 		return
 	}
 	line := chunk[i:]
+	b.fatalOpen = true
 	if j := bytes.IndexByte(line, '\n'); j >= 0 {
 		line = line[:j]
+		b.fatalOpen = false
 	}
 	b.fatal = strings.ToValidUTF8(string(line), "\uFFFD")
 }

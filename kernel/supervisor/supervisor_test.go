@@ -113,4 +113,13 @@ func TestNoteFatalFindsTheLineAcrossChunks(t *testing.T) {
 	if b.fatal != "fatal error: all goroutines are asleep - deadlock!" {
 		t.Fatalf("got %q", b.fatal)
 	}
+	// The runtime writes "fatal error: " and the message separately: a read can
+	// end between them.
+	b = streamBuf{}
+	b.noteFatal(nil, []byte("runtime: goroutine stack exceeds 1000000000-byte limit\nfatal error: "))
+	b.noteFatal([]byte("fatal error: "), []byte("stack overflow"))
+	b.noteFatal([]byte("stack overflow"), []byte("\n\nruntime stack:\n"))
+	if b.fatal != "fatal error: stack overflow" || b.fatalOpen {
+		t.Fatalf("split line: got %q (open %v)", b.fatal, b.fatalOpen)
+	}
 }
