@@ -316,9 +316,16 @@ func Run(ctx context.Context, nb *Notebook, opts Options) (Result, error) {
 			res.Failed++
 			ename, _ := reply["ename"].(string)
 			evalue, _ := reply["evalue"].(string)
+			// A reply decoded from the executor's JSON holds []any; one the supervisor
+			// makes itself (a lost session) holds []string.
 			tb := []any{}
-			if t, ok := reply["traceback"].([]any); ok {
+			switch t := reply["traceback"].(type) {
+			case []any:
 				tb = t
+			case []string:
+				for _, l := range t {
+					tb = append(tb, l)
+				}
 			}
 			c.Outputs = append(c.Outputs, map[string]any{"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb})
 			if opts.Progress != nil {

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,5 +152,24 @@ func TestMarkdown(t *testing.T) {
 		if got := Markdown(in); !strings.Contains(got, want) {
 			t.Errorf("Markdown(%q) = %q, want it to contain %q", in, got, want)
 		}
+	}
+}
+
+// A crash's error (made by the supervisor, not decoded from the executor's JSON)
+// keeps its traceback: frontends show the traceback, not evalue.
+func TestCrashKeepsTraceback(t *testing.T) {
+	nb := notebook(t, [2]string{"code", "import \"os\"\nos.Exit(3)"}, [2]string{"code", "1 + 1"})
+	opts := testOptions()
+	opts.AllowErrors = true
+	if _, err := Run(context.Background(), nb, opts); err != nil {
+		t.Fatal(err)
+	}
+	o := nb.Cells[0].Outputs
+	if len(o) != 1 || o[0]["ename"] != "SessionLost" {
+		t.Fatalf("crash output: %v", o)
+	}
+	tb, _ := o[0]["traceback"].([]any)
+	if len(tb) == 0 || !strings.Contains(fmt.Sprint(tb...), "exit status 3") {
+		t.Errorf("traceback %v does not say what happened", o[0]["traceback"])
 	}
 }
