@@ -565,10 +565,7 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		})
 	})
 	for wk := 1; wk < nw; wk++ {
-		p := op.part.get(wk, len(dw))
-		for i := range dw {
-			dw[i] += p[i]
-		}
+		addTo(dw, op.part.get(wk, len(dw)))
 	}
 	return out, nil
 }
