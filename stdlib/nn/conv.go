@@ -276,6 +276,9 @@ type convOp struct {
 	// cols keeps the im2col matrices of the whole batch for the weight gradient when
 	// they are small (cacheColBytes); otherwise the gradient unfolds x again.
 	cols []float32
+	// plan and wp (the packed filters) serve the direct 3×3 kernels.
+	plan *conv3x3Plan
+	wp   scratch
 	// stats, when a training batch norm reads this op's output, receives the
 	// per-channel sums of the output computed while each chunk is still in cache.
 	stats *convStats
@@ -323,9 +326,13 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
 	b := g.batch()
+	direct := g.direct3x3() && op.cols == nil
 	st := op.stats
 	if st != nil {
 		nw := numWorkers(g.chunks())
+		if direct {
+			nw = numWorkers(g.n)
+		}
 		if len(st.sum) != nw {
 			st.sum, st.sq = make([][]float64, nw), make([][]float64, nw)
 			for i := range st.sum {
@@ -338,6 +345,10 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			clear(st.sum[i])
 			clear(st.sq[i])
 		}
+	}
+	if direct {
+		op.doDirect(x, w, bias, y)
+		return out, nil
 	}
 	parallelFor(g.chunks(), func(wk, lo, hi int) {
 		var col, tmp []float32
@@ -403,6 +414,37 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	})
 	return out, nil
 }
+
+// doDirect is Do for 3×3 same convolutions on the direct kernels (conv3x3.go): each
+// worker convolves its images straight into y and sums the batch-norm statistics of
+// each image while it is still in cache.
+func (op *convOp) doDirect(x, w, bias, y []float32) {
+	g := &op.g
+	if op.plan == nil {
+		op.plan = newConv3x3Plan(g.h, g.w)
+	}
+	wp := op.wp.get(0, len(w))
+	packConv3x3Fwd(w, wp, g.c, g.oc)
+	st := op.stats
+	parallelFor(g.n, func(wk, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			yi := y[i*g.outSize() : (i+1)*g.outSize()]
+			conv3x3Fwd(op.plan, x[i*g.inSize():(i+1)*g.inSize()], wp, bias, yi, 1, g.c, g.oc)
+			if st != nil {
+				bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[wk], st.sq[wk])
+			}
+		}
+	})
+}
+
+// direct3x3Images returns how many images the weight-gradient kernel takes per call:
+// enough to amortise summing its lane vectors, few enough that their x and dy stay in
+// a core's L2 cache while every block of output channels reads them again.
+func (g *convGeom) direct3x3Images() int {
+	return max(1, direct3x3Bytes/(4*(g.c+g.oc)*g.p))
+}
+
+const direct3x3Bytes = 256 << 10
 
 // batch returns how many images share one GEMM: enough that the GEMM has about
 // gemmCols columns (small late-stage images give thin, slow GEMMs otherwise), few
@@ -483,7 +525,7 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgo
 			}, nil, out[0])
 		return out, err
 	}
-	if !g.pointwise && g.n*g.ckk*g.p*4 <= cacheColBytes {
+	if !g.pointwise && !g.direct3x3() && g.n*g.ckk*g.p*4 <= cacheColBytes {
 		op.cols = make([]float32, g.n*g.ckk*g.p)
 	}
 	if out[1], err = gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: g, fwd: op}, in[0], grad); err != nil {
@@ -511,6 +553,7 @@ type convGradXOp struct {
 	xg    scratch
 	part  scratch
 	wt    scratch // the flipped, transposed filters of doSame
+	plan  *conv3x3Plan
 }
 
 func (op *convGradXOp) Arity() int {
@@ -591,6 +634,10 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 // and x need not be unfolded at all.
 func (op *convGradXOp) doSame(w, dy, x, dx []float32) {
 	g := &op.g
+	if g.direct3x3() {
+		op.doDirect(w, dy, x, dx)
+		return
+	}
 	t := *g
 	t.c, t.oc = g.oc, g.c
 	t.ckk = t.c * t.kh * t.kw
@@ -663,6 +710,45 @@ func (op *convGradXOp) doSame(w, dy, x, dx []float32) {
 	}
 }
 
+// doDirect is doSame on the direct 3×3 kernels: dx is the forward kernel run on dy
+// with the flipped, transposed filters, and dw (when x is not nil) sums per worker,
+// in chunks of images whose x and dy the two kernels share in cache.
+func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
+	g := &op.g
+	if op.plan == nil {
+		op.plan = newConv3x3Plan(g.h, g.w)
+	}
+	wp := op.wt.get(0, len(w))
+	packConv3x3Back(w, wp, g.c, g.oc)
+	nb := g.direct3x3Images()
+	nw := numWorkers(g.n)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		var acc []float32
+		if x != nil {
+			acc = op.part.get(wk, len(w))
+			clear(acc)
+		}
+		for i0 := lo; i0 < hi; i0 += nb {
+			i1 := min(i0+nb, hi)
+			d := dy[i0*g.outSize() : i1*g.outSize()]
+			conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
+			if x != nil {
+				conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc)
+			}
+		}
+	})
+	if x == nil {
+		return
+	}
+	if len(op.dw) != len(w) {
+		op.dw = make([]float32, len(w))
+	}
+	copy(op.dw, op.part.get(0, len(w)))
+	for wk := 1; wk < nw; wk++ {
+		addTo(op.dw, op.part.get(wk, len(w)))
+	}
+}
+
 // convGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ_n dy_n · im2col(x_n)ᵀ.
 type convGradWOp struct {
 	opBase
@@ -671,6 +757,7 @@ type convGradWOp struct {
 	sc   scratch
 	tmp  scratch
 	part scratch
+	plan *conv3x3Plan
 }
 
 func (op *convGradWOp) Arity() int    { return 2 }
@@ -687,6 +774,10 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	x, dy := in[0], in[1]
 	out := op.output(g.oc, g.c, g.kh, g.kw)
 	dw := out.Data().([]float32)
+	if g.direct3x3() && (op.fwd == nil || op.fwd.cols == nil) {
+		op.doDirect(x, dy, dw)
+		return out, nil
+	}
 	b := g.batch()
 	nw := numWorkers(g.chunks())
 	parallelFor(g.chunks(), func(wk, lo, hi int) {
@@ -728,4 +819,28 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		addTo(dw, op.part.get(wk, len(dw)))
 	}
 	return out, nil
+}
+
+// doDirect is Do for 3×3 same convolutions on the direct weight-gradient kernel.
+func (op *convGradWOp) doDirect(x, dy, dw []float32) {
+	g := &op.g
+	if op.plan == nil {
+		op.plan = newConv3x3Plan(g.h, g.w)
+	}
+	nb := g.direct3x3Images()
+	nw := numWorkers(g.n)
+	parallelFor(g.n, func(wk, lo, hi int) {
+		acc := dw
+		if wk > 0 {
+			acc = op.part.get(wk, len(dw))
+		}
+		clear(acc)
+		for i0 := lo; i0 < hi; i0 += nb {
+			i1 := min(i0+nb, hi)
+			conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()], acc, i1-i0, g.c, g.oc)
+		}
+	})
+	for wk := 1; wk < nw; wk++ {
+		addTo(dw, op.part.get(wk, len(dw)))
+	}
 }

@@ -59,10 +59,20 @@ func TestConvExact(t *testing.T) {
 		{5, 16, 12, 12, 16, 3, 1, 1},
 		{7, 3, 16, 16, 4, 3, 1, 1}, // chunks of 4 and 3 images
 		{7, 3, 16, 16, 4, 3, 1, 2},
+		{3, 7, 5, 11, 9, 3, 1, 1}, // odd sizes: vector tails, channel remainders
+		{2, 3, 32, 32, 16, 3, 1, 1},
 	}
+	defer func(on bool) { useConv3x3 = on }(useConv3x3)
 	for _, c := range cases {
-		for _, cached := range []bool{false, true} {
-			name := fmt.Sprintf("n%d c%d %dx%d oc%d k%d pad%d stride%d cached=%v", c.n, c.c, c.h, c.w, c.oc, c.k, c.pad, c.stride, cached)
+		for _, mode := range []int{0, 1, 2} {
+			// 0: im2col + SGEMM with im2col matrices cached from the forward pass when
+			// they fit, 1: without the cache, 2: the direct 3×3 kernels (where they apply).
+			cached, direct := mode == 0, mode == 2
+			if direct && !haveConv3x3 {
+				continue
+			}
+			useConv3x3 = direct
+			name := fmt.Sprintf("n%d c%d %dx%d oc%d k%d pad%d stride%d cached=%v direct=%v", c.n, c.c, c.h, c.w, c.oc, c.k, c.pad, c.stride, cached, direct)
 			r := rand.New(rand.NewSource(int64(c.h*100 + c.k)))
 			fill := func(n int) []float32 {
 				d := make([]float32, n)

@@ -1,0 +1,136 @@
+package nn
+
+// Direct 3×3 same convolutions (stride 1, padding 1), the convolutions of a ResNet's
+// residual blocks. With im2col + SGEMM such a convolution with few channels (16 in a
+// ResNet's first stage: a GEMM of 16 × 144 × pixels) spends as much time unfolding
+// and packing its input as multiplying; the direct kernels read each input plane in
+// place, shifted by the filter tap, with the taps that fall on the padding masked off
+// lane by lane, and keep a block of output channels × pixels in vector registers.
+//
+// The forward kernel also gives the input gradient (a same convolution of dy with the
+// filters flipped in space and with input and output channels swapped), and a second
+// kernel the weight gradient, dw[o][i][t] = Σ_n Σ_q dy[n][o][q]·x[n][i][q+off(t)].
+// They need AVX-512 (conv3x3_cgo.go); elsewhere the layers use im2col + SGEMM.
+
+// useConv3x3 switches the direct kernels on where the CPU has them; tests turn it off
+// to compare with the im2col + SGEMM path.
+var useConv3x3 = haveConv3x3
+
+// direct3x3 reports whether the convolution runs on the direct kernels.
+func (g *convGeom) direct3x3() bool {
+	return useConv3x3 && g.kh == 3 && g.kw == 3 && g.pad == 1 && g.stride == 1 && g.h*g.w >= 1
+}
+
+// conv3x3Plan holds what the kernels need about an h×w plane: the flat offset of
+// each tap's input pixel from its output pixel, and for each vector of 16 output
+// pixels and each tap the lanes whose input pixel lies in the plane (mask) and the
+// lanes inside the plane at all (tail).
+type conv3x3Plan struct {
+	h, w, p, nv int
+	off         [9]int32
+	mask        []uint16 // nv×9
+	tail        []uint16 // nv
+}
+
+func newConv3x3Plan(h, w int) *conv3x3Plan {
+	p := h * w
+	pl := &conv3x3Plan{h: h, w: w, p: p, nv: (p + 15) / 16}
+	pl.mask = make([]uint16, pl.nv*9)
+	pl.tail = make([]uint16, pl.nv)
+	for t := 0; t < 9; t++ {
+		pl.off[t] = int32((t/3-1)*w + (t%3 - 1))
+	}
+	for v := 0; v < pl.nv; v++ {
+		for l := 0; l < 16; l++ {
+			q := v*16 + l
+			if q >= p {
+				break
+			}
+			pl.tail[v] |= 1 << l
+			oy, ox := q/w, q%w
+			for t := 0; t < 9; t++ {
+				iy, ix := oy+t/3-1, ox+t%3-1
+				if iy >= 0 && iy < h && ix >= 0 && ix < w {
+					pl.mask[v*9+t] |= 1 << l
+				}
+			}
+		}
+	}
+	return pl
+}
+
+// packFwd lays out the filters w (cout×cin×3×3) as the forward kernel reads them,
+// wp[(i·9+t)·cout+o] = w[o][i][t].
+func packConv3x3Fwd(w, wp []float32, cin, cout int) {
+	for o := 0; o < cout; o++ {
+		for i := 0; i < cin; i++ {
+			for t := 0; t < 9; t++ {
+				wp[(i*9+t)*cout+o] = w[(o*cin+i)*9+t]
+			}
+		}
+	}
+}
+
+// packConv3x3Back lays out the filters w (cout×cin×3×3) for the input gradient, the
+// forward kernel run from cout to cin channels with the taps flipped:
+// wp[(o·9+t)·cin+i] = w[o][i][8−t].
+func packConv3x3Back(w, wp []float32, cin, cout int) {
+	for o := 0; o < cout; o++ {
+		for i := 0; i < cin; i++ {
+			for t := 0; t < 9; t++ {
+				wp[(o*9+t)*cin+i] = w[(o*cin+i)*9+8-t]
+			}
+		}
+	}
+}
+
+// goConv3x3Fwd is the reference for conv3x3Fwd, summing in the same order.
+func goConv3x3Fwd(pl *conv3x3Plan, x, wp, bias, y []float32, n, cin, cout int) {
+	p, w := pl.p, pl.w
+	for im := 0; im < n; im++ {
+		xn, yn := x[im*cin*p:(im+1)*cin*p], y[im*cout*p:(im+1)*cout*p]
+		for o := 0; o < cout; o++ {
+			for q := 0; q < p; q++ {
+				var s float32
+				if bias != nil {
+					s = bias[o]
+				}
+				oy, ox := q/w, q%w
+				for i := 0; i < cin; i++ {
+					for t := 0; t < 9; t++ {
+						iy, ix := oy+t/3-1, ox+t%3-1
+						if iy < 0 || iy >= pl.h || ix < 0 || ix >= w {
+							continue
+						}
+						s += wp[(i*9+t)*cout+o] * xn[i*p+iy*w+ix]
+					}
+				}
+				yn[o*p+q] = s
+			}
+		}
+	}
+}
+
+// goConv3x3DW is the reference for conv3x3DW (in float64: the kernel's lane sums
+// round differently).
+func goConv3x3DW(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int) {
+	p, w := pl.p, pl.w
+	for o := 0; o < cout; o++ {
+		for i := 0; i < cin; i++ {
+			for t := 0; t < 9; t++ {
+				var s float64
+				for im := 0; im < n; im++ {
+					xi, d := x[(im*cin+i)*p:], dy[(im*cout+o)*p:]
+					for q := 0; q < p; q++ {
+						iy, ix := q/w+t/3-1, q%w+t%3-1
+						if iy < 0 || iy >= pl.h || ix < 0 || ix >= w {
+							continue
+						}
+						s += float64(d[q]) * float64(xi[iy*w+ix])
+					}
+				}
+				dw[(o*cin+i)*9+t] += float32(s)
+			}
+		}
+	}
+}

@@ -1,0 +1,167 @@
+//go:build cgo && !purego
+
+package nn
+
+/*
+// Direct 3×3 same convolutions with AVX-512 (see conv3x3.go). The functions carry
+// target attributes and run only after __builtin_cpu_supports says the CPU has
+// AVX-512F, so the package still builds and runs everywhere; without AVX-512 (or on
+// other architectures and compilers) conv3x3_avx512 returns 0 and the layers keep
+// their im2col + SGEMM path.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+#include <stdint.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+static int conv3x3_avx512(void) {
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f");
+}
+
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE static inline __attribute__((always_inline))
+
+// c3_fwd_block computes MR output channels × NV vectors of 16 output pixels, starting
+// at output channel o0 and pixel vector v0, of one image:
+// y[o][q] = bias[o] + Σ_i Σ_t wp[(i·9+t)·cout + o] · x[i][q + off[t]], the loads of x
+// masked by mask[v·9+t] (zero where the tap falls on the padding or past the plane).
+// Each output element sums its 9·cin products in the same order, input channel by
+// input channel, tap by tap, whatever the blocking.
+AVX512 INLINE void c3_fwd_block(const int MR, const int NV, const float *x, const float *wp, const float *bias,
+	float *y, long cin, long cout, long p, const int32_t *off, const uint16_t *mask, const uint16_t *tail, long o0, long v0) {
+	__m512 acc[8][4];
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
+		__m512 b = bias ? _mm512_set1_ps(bias[o0 + r]) : _mm512_setzero_ps();
+		_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) acc[r][j] = b;
+	}
+	const uint16_t *mv = mask + v0 * 9;
+	for (long i = 0; i < cin; i++) {
+		const float *xi = x + i * p + v0 * 16;
+		const float *wi = wp + i * 9 * cout + o0;
+		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
+			__m512 xv[4];
+			_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) xv[j] = _mm512_maskz_loadu_ps(mv[j * 9 + t], xi + j * 16 + off[t]);
+			const float *wt = wi + t * cout;
+			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
+				__m512 b = _mm512_set1_ps(wt[r]);
+				_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(b, xv[j], acc[r][j]);
+			}
+		}
+	}
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
+		_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) _mm512_mask_storeu_ps(y + (o0 + r) * p + (v0 + j) * 16, tail[v0 + j], acc[r][j]);
+}
+
+#define FWD_MR 6
+#define FWD_NV 4
+
+AVX512 INLINE void c3_fwd_rows(const int MR, const float *x, const float *wp, const float *bias, float *y,
+	long cin, long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, long o0) {
+	long v = 0;
+	for (; v + FWD_NV <= nv; v += FWD_NV) c3_fwd_block(MR, FWD_NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v);
+	switch (nv - v) {
+	case 3: c3_fwd_block(MR, 3, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v); break;
+	case 2: c3_fwd_block(MR, 2, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v); break;
+	case 1: c3_fwd_block(MR, 1, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v); break;
+	}
+}
+
+// c3_fwd convolves nimg images (x: nimg×cin×p, y: nimg×cout×p) with the packed filters
+// wp (cin×9×cout).
+AVX512 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {
+	for (long n = 0; n < nimg; n++) {
+		const float *xn = x + n * cin * p;
+		float *yn = y + n * cout * p;
+		long o = 0;
+		for (; o + FWD_MR <= cout; o += FWD_MR) c3_fwd_rows(FWD_MR, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o);
+		switch (cout - o) {
+		case 5: c3_fwd_rows(5, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
+		case 4: c3_fwd_rows(4, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
+		case 3: c3_fwd_rows(3, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
+		case 2: c3_fwd_rows(2, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
+		case 1: c3_fwd_rows(1, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
+		}
+	}
+}
+
+// c3_dw_block adds to dw[o][i][t] (o in [o0, o0+MR), dw is cout×cin×9) the sum over
+// nimg images and all pixels q of dy[o][q] · x[i][q + off[t]], 16 pixels per lane
+// vector, the lanes summed at the end.
+AVX512 INLINE void c3_dw_block(const int MR, const float *x, const float *dy, float *dw, long nimg, long cin,
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, long o0, long i) {
+	__m512 acc[3][9];
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
+		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) acc[r][t] = _mm512_setzero_ps();
+	for (long n = 0; n < nimg; n++) {
+		const float *xi = x + (n * cin + i) * p;
+		const float *d = dy + (n * cout + o0) * p;
+		for (long v = 0; v < nv; v++) {
+			__m512 dv[3];
+			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_maskz_loadu_ps(tail[v], d + r * p + v * 16);
+			const uint16_t *mv = mask + v * 9;
+			_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
+				__m512 xv = _mm512_maskz_loadu_ps(mv[t], xi + v * 16 + off[t]);
+				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
+			}
+		}
+	}
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
+		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) dw[((o0 + r) * cin + i) * 9 + t] += _mm512_reduce_add_ps(acc[r][t]);
+}
+
+AVX512 static void c3_dw(const float *x, const float *dy, float *dw, long nimg, long cin, long cout, long p,
+	long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {
+	long o = 0;
+	for (; o + 3 <= cout; o += 3)
+		for (long i = 0; i < cin; i++) c3_dw_block(3, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, o, i);
+	for (long i = 0; i < cin; i++) {
+		if (cout - o == 2) c3_dw_block(2, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, o, i);
+		if (cout - o == 1) c3_dw_block(1, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, o, i);
+	}
+}
+
+#else
+static int conv3x3_avx512(void) { return 0; }
+static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {}
+static void c3_dw(const float *x, const float *dy, float *dw, long nimg, long cin, long cout, long p,
+	long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {}
+#endif
+*/
+import "C"
+
+import "unsafe"
+
+var haveConv3x3 = C.conv3x3_avx512() != 0
+
+// conv3x3Fwd convolves the images x (n×cin×p) with the packed filters wp (see
+// conv3x3Plan.pack) plus bias (nil or cout values) into y (n×cout×p).
+func conv3x3Fwd(pl *conv3x3Plan, x, wp, bias, y []float32, n, cin, cout int) {
+	if n == 0 {
+		return
+	}
+	_, _ = x[n*cin*pl.p-1], y[n*cout*pl.p-1]
+	_ = wp[cin*9*cout-1]
+	var b *C.float
+	if bias != nil {
+		_ = bias[cout-1]
+		b = fp(bias)
+	}
+	C.c3_fwd(fp(x), fp(wp), b, fp(y), C.long(n), C.long(cin), C.long(cout), C.long(pl.p), C.long(pl.nv),
+		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])))
+}
+
+// conv3x3DW adds to dw (cout×cin×3×3) the weight gradient of the images x (n×cin×p)
+// and output gradients dy (n×cout×p).
+func conv3x3DW(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int) {
+	if n == 0 {
+		return
+	}
+	_, _, _ = x[n*cin*pl.p-1], dy[n*cout*pl.p-1], dw[cout*cin*9-1]
+	C.c3_dw(fp(x), fp(dy), fp(dw), C.long(n), C.long(cin), C.long(cout), C.long(pl.p), C.long(pl.nv),
+		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])))
+}

@@ -1,0 +1,119 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestConv3x3Kernels checks the direct 3×3 kernels (the AVX-512 ones when this CPU
+// runs them, else the Go references they forward to) against direct summation in
+// float64, on plane sizes that fill vectors exactly, leave tails, and span several
+// rows per vector, and channel counts that leave remainders of every register block.
+func TestConv3x3Kernels(t *testing.T) {
+	cases := []struct{ n, cin, cout, h, w int }{
+		{2, 3, 16, 32, 32},
+		{3, 16, 16, 8, 8},
+		{2, 5, 7, 5, 9},
+		{1, 1, 1, 1, 1},
+		{2, 17, 13, 3, 20},
+		{4, 32, 32, 16, 16},
+		{3, 6, 11, 7, 7},
+		{2, 8, 2, 33, 1},
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("n%d cin%d cout%d %dx%d", c.n, c.cin, c.cout, c.h, c.w)
+		r := rand.New(rand.NewSource(int64(c.h*31 + c.w)))
+		fill := func(n int) []float32 {
+			d := make([]float32, n)
+			for i := range d {
+				d[i] = float32(r.NormFloat64())
+			}
+			return d
+		}
+		g := convGeom{n: c.n, c: c.cin, h: c.h, w: c.w, oc: c.cout, kh: 3, kw: 3, pad: 1, stride: 1, oh: c.h, ow: c.w}
+		g.ckk, g.p = c.cin*9, c.h*c.w
+		x, w, dy, bias := fill(c.n*c.cin*g.p), fill(c.cout*c.cin*9), fill(c.n*c.cout*g.p), fill(c.cout)
+		wantY, wantDx, wantDw := refConv(g, x, w, dy)
+		pl := newConv3x3Plan(c.h, c.w)
+		wp := make([]float32, len(w))
+		packConv3x3Fwd(w, wp, c.cin, c.cout)
+		y := fill(len(dy)) // overwritten
+		conv3x3Fwd(pl, x, wp, bias, y, c.n, c.cin, c.cout)
+		for i := range wantY {
+			wantY[i] += float64(bias[i/g.p%c.cout])
+		}
+		compare(t, name+" y", y, wantY)
+		packConv3x3Back(w, wp, c.cin, c.cout)
+		dx := fill(len(x))
+		conv3x3Fwd(pl, dy, wp, nil, dx, c.n, c.cout, c.cin)
+		compare(t, name+" dx", dx, wantDx)
+		dw := make([]float32, len(w))
+		for i := range dw {
+			dw[i] = 1 // the kernel adds
+			wantDw[i]++
+		}
+		conv3x3DW(pl, x, dy, dw, c.n, c.cin, c.cout)
+		compare(t, name+" dw", dw, wantDw)
+		// The Go references agree too (they are what purego builds run).
+		gy := make([]float32, len(y))
+		packConv3x3Fwd(w, wp, c.cin, c.cout)
+		goConv3x3Fwd(pl, x, wp, bias, gy, c.n, c.cin, c.cout)
+		compare(t, name+" go y", gy, wantY)
+		gdw := make([]float32, len(w))
+		goConv3x3DW(pl, x, dy, gdw, c.n, c.cin, c.cout)
+		for i := range wantDw {
+			wantDw[i]--
+		}
+		compare(t, name+" go dw", gdw, wantDw)
+	}
+}
+
+func compare(t *testing.T, what string, got []float32, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Abs(float64(got[i])-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+			t.Errorf("%s[%d] = %g, want %g", what, i, got[i], want[i])
+			return
+		}
+	}
+}
+
+// BenchmarkConv3x3 times one image of a ResNet stage's 3×3 convolution: the direct
+// forward and weight-gradient kernels, and im2col + SGEMM.
+func BenchmarkConv3x3(b *testing.B) {
+	for _, s := range []struct{ c, hw, n int }{{16, 32, 4}, {32, 16, 8}, {64, 8, 32}} {
+		p := s.hw * s.hw
+		x, w, y := make([]float32, s.n*s.c*p), make([]float32, s.c*s.c*9), make([]float32, s.n*s.c*p)
+		for i := range x {
+			x[i] = float32(i%7) - 3
+		}
+		pl := newConv3x3Plan(s.hw, s.hw)
+		flops := float64(2*s.c*s.c*9*p*s.n) / 1e9
+		b.Run(fmt.Sprintf("fwd/c%d/%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				conv3x3Fwd(pl, x, w, nil, y, s.n, s.c, s.c)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("dw/c%d/%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				conv3x3DW(pl, x, y, w, s.n, s.c, s.c)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+		})
+		g := convGeom{n: s.n, c: s.c, h: s.hw, w: s.hw, oc: s.c, kh: 3, kw: 3, pad: 1, stride: 1, oh: s.hw, ow: s.hw}
+		g.ckk, g.p = s.c*9, p
+		col := make([]float32, g.ckk*p*s.n)
+		b.Run(fmt.Sprintf("im2col+sgemm/c%d/%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				for im := 0; im < s.n; im++ {
+					g.im2col(x[im*s.c*p:], col[im*p:], s.n*p)
+				}
+				sgemm(false, false, s.c, s.n*p, g.ckk, 1, w, g.ckk, col, s.n*p, 0, y, s.n*p)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+		})
+	}
+}
