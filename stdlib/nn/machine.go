@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"context"
 	"fmt"
+	"runtime/pprof"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -164,6 +166,11 @@ func (m *Machine) exec(i int) error {
 		}
 		m.vals[i] = v
 		return nil
+	}
+	if labelOps {
+		// CPU profiles attribute time to op kinds and output shapes (go tool pprof
+		// -tags); goroutines the op starts inherit the label.
+		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("op", opKind(op)+" "+fmt.Sprint(n.Shape()))))
 	}
 	m.in = m.in[:0]
 	for _, a := range m.args[i] {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/goinv/goinv/stdlib/munit"
@@ -18,13 +20,26 @@ var torchScript []byte
 
 // bench prints one MUNIT training iteration (D + G update) at width 16 with batch 1
 // and batch 32, in Go (this package) and in PyTorch (the same architecture and work,
-// munit_bench.py, Debian python3-torch on the CPU).
+// munit_bench.py, Debian python3-torch on the CPU). -batches and -threads choose the
+// settings; -cpuprofile profiles each setting's goinv run (GOINV_NN_PROFILE_OPS=1 labels
+// the samples by op).
 func bench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	iters1 := fs.Int("iters1", 30, "timed iterations at batch 1")
 	iters32 := fs.Int("iters32", 5, "timed iterations at batch 32")
 	python := fs.String("python", "/usr/bin/python3", "python with torch; empty to skip PyTorch")
+	batches := fs.String("batches", "1,32", "comma-separated batch sizes")
+	threads := fs.String("threads", "1,2", "comma-separated thread counts")
+	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of goinv's iterations (warm-up included) at batch B with T threads to FILE.bBtT")
 	fs.Parse(args)
+	bs, err := intList(*batches)
+	if err != nil {
+		return fmt.Errorf("bench: -batches: %w", err)
+	}
+	ths, err := intList(*threads)
+	if err != nil {
+		return fmt.Errorf("bench: -threads: %w", err)
+	}
 	gen, _ := munit.NewGenerator(munit.Config{})
 	fmt.Printf("MUNIT width 16, 2 res blocks, MLP 256, style 8: generator %d parameters; BLAS %s; GOMAXPROCS %d\n",
 		gen.NumParams(), munit.BLAS(), runtime.GOMAXPROCS(0))
@@ -41,10 +56,26 @@ func bench(args []string) error {
 		}
 	}
 	fmt.Printf("%-6s %-8s %14s %14s\n", "batch", "threads", "goinv ms/iter", "torch ms/iter")
-	for _, c := range []struct{ batch, threads, iters int }{{1, 1, *iters1}, {1, 2, *iters1}, {32, 1, *iters32}, {32, 2, *iters32}} {
+	type setting struct{ batch, threads, iters int }
+	var settings []setting
+	for _, b := range bs {
+		it := *iters32
+		if b == 1 {
+			it = *iters1
+		}
+		for _, t := range ths {
+			settings = append(settings, setting{b, t, it})
+		}
+	}
+	for _, c := range settings {
 		prev := runtime.GOMAXPROCS(c.threads)
 		munit.Threads = c.threads
+		stop, err := startProfile(*cpuprof, c.batch, c.threads)
+		if err != nil {
+			return err
+		}
 		d, err := munit.TimeIteration(munit.Config{BatchSize: c.batch}, c.iters)
+		stop()
 		runtime.GOMAXPROCS(prev)
 		munit.Threads = 0
 		if err != nil {
@@ -58,7 +89,7 @@ func bench(args []string) error {
 			} else {
 				f := strings.Fields(string(out))
 				torch = f[0]
-				if c.batch == 1 && c.threads == 1 {
+				if c == settings[0] {
 					defer fmt.Printf("PyTorch %s: generator %s parameters, discriminator %s\n", f[3], f[1], f[2])
 				}
 			}
@@ -66,4 +97,34 @@ func bench(args []string) error {
 		fmt.Printf("%-6d %-8d %14.1f %14s\n", c.batch, c.threads, float64(d.Microseconds())/1000, torch)
 	}
 	return nil
+}
+
+// intList parses a comma-separated list of positive integers.
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// startProfile starts a CPU profile written to path.bBtT (nothing when path is empty)
+// and returns the function that ends it.
+func startProfile(path string, batch, threads int) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.b%dt%d", path, batch, threads))
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
