@@ -83,6 +83,9 @@ func conv2dReflect(x, w, b *gorgonia.Node, scale, pad, stride int) (*gorgonia.No
 		}
 	}
 	g.skipX = x.Op() == nil
+	if scale > 1 && useSubpixel && !g.isDirect() {
+		g.sp = newSPGeom(g, scale)
+	}
 	name := "Conv2dReflect"
 	if scale > 1 {
 		name = "UpsampleConv2dReflect"
@@ -115,6 +118,9 @@ type rconvGeom struct {
 	ph, pw int
 	padIdx []int32
 	skipX  bool
+	// sp, when not nil, computes an upsampling convolution on the low-resolution
+	// grid (convsubpixel.go) instead of unfolding the upsampled image.
+	sp *spGeom
 }
 
 // isDirect says whether the convolution is computed without unfolding (directOC).
@@ -396,6 +402,7 @@ type rconvOp struct {
 	// is small enough (cacheReflectColBytes); workers is the split it was made with.
 	cols    []float32
 	workers int
+	spKern  scratch // the sub-pixel form's combined filters and a transposed copy of w
 }
 
 // cacheReflectColBytes bounds the unfolded batch a Conv2dReflect keeps from its forward
@@ -427,6 +434,14 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
 	op.workers = numWorkers(g.n)
+	if g.sp != nil {
+		var bias []float32
+		if op.bias {
+			bias = in[2]
+		}
+		op.spForward(x, w, bias, y)
+		return out, nil
+	}
 	if g.isDirect() {
 		var bias []float32
 		if op.bias {
@@ -470,7 +485,11 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 func (op *rconvOp) DiffWRT(n int) []bool { return []bool{!op.g.skipX, true, true}[:n] }
 func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	g := op.g
-	if n := g.n * g.ckk * g.p; n*4 <= cacheReflectColBytes && !g.isDirect() {
+	n := g.n * g.ckk * g.p
+	if g.sp != nil {
+		n = g.n * g.sp.ckw * g.sp.hw
+	}
+	if n*4 <= cacheReflectColBytes && !g.isDirect() {
 		op.cols = make([]float32, n)
 	}
 	dw, err := gorgonia.ApplyOp(&rconvGradWOp{opBase: newOpBase("Conv2dReflectGradW"), g: g, fwd: op}, in[0], grad)
@@ -514,6 +533,7 @@ type rconvGradWOp struct {
 	fwd  *rconvOp // its cols, when kept, hold this step's unfolded input
 	g    *rconvGeom
 	part scratch
+	spT  scratch // the sub-pixel form's transposed weight gradient
 }
 
 func (op *rconvGradWOp) Arity() int    { return 2 }
@@ -534,6 +554,10 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	// The forward pass's columns are laid out by its groups: usable when this pass
 	// splits the batch the same way.
 	cached := op.fwd.cols != nil && op.fwd.workers == nw
+	if g.sp != nil {
+		op.spGradW(x, dy, dw, cached)
+		return out, nil
+	}
 	parallelFor(g.n, func(wk, lo, hi int) {
 		acc := dw
 		if wk > 0 {
@@ -591,6 +615,10 @@ func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	w, dy := in[0], in[1]
 	out := op.output(g.n, g.c, g.h, g.w)
 	dx := out.Data().([]float32)
+	if g.sp != nil {
+		op.spGradX(w, dy, dx)
+		return out, nil
+	}
 	if g.padIdx != nil && g.oc*g.ph*g.pw < g.c*g.p {
 		op.doTransposed(w, dy, dx)
 		return out, nil
