@@ -458,25 +458,3 @@ func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, trai
 		}, args...)
 	return y, err
 }
-
-// InstanceNorm normalises every (image, channel) plane of x (N×C×H×W) over its pixels,
-// then applies gamma and beta if gamma is not nil: vectors of length C (a learned
-// affine map) or N×C matrices (AdaIN, with statistics produced by another network).
-func InstanceNorm(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
-	xn, err := normalize(x, perInstance, nil, true)
-	if err != nil || gamma == nil {
-		return xn, err
-	}
-	return ScaleShift(xn, gamma, beta)
-}
-
-// LayerNorm normalises every image of x (N×C×H×W) over all its C×H×W values, then
-// applies the per-channel gamma and beta (length C) if gamma is not nil, as MUNIT's
-// decoder does.
-func LayerNorm(x, gamma, beta *gorgonia.Node) (*gorgonia.Node, error) {
-	xn, err := normalize(x, perSample, nil, true)
-	if err != nil || gamma == nil {
-		return xn, err
-	}
-	return ScaleShift(xn, gamma, beta)
-}
