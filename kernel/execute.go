@@ -19,8 +19,15 @@ type executeRequest struct {
 	StopOnError     *bool             `json:"stop_on_error"`
 }
 
+// execute runs an execute_request. It publishes the busy status itself (dispatch
+// does for other requests): busy and execute_input go out after the request has
+// been handed to the executor, while the cell runs, instead of before it: that takes
+// their encoding and signing off the round trip. Nothing the cell produces is
+// published before them (the output callbacks wait for them).
 func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
-	if k.aborted(s, mu, m) {
+	if k.abortedBefore(m) {
+		k.publish(m, "status", map[string]any{"execution_state": "busy"})
+		k.replyAborted(s, mu, m)
 		return
 	}
 	var c executeRequest
@@ -35,16 +42,29 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	}
 	count := k.executionCount
 	k.mu.Unlock()
-	if !c.Silent {
-		k.publish(m, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
+	// start publishes busy and execute_input, once: when the request has reached
+	// the executor, or before the first output if that comes first (an Executor
+	// need not call Sent). Once.Do returns only after the first call has finished,
+	// so no output can overtake them.
+	var startOnce sync.Once
+	start := func() {
+		startOnce.Do(func() {
+			k.publish(m, "status", map[string]any{"execution_state": "busy"})
+			if !c.Silent {
+				k.publish(m, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
+			}
+		})
 	}
 
 	var result string
 	out := supervisor.Outputs{
+		Sent: start,
 		Stream: func(name, text string) {
+			start()
 			k.publish(m, "stream", map[string]any{"name": name, "text": text})
 		},
 		Event: func(ev ipc.Event) {
+			start()
 			switch ev.Kind {
 			case ipc.EventDisplay:
 				content := map[string]any{"data": orEmpty(ev.Data), "metadata": orEmpty(ev.Metadata), "transient": map[string]any{}}
@@ -80,6 +100,7 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 		Code: c.Code, Silent: c.Silent, StoreHistory: store, AllowStdin: allowStdin,
 		UserExpressions: c.UserExpressions, ExecutionCount: count,
 	}, out)
+	start() // if the request never reached an executor
 	k.mu.Lock()
 	k.stdinFor = nil
 	k.mu.Unlock()
@@ -103,11 +124,13 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 		}
 		k.publish(m, "error", map[string]any{"ename": reply["ename"], "evalue": reply["evalue"], "traceback": reply["traceback"]})
 	}
-	if store {
-		k.hist.Add(count, c.Code, result)
-	}
 	failedAt := time.Now()
 	k.reply(s, mu, m, "execute_reply", reply)
+	if store {
+		// After the reply (a file write is no part of the round trip), before the
+		// next request is handled (a history_request sees this cell).
+		k.hist.Add(count, c.Code, result)
+	}
 	if failed && stopOnError {
 		k.abortQueued(failedAt)
 		k.abortReceived(s, mu)
@@ -146,17 +169,17 @@ func (k *Kernel) abortQueued(failedAt time.Time) {
 	k.mu.Unlock()
 }
 
-// aborted answers m with status "aborted" if it was sent before the last failure.
-func (k *Kernel) aborted(s zmq4.Socket, mu *sync.Mutex, m *Message) bool {
+// abortedBefore reports whether m was sent before the last failure under
+// stop_on_error, and so must be answered with status "aborted".
+func (k *Kernel) abortedBefore(m *Message) bool {
 	k.mu.Lock()
 	before := k.abortBefore
 	k.mu.Unlock()
-	d, err := time.Parse(time.RFC3339Nano, m.Header.Date)
-	if before.IsZero() || err != nil || !d.Before(before) {
+	if before.IsZero() {
 		return false
 	}
-	k.replyAborted(s, mu, m)
-	return true
+	d, err := time.Parse(time.RFC3339Nano, m.Header.Date)
+	return err == nil && d.Before(before)
 }
 
 // replyAborted answers an execute request that stop_on_error keeps from running.

@@ -35,8 +35,12 @@ func init() {
 // dispatch runs the handler for m between busy and idle status messages.
 func (k *Kernel) dispatch(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	h, ok := handlers[m.Header.MsgType]
-	k.publish(m, "status", map[string]any{"execution_state": "busy"})
 	defer k.publish(m, "status", map[string]any{"execution_state": "idle"})
+	if ok && m.Header.MsgType == "execute_request" {
+		k.execute(s, mu, m) // publishes busy once the cell is on its way
+		return
+	}
+	k.publish(m, "status", map[string]any{"execution_state": "busy"})
 	if !ok {
 		k.log.Printf("unsupported message type %q", m.Header.MsgType)
 		if strings.HasSuffix(m.Header.MsgType, "_request") {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/goinv/goinv/kernel/ipc"
@@ -24,6 +25,14 @@ import (
 // Main runs the executor on fds 3 and 4 until shutdown or until the requests pipe
 // closes. It returns the process exit status.
 func Main() int {
+	// The request pipe in non-blocking mode is read through the runtime's
+	// poller: the reading goroutine parks instead of holding a thread in read(2),
+	// so the cell it hands to the worker runs on the same thread at once (a
+	// blocking read made every request wake a second thread). Neither pipe
+	// belongs to the processes a cell starts (`!command`).
+	syscall.SetNonblock(3, true)
+	syscall.CloseOnExec(3)
+	syscall.CloseOnExec(4)
 	req := os.NewFile(3, "requests")
 	ev := os.NewFile(4, "events")
 	if req == nil || ev == nil {
@@ -40,8 +49,9 @@ func Main() int {
 
 // Executor is one session.
 type Executor struct {
-	evMu sync.Mutex
-	ev   io.Writer
+	evMu  sync.Mutex
+	ev    io.Writer
+	evBuf []byte // encodes events, under evMu
 
 	sess *session
 
@@ -130,9 +140,10 @@ func (x *Executor) Serve(r io.Reader) int {
 func (x *Executor) worker() {
 	for q := range x.work {
 		var content map[string]any
+		var result *ipc.Event
 		switch q.Kind {
 		case ipc.KindExecute:
-			content = x.execute(q)
+			content, result = x.run(q)
 		case ipc.KindComplete:
 			content = x.sess.complete(q.Code, q.Cursor)
 		case ipc.KindInspect:
@@ -141,6 +152,12 @@ func (x *Executor) worker() {
 			content = isComplete(q.Code)
 		default:
 			content = map[string]any{"status": "error", "ename": "UnknownRequest", "evalue": "unknown request kind " + q.Kind, "traceback": []string{}}
+		}
+		if result != nil {
+			// The result and the reply leave in one write: the supervisor wakes
+			// once for both.
+			x.send(*result, ipc.Event{ID: q.ID, Kind: ipc.EventReply, Content: content})
+			continue
 		}
 		x.reply(q.ID, content)
 	}
@@ -156,12 +173,23 @@ func (x *Executor) interrupt() {
 	x.mu.Unlock()
 }
 
-// send writes one event; safe for concurrent use.
-func (x *Executor) send(e ipc.Event) {
+// send writes events, in one write; safe for concurrent use.
+func (x *Executor) send(evs ...ipc.Event) {
 	x.evMu.Lock()
 	defer x.evMu.Unlock()
-	if err := ipc.WriteFrame(x.ev, e); err != nil {
+	buf := x.evBuf[:0]
+	var err error
+	for _, e := range evs {
+		if buf, err = ipc.AppendFrame(buf, e); err != nil {
+			fmt.Fprintln(os.Stderr, "goinv executor: write event:", err)
+			return
+		}
+	}
+	if _, err := x.ev.Write(buf); err != nil {
 		fmt.Fprintln(os.Stderr, "goinv executor: write event:", err)
+	}
+	if cap(buf) <= 64<<10 {
+		x.evBuf = buf // reused; a large display's buffer is let go
 	}
 }
 

@@ -370,6 +370,17 @@ type cellError struct {
 
 // execute runs one execute request and returns the reply content.
 func (x *Executor) execute(q ipc.Request) map[string]any {
+	content, result := x.run(q)
+	if result != nil {
+		x.send(*result)
+	}
+	return content
+}
+
+// run runs an execute request and returns its reply content and, when the cell
+// has a value to show and no user expressions ran after it, its execute_result
+// event for the caller to send (the worker sends it with the reply, in one write).
+func (x *Executor) run(q ipc.Request) (content map[string]any, result *ipc.Event) {
 	s := x.sess
 	ctx, cancel := context.WithCancel(context.Background())
 	x.mu.Lock()
@@ -404,10 +415,10 @@ func (x *Executor) execute(q ipc.Request) map[string]any {
 		// ?name / name? pages the documentation, as IPython does; no other output.
 		text, cerr := s.help(target)
 		if cerr != nil {
-			return map[string]any{"status": "error", "execution_count": q.ExecutionCount, "ename": cerr.ename, "evalue": cerr.evalue, "traceback": cerr.traceback}
+			return map[string]any{"status": "error", "execution_count": q.ExecutionCount, "ename": cerr.ename, "evalue": cerr.evalue, "traceback": cerr.traceback}, nil
 		}
 		page := map[string]any{"source": "page", "data": map[string]any{"text/plain": text}, "start": 0}
-		return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": map[string]any{}, "payload": []any{page}}
+		return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": map[string]any{}, "payload": []any{page}}, nil
 	}
 	s.count = q.ExecutionCount
 	cerr := s.runCell(ctx, q.Code)
@@ -415,20 +426,25 @@ func (x *Executor) execute(q ipc.Request) map[string]any {
 	os.Stderr.Sync()
 	if cerr != nil {
 		tb := append([]string{}, cerr.traceback...)
-		return map[string]any{"status": "error", "execution_count": q.ExecutionCount, "ename": cerr.ename, "evalue": cerr.evalue, "traceback": tb}
+		return map[string]any{"status": "error", "execution_count": q.ExecutionCount, "ename": cerr.ename, "evalue": cerr.evalue, "traceback": tb}, nil
 	}
 	s.resMu.Lock()
 	res := s.result
 	s.result = nil
 	s.resMu.Unlock()
 	if res != nil && !q.Silent {
-		x.send(ipc.Event{ID: q.ID, Kind: ipc.EventExecuteResult, Data: encodeBundle(res), Metadata: map[string]any{}})
+		result = &ipc.Event{ID: q.ID, Kind: ipc.EventExecuteResult, Data: encodeBundle(res), Metadata: map[string]any{}}
+		if len(q.UserExpressions) > 0 {
+			// User expressions may print: what they print comes after the result.
+			x.send(*result)
+			result = nil
+		}
 	}
 	ue := map[string]any{}
 	for name, expr := range q.UserExpressions {
 		ue[name] = s.userExpression(ctx, expr)
 	}
-	return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": ue, "payload": []any{}}
+	return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": ue, "payload": []any{}}, result
 }
 
 func (s *session) userExpression(ctx context.Context, expr string) map[string]any {

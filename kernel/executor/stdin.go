@@ -24,6 +24,9 @@ type stdinPipe struct {
 	r  *os.File
 	w  *os.File
 	fd int
+	// eof: the watcher closed w to give a reader end of file; the next stop
+	// opens a fresh pipe.
+	eof bool
 	// old keeps replaced files alive: their finalizers would close fd 0.
 	old []*os.File
 }
@@ -81,30 +84,63 @@ func (p *stdinPipe) blockedReader() bool {
 	return false
 }
 
+// watchAfter is how long a cell runs before stdin is watched, and how often the
+// watcher looks after that.
+const watchAfter = 15 * time.Millisecond
+
 // watch serves reads of stdin during one cell, until the returned stop is called.
+//
+// The watcher starts only once the cell has run for watchAfter (nothing can be
+// waiting for input earlier than its first look anyway): a short cell then costs a
+// timer, not a goroutine to start and to wake up and wait for at its end, which
+// were two cross-thread hand-offs on every cell's reply path.
 func (p *stdinPipe) watch(ctx context.Context, x *Executor, id uint64, allow bool) (stop func()) {
 	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
+	var (
+		mu      sync.Mutex
+		stopped bool
+		wg      sync.WaitGroup
+	)
+	t := time.AfterFunc(watchAfter, func() {
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
+		}
+		wg.Add(1)
+		mu.Unlock()
 		defer wg.Done()
-		tick := time.NewTicker(15 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			if p.pending() > 0 || !p.blockedReader() {
-				continue
-			}
+		p.serve(ctx, done, x, id, allow)
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+		close(done)
+		wg.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.eof {
+			// A closed writer gave a reader EOF: open a fresh pipe for later cells.
+			p.eof = false
+			p.open()
+		}
+	}
+}
+
+// serve answers reads of stdin until done or ctx ends: every watchAfter it looks
+// for a reader blocked on the empty pipe and asks the frontend for a line.
+func (p *stdinPipe) serve(ctx context.Context, done <-chan struct{}, x *Executor, id uint64, allow bool) {
+	tick := time.NewTicker(watchAfter)
+	defer tick.Stop()
+	for {
+		if p.pending() == 0 && p.blockedReader() {
 			if !allow {
 				fmt.Fprintln(os.Stderr, "goinv: the cell reads standard input, but this frontend does not accept input (allow_stdin is false): it reads end of file")
 				p.mu.Lock()
 				p.w.Close() // the reader sees EOF
+				p.eof = true
 				p.mu.Unlock()
 				return
 			}
@@ -129,17 +165,12 @@ func (p *stdinPipe) watch(ctx context.Context, x *Executor, id uint64, allow boo
 			p.w.Write([]byte(v + "\n"))
 			p.mu.Unlock()
 		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if !allow {
-			// A closed writer gave a reader EOF: open a fresh pipe for later cells.
-			if _, err := p.w.Write(nil); err != nil {
-				p.open()
-			}
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }

@@ -122,6 +122,28 @@ func WriteFrame(w io.Writer, v any) error {
 	return err
 }
 
+// AppendFrame appends v to buf as one length-prefixed JSON frame.
+func AppendFrame(buf []byte, v any) ([]byte, error) {
+	start := len(buf)
+	buf = append(buf, 0, 0, 0, 0)
+	w := appendWriter{buf}
+	enc := json.NewEncoder(&w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return buf[:start], fmt.Errorf("ipc: encode frame: %w", err)
+	}
+	buf = w.b[:len(w.b)-1] // Encode ends the value with a newline
+	binary.BigEndian.PutUint32(buf[start:], uint32(len(buf)-start-4))
+	return buf, nil
+}
+
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
 // ReadFrame reads one frame into v.
 func ReadFrame(r io.Reader, v any) error {
 	var hdr [4]byte

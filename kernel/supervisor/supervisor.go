@@ -45,6 +45,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,11 @@ type Options struct {
 
 // Outputs receive what a request produces besides its reply.
 type Outputs struct {
+	// Sent, if not nil, is called by Execute on its own goroutine as soon as the
+	// request has been handed to the executor, before it waits for the reply: work
+	// that need not precede the cell (publishing status messages) can overlap it.
+	// Stream and Event may be called before Sent returns.
+	Sent func()
 	// Stream receives text printed on "stdout" or "stderr".
 	Stream func(name, text string)
 	// Event receives display, clear_output, execute_result and input_request events.
@@ -179,6 +185,9 @@ func (s *Session) do(req ipc.Request, out *Outputs) (map[string]any, error) {
 	if err := p.send(req); err != nil {
 		// The process is dying; its reader will answer the call.
 		fmt.Fprintf(s.opts.Log, "goinv: send %s request: %v\n", req.Kind, err)
+	}
+	if out != nil && out.Sent != nil {
+		out.Sent()
 	}
 	return <-call.done, nil
 }
@@ -576,6 +585,11 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 				fds[i].Fd = -1
 			}
 		}
+		// poll(2) blocks this thread while it keeps its P: a goroutine this loop
+		// just woke (the request waiting for its reply, the publisher) would wait
+		// for another thread to be woken to run it. Yielding first lets them run
+		// here, now: one thread hand-off less per reply.
+		runtime.Gosched()
 		n, err := unix.Poll(fds, timeout)
 		if err == unix.EINTR {
 			continue
