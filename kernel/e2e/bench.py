@@ -1,18 +1,44 @@
 """goinv vs ipykernel, side by side, measured the same way:
 
-  start-up   launch the kernel, send kernel_info_request every 20 ms, time to the first reply
-  round trip median and p99 of execute `1 + 1` → execute_reply through jupyter_client
-  RSS        resident memory of the kernel (plus its executor, for goinv) after 1,000 cells
+  start-up    launch the kernel, send kernel_info_request every 20 ms, time to the first reply
+  round trip  median and p99 of execute `1 + 1` → its execute_reply, through jupyter_client, two ways:
+                client:  BlockingKernelClient, kc.execute() then kc.get_shell_msg() until the reply
+                         (the figure the issue and the earlier closing notes quote; iopub is never read)
+                session: jupyter_client's Session on blocking pyzmq sockets: Session.send of the
+                         request to Session.recv of its reply (signed, serialized and deserialized
+                         exactly as by jupyter_client's channels); between cells, untimed, iopub is
+                         read up to the cell's idle status, as a frontend does before its next cell
+  RSS         resident memory of the kernel (plus its executor, for goinv) after the warm-up, after
+              1,000 client cells, and after 2 s idle following them
 
-usage: /usr/bin/python3 kernel/e2e/bench.py [--cells 1000] [--starts 5]
+Why two round trips: BlockingKernelClient (jupyter_client 7) runs every get_shell_msg through
+run_sync → nest_asyncio → an asyncio poll on a zmq.asyncio socket. Against a responder that answers
+instantly (a Python ROUTER, no kernel behind it) that machinery alone measured 0.82–0.87 ms per
+round trip on this machine, so the client figure cannot show a kernel faster than that. The session
+figure uses the same Session class without the asyncio layer; both are measured identically for
+every kernel, and both are printed.
+
+Robust start-up. The failure "Kernel died before replying to kernel_info" seen in earlier runs was
+jupyter_client's wait_for_ready without a KernelManager: it judges liveness by the heartbeat, and a
+ping unanswered 1 s after the client started counts as dead, so ipykernel starting in over a second
+(1.1 s on a loaded machine) was declared dead while still starting (reproduced: the process was
+running). The client is now made once the kernel answers kernel_info. Besides, ports are picked
+below the ephemeral port range (no outgoing connection of any process can take one as its source
+port between our pick and the kernel's bind), the kernel's stderr is kept, and a launch that fails
+is reported with that stderr and retried, at most twice, with fresh ports; the summary says how
+many launches failed and why.
+
+usage: /usr/bin/python3 kernel/e2e/bench.py [--cells 1000] [--starts 5] [--kernels goinv,python3]
 Needs goinv installed as kernelspec "goinv" (JUPYTER_PATH) and Debian python3-ipykernel.
 """
 import argparse
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -21,61 +47,150 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.session import Session
 
+KEY = b"bench-key"
+
+
+def ephemeral_range():
+    try:
+        lo, hi = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return None
+
 
 def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
+    """n distinct ports that are free now. Below the ephemeral range when there is room:
+    a port picked by bind(("", 0)) is an ephemeral port, which any process's outgoing
+    connection may take as its source port before the kernel binds it."""
+    eph = ephemeral_range()
+    ports = []
+    if eph and eph[0] > 11000:
+        tried = 0
+        while len(ports) < n and tried < 1000:
+            tried += 1
+            p = random.randrange(10000, eph[0])
+            if p in ports:
+                continue
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", p))
+                ports.append(p)
+            except OSError:
+                pass
+            finally:
+                s.close()
+    if len(ports) < n:
+        socks = [socket.socket() for _ in range(n - len(ports))]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        ports += [s.getsockname()[1] for s in socks]
+        for s in socks:
+            s.close()
     return ports
 
 
-def launch(name, d):
-    ports = free_ports(5)
-    conn = dict(transport="tcp", ip="127.0.0.1", shell_port=ports[0], iopub_port=ports[1], stdin_port=ports[2],
-                control_port=ports[3], hb_port=ports[4], key="bench-key", signature_scheme="hmac-sha256", kernel_name=name)
-    cf = os.path.join(d, f"{name}-{ports[0]}.json")
-    with open(cf, "w") as f:
-        json.dump(conn, f)
-    spec = KernelSpecManager().get_kernel_spec(name)
-    argv = [a.replace("{connection_file}", cf) for a in spec.argv]
-    env = dict(os.environ, **(spec.env or {}))
-    # Benchmark cells stay out of the user's history (goinv would otherwise append
-    # thousands of "1 + 1" to it, and read them back at every start).
-    env.setdefault("GOINV_HISTORY", os.path.join(d, "history.jsonl"))
-    return conn, cf, argv, env
+class LaunchFailed(Exception):
+    pass
 
 
-def startup(name, d):
-    conn, cf, argv, env = launch(name, d)
-    sess = Session(key=b"bench-key")
+class Kernel:
+    """One kernel process, started from its kernelspec with a fresh connection file;
+    its stderr is kept in a file."""
+
+    seq = 0
+
+    def __init__(self, name, d):
+        Kernel.seq += 1
+        ports = free_ports(5)
+        self.name = name
+        self.conn = dict(transport="tcp", ip="127.0.0.1", shell_port=ports[0], iopub_port=ports[1],
+                         stdin_port=ports[2], control_port=ports[3], hb_port=ports[4], key=KEY.decode(),
+                         signature_scheme="hmac-sha256", kernel_name=name)
+        self.cf = os.path.join(d, f"{name}-{Kernel.seq}.json")
+        with open(self.cf, "w") as f:
+            json.dump(self.conn, f)
+        spec = KernelSpecManager().get_kernel_spec(name)
+        self.argv = [a.replace("{connection_file}", self.cf) for a in spec.argv]
+        self.env = dict(os.environ, **(spec.env or {}))
+        # Benchmark cells stay out of the user's history (goinv would otherwise append
+        # thousands of "1 + 1" to it, and read them back at every start).
+        self.env.setdefault("GOINV_HISTORY", os.path.join(d, "history.jsonl"))
+        self.errpath = os.path.join(d, f"{name}-{Kernel.seq}.stderr")
+        self.p = None
+
+    def url(self, channel):
+        return f"tcp://127.0.0.1:{self.conn[channel + '_port']}"
+
+    def start(self):
+        self.p = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.errpath, "w"))
+
+    def stderr(self, n=1500):
+        try:
+            return open(self.errpath, errors="replace").read()[-n:]
+        except OSError:
+            return ""
+
+    def fail(self, what):
+        """LaunchFailed saying what went wrong, whether the process is still alive, and
+        the end of its stderr."""
+        state = "still running" if self.p.poll() is None else f"exited with status {self.p.returncode}"
+        err = self.stderr().strip()
+        clash = "address already in use" in err.lower()
+        msg = f"{what}; kernel process {state}; ports {[self.conn[c + '_port'] for c in ('shell', 'iopub', 'stdin', 'control', 'hb')]}"
+        if clash:
+            msg += " (a port collision)"
+        msg += "\n    kernel stderr: " + (err.replace("\n", "\n    ") if err else "(empty)")
+        return LaunchFailed(msg)
+
+    def stop(self):
+        if self.p is not None:
+            self.p.kill()
+            self.p.wait()
+
+
+def attempts(name, d, what, fn, failures):
+    """fn(kernel) with a fresh kernel, retried twice if the launch fails; every failure
+    is printed and recorded."""
+    for attempt in range(3):
+        k = Kernel(name, d)
+        try:
+            return fn(k)
+        except LaunchFailed as e:
+            failures.append(f"{name} {what}: {e}")
+            print(f"bench: {name} {what}, attempt {attempt + 1}: {e}", file=sys.stderr, flush=True)
+        finally:
+            k.stop()
+    raise SystemExit(f"bench: {name} {what} failed three times; see above")
+
+
+def startup(k):
+    sess = Session(key=KEY)
     ctx = zmq.Context.instance()
     sock = ctx.socket(zmq.DEALER)
     sock.linger = 0
     # libzmq retries a refused connection every 100 ms by default, which would
     # quantise the measurement; retry every millisecond instead.
     sock.setsockopt(zmq.RECONNECT_IVL, 1)
-    sock.connect(f"tcp://127.0.0.1:{conn['shell_port']}")
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dt = None
-    while time.perf_counter() - t0 < 30:
-        sess.send(sock, "kernel_info_request", {})
-        if sock.poll(20):
-            sess.recv(sock)
-            dt = time.perf_counter() - t0
-            break
-    sock.close()
-    p.kill()
-    p.wait()
-    return dt
+    sock.connect(k.url("shell"))
+    try:
+        t0 = time.perf_counter()
+        k.start()
+        while time.perf_counter() - t0 < 30:
+            sess.send(sock, "kernel_info_request", {})
+            if sock.poll(20):
+                sess.recv(sock)
+                return time.perf_counter() - t0
+            if k.p.poll() is not None:
+                raise k.fail("the kernel exited before its first kernel_info_reply")
+        raise k.fail("no kernel_info_reply within 30 s")
+    finally:
+        sock.close()
 
 
-def rss_kb(pid):
-    """Resident memory of pid and its child processes (the executor: any thread of
-    the kernel may have started it, so every thread's children count)."""
+def rss(pid):
+    """Resident memory (kB) of pid and of its child processes (the executor: any thread
+    of the kernel may have started it, so every thread's children count), and each
+    process's VmRSS, RssAnon and RssFile in MB."""
     total = 0
     pids = [pid]
     for task in os.listdir(f"/proc/{pid}/task"):
@@ -83,39 +198,141 @@ def rss_kb(pid):
             pids += [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
         except OSError:
             pass
+    detail = []
     for q in pids:
+        f = {}
         for line in open(f"/proc/{q}/status"):
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                f[key] = int(line.split()[1])
+        total += f.get("VmRSS", 0)
+        detail.append(f"pid {q} {f.get('VmRSS', 0) / 1024:.1f} MB (anon {f.get('RssAnon', 0) / 1024:.1f}, file {f.get('RssFile', 0) / 1024:.1f})")
+    return total, ", ".join(detail)
 
 
-def roundtrip(name, d, cells):
-    conn, cf, argv, env = launch(name, d)
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    kc = BlockingKernelClient(connection_file=cf)
-    kc.load_connection_file()
-    kc.start_channels()
+def wait_ready(k, timeout=60):
+    """Starts k and returns once it answers kernel_info_request; raises LaunchFailed if
+    it exits first or does not answer in time."""
+    sess = Session(key=KEY)
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect(k.url("shell"))
     try:
-        kc.wait_for_ready(timeout=60)
-        for _ in range(20):  # warm up
-            kc.execute("1 + 1")
-            kc.get_shell_msg(timeout=30)
-        rss0 = rss_kb(p.pid)
-        times = []
-        for _ in range(cells):
-            t0 = time.perf_counter()
-            mid = kc.execute("1 + 1")
-            while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != mid:
-                pass
-            times.append(time.perf_counter() - t0)
-        rss1 = rss_kb(p.pid)
+        k.start()
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < timeout:
+            sess.send(sock, "kernel_info_request", {})
+            if sock.poll(100):
+                sess.recv(sock)
+                return
+            if k.p.poll() is not None:
+                raise k.fail("the kernel exited before it answered kernel_info")
+        raise k.fail(f"no kernel_info_reply within {timeout} s")
     finally:
-        kc.stop_channels()
-        p.kill()
-        p.wait()
-    times.sort()
-    return statistics.median(times), times[int(0.99 * (len(times) - 1))], rss0, rss1
+        sock.close()
+
+
+def client_roundtrip(cells):
+    """The execute round trip through BlockingKernelClient, and RSS around it."""
+    def run(k):
+        # Started and answering before the client is made. Without a KernelManager,
+        # wait_for_ready judges liveness by the heartbeat: a ping unanswered 1 s after
+        # the client started counts as dead, so a kernel that takes over a second to
+        # start (ipykernel on a loaded machine: 1.1 s) was reported as "Kernel died
+        # before replying to kernel_info" while it was still starting.
+        wait_ready(k)
+        kc = BlockingKernelClient(connection_file=k.cf)
+        kc.load_connection_file()
+        kc.start_channels()
+        try:
+            try:
+                kc.wait_for_ready(timeout=60)
+            except RuntimeError as e:
+                raise k.fail(f"wait_for_ready: {e}")
+            for _ in range(20):  # warm up
+                kc.execute("1 + 1")
+                kc.get_shell_msg(timeout=30)
+            rss0 = rss(k.p.pid)
+            times = []
+            for _ in range(cells):
+                t0 = time.perf_counter()
+                mid = kc.execute("1 + 1")
+                while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != mid:
+                    pass
+                times.append(time.perf_counter() - t0)
+            rss1 = rss(k.p.pid)
+            time.sleep(2)
+            rss2 = rss(k.p.pid)
+        finally:
+            kc.stop_channels()
+        return times, rss0, rss1, rss2
+    return run
+
+
+def session_roundtrip(cells):
+    """The execute round trip through jupyter_client's Session on blocking sockets."""
+    def run(k):
+        sess = Session(key=KEY)
+        ctx = zmq.Context.instance()
+        shell = ctx.socket(zmq.DEALER)
+        iopub = ctx.socket(zmq.SUB)
+        for s in (shell, iopub):
+            s.linger = 0
+        iopub.setsockopt(zmq.SUBSCRIBE, b"")
+        shell.connect(k.url("shell"))
+        iopub.connect(k.url("iopub"))
+        k.start()
+
+        def recv(sock, timeout=30):
+            if not sock.poll(timeout * 1000):
+                raise k.fail(f"no message within {timeout} s")
+            return sess.recv(sock, mode=0)[1]
+
+        try:
+            # Ready when a kernel_info_reply has come and iopub delivers (a SUB socket
+            # misses what was published before its subscription arrived).
+            t0 = time.perf_counter()
+            while True:
+                if time.perf_counter() - t0 > 60:
+                    raise k.fail("not ready within 60 s")
+                if k.p.poll() is not None:
+                    raise k.fail("the kernel exited before it was ready")
+                sess.send(shell, "kernel_info_request", {})
+                if shell.poll(1000):
+                    sess.recv(shell, mode=0)
+                    if iopub.poll(200):
+                        break
+            while shell.poll(200):  # replies to the requests sent while it started
+                shell.recv_multipart()
+            while iopub.poll(200):
+                iopub.recv_multipart()
+
+            def cell():
+                content = dict(code="1 + 1", silent=False, store_history=True, user_expressions={},
+                               allow_stdin=True, stop_on_error=True)  # as BlockingKernelClient.execute sends it
+                t0 = time.perf_counter()
+                mid = sess.send(shell, "execute_request", content)["header"]["msg_id"]
+                while recv(shell)["parent_header"].get("msg_id") != mid:
+                    pass
+                dt = time.perf_counter() - t0
+                while True:  # untimed: this cell's iopub messages, up to its idle status
+                    r = recv(iopub)
+                    if (r["parent_header"].get("msg_id") == mid and r["msg_type"] == "status"
+                            and r["content"]["execution_state"] == "idle"):
+                        return dt
+
+            for _ in range(20):
+                cell()
+            return [cell() for _ in range(cells)]
+        finally:
+            shell.close()
+            iopub.close()
+    return run
+
+
+def stats(times):
+    times = sorted(times)
+    return statistics.median(times) * 1e3, times[int(0.99 * (len(times) - 1))] * 1e3
 
 
 def main():
@@ -124,15 +341,29 @@ def main():
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--kernels", default="goinv,python3")
     a = ap.parse_args()
-    rows = []
+    rows, details, failures = [], [], []
     with tempfile.TemporaryDirectory() as d:
         for name in a.kernels.split(","):
-            starts = sorted(s for s in (startup(name, d) for _ in range(a.starts)) if s is not None)
-            med, p99, rss0, rss1 = roundtrip(name, d, a.cells)
-            rows.append((name, statistics.median(starts) * 1e3, min(starts) * 1e3, med * 1e3, p99 * 1e3, rss0 / 1024, rss1 / 1024))
-    print(f"{'kernel':10} {'start-up median':>16} {'(best)':>8} {'1+1 median':>11} {'p99':>8} {'RSS before':>11} {'RSS after %d cells' % a.cells:>20}")
+            starts = sorted(attempts(name, d, "start-up", startup, failures) for _ in range(a.starts))
+            ctimes, rss0, rss1, rss2 = attempts(name, d, "client round trip", client_roundtrip(a.cells), failures)
+            stimes = attempts(name, d, "session round trip", session_roundtrip(a.cells), failures)
+            rows.append((name, statistics.median(starts) * 1e3, starts[0] * 1e3, *stats(ctimes), *stats(stimes),
+                         rss0[0] / 1024, rss1[0] / 1024, rss2[0] / 1024))
+            details.append(f"{name}: RSS before: {rss0[1]}\n{' ' * len(name)}  after {a.cells} cells: {rss1[1]}\n"
+                           f"{' ' * len(name)}  after 2 s idle: {rss2[1]}")
+    print(f"{'':10} {'start-up':>17} {'':>8} {'1+1 client (BlockingKernelClient)':>34} {'1+1 session (Session, no asyncio)':>34} "
+          f"{'RSS':>11} {'RSS after':>14} {'then 2 s':>9}")
+    print(f"{'kernel':10} {'median':>17} {'(best)':>8} {'median':>22} {'p99':>11} {'median':>22} {'p99':>11} "
+          f"{'before':>11} {'%d cells' % a.cells:>14} {'idle':>9}")
     for r in rows:
-        print(f"{r[0]:10} {r[1]:13.1f} ms {r[2]:5.1f} ms {r[3]:8.2f} ms {r[4]:5.2f} ms {r[5]:8.1f} MB {r[6]:17.1f} MB")
+        print(f"{r[0]:10} {r[1]:14.1f} ms {r[2]:5.1f} ms {r[3]:19.2f} ms {r[4]:8.2f} ms {r[5]:19.2f} ms {r[6]:8.2f} ms "
+              f"{r[7]:8.1f} MB {r[8]:11.1f} MB {r[9]:6.1f} MB")
+    print()
+    for line in details:
+        print(line)
+    print(f"launch failures: {len(failures)}")
+    for f in failures:
+        print("  " + f)
 
 
 if __name__ == "__main__":
