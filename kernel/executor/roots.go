@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"go/token"
 	"reflect"
 	"unsafe"
 
@@ -43,4 +44,74 @@ func rootsLen(i *interp.Interpreter) int {
 		return -1
 	}
 	return len(*(*[]unsafe.Pointer)(unsafe.Add(unsafe.Pointer(i), rootsOffset)))
+}
+
+// scopesField and childField locate yaegi's Interpreter.scopes (the package-level
+// scopes) and scope.child: every block scope a compilation pushes is appended to
+// its parent's child list, read only by yaegi's debugger. A package scope's list
+// so kept every cell's top-level block scopes (about 200 bytes a `1 + 1` cell);
+// scopes still in use stay referenced from their nodes. Found by name and type,
+// like roots: a yaegi that changes them makes dropScopeChildren a no-op.
+var scopesType, scopesOffset, childOffset, scopesOK = func() (reflect.Type, uintptr, uintptr, bool) {
+	f, ok := reflect.TypeOf(interp.Interpreter{}).FieldByName("scopes")
+	if !ok || f.Type.Kind() != reflect.Map || f.Type.Key().Kind() != reflect.String || f.Type.Elem().Kind() != reflect.Pointer {
+		return nil, 0, 0, false
+	}
+	c, ok := f.Type.Elem().Elem().FieldByName("child")
+	if !ok || c.Type.Kind() != reflect.Slice || c.Type.Elem() != f.Type.Elem() {
+		return nil, 0, 0, false
+	}
+	return f.Type, f.Offset, c.Offset, true
+}()
+
+// dropScopeChildren empties the child lists of the interpreter's package scopes.
+// Call it only between Evals, on the goroutine that runs them.
+func dropScopeChildren(i *interp.Interpreter) {
+	if !scopesOK || i == nil {
+		return
+	}
+	m := reflect.NewAt(scopesType, unsafe.Add(unsafe.Pointer(i), scopesOffset)).Elem()
+	it := m.MapRange()
+	for it.Next() {
+		p := it.Value().UnsafePointer()
+		if p == nil {
+			continue
+		}
+		*(*[]unsafe.Pointer)(unsafe.Add(p, childOffset)) = nil
+	}
+}
+
+// dropFiles removes from fset the files whose base is in [lo, hi): the sources
+// parsed for a cell no later code can run (see session.runGo). A position in
+// them would then print as "-"; nothing that can still run has one.
+func dropFiles(fset *token.FileSet, lo, hi int) {
+	if fset == nil || hi <= lo {
+		return
+	}
+	var files []*token.File
+	fset.Iterate(func(f *token.File) bool {
+		if f.Base() >= lo && f.Base() < hi {
+			files = append(files, f)
+		}
+		return f.Base() < hi
+	})
+	for _, f := range files {
+		fset.RemoveFile(f)
+	}
+}
+
+// scopeChildren reports how many child scopes the package scopes hold (-1 if
+// unknown); for tests.
+func scopeChildren(i *interp.Interpreter) int {
+	if !scopesOK || i == nil {
+		return -1
+	}
+	n := 0
+	it := reflect.NewAt(scopesType, unsafe.Add(unsafe.Pointer(i), scopesOffset)).Elem().MapRange()
+	for it.Next() {
+		if p := it.Value().UnsafePointer(); p != nil {
+			n += len(*(*[]unsafe.Pointer)(unsafe.Add(p, childOffset)))
+		}
+	}
+	return n
 }

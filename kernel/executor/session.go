@@ -394,6 +394,7 @@ func (x *Executor) run(q ipc.Request) (content map[string]any, result *ipc.Event
 		// returns without waiting for it); leave its roots alone then.
 		if ctx.Err() == nil {
 			dropRoots(s.i)
+			dropScopeChildren(s.i)
 		}
 		cancel()
 		x.mu.Lock()
@@ -476,11 +477,22 @@ func (s *session) runGo(ctx context.Context, code string) *cellError {
 	// A cell's text is kept for tracebacks through the functions it declared; the
 	// previous cell's goes if it declared none, so that a session's memory does
 	// not grow with every cell it runs.
-	if _, ok := s.cells[s.cellSeq]; ok && !s.pre.Referenced(s.cellSeq) {
+	// The same goes for the sources the interpreter parsed for it (one token.File
+	// each, with its line table: about 500 bytes a cell).
+	if c, ok := s.cells[s.cellSeq]; ok && !s.pre.Referenced(s.cellSeq) {
 		delete(s.cells, s.cellSeq)
+		dropFiles(s.i.FileSet(), c.lo, c.hi)
 	}
 	s.cellSeq++
-	s.cells[s.cellSeq] = cellText{code: code, count: s.count}
+	seq := s.cellSeq
+	lo := s.i.FileSet().Base()
+	s.cells[seq] = cellText{code: code, count: s.count, lo: lo, hi: lo}
+	defer func() {
+		if c, ok := s.cells[seq]; ok {
+			c.hi = s.i.FileSet().Base()
+			s.cells[seq] = c
+		}
+	}()
 	opt := cell.Options{IntRanges: map[int]bool{}, Cell: s.cellSeq}
 	for attempt := 0; ; attempt++ {
 		plan, err := s.pre.Prepare(code, opt)

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"go/token"
 	"io"
 	"runtime"
 	"strings"
@@ -75,13 +76,23 @@ func TestLongSessionBounded(t *testing.T) {
 	if r := run("func explode(n int) int {\n\tif n > 2 {\n\t\tpanic(\"too big\")\n\t}\n\treturn n\n}\nh := func(k int) int {\n\treturn 10 / k\n}\nacc := 0"); r["status"] != "ok" {
 		t.Fatal(r)
 	}
+	filesBefore := 0
 	for i := 0; i < 300; i++ {
 		if r := run("acc += 2\nacc + 1"); r["status"] != "ok" {
 			t.Fatal(r)
 		}
+		if i == 9 {
+			filesBefore = countFiles(s.i.FileSet())
+		}
 	}
 	if n := rootsLen(s.i); n > 0 {
 		t.Errorf("interpreter holds %d roots after the cells", n)
+	}
+	if n := scopeChildren(s.i); n != 0 {
+		t.Errorf("package scopes hold %d child scopes after the cells", n)
+	}
+	if files := countFiles(s.i.FileSet()); files != filesBefore {
+		t.Errorf("the interpreter's FileSet holds %d files after 300 cells, %d after 10", files, filesBefore)
 	}
 	if len(s.cells) > 2 {
 		t.Errorf("%d cell texts kept, want the declaring cell and the last", len(s.cells))
@@ -138,4 +149,10 @@ func TestShownValues(t *testing.T) {
 	p.ok("type Q struct{ X int }\nfunc (q Q) String() string { return fmt.Sprint(\"Q\", q.X) }")
 	cases = append(cases, [2]string{"Q{4}", "Q4"})
 	check()
+}
+
+func countFiles(fset *token.FileSet) int {
+	n := 0
+	fset.Iterate(func(*token.File) bool { n++; return true })
+	return n
 }

@@ -27,9 +27,16 @@ type stdinPipe struct {
 	// eof: the watcher closed w to give a reader end of file; the next stop
 	// opens a fresh pipe.
 	eof bool
-	// old keeps replaced files alive: their finalizers would close fd 0.
-	old []*os.File
 }
+
+// fd0Files keeps every *os.File that was ever fd 0 alive, for the life of the
+// process: a collected one's finalizer would close fd 0, which by then is the
+// current stdin pipe (a second executor in one process, as in tests, made the
+// first one's files garbage and lost its stdin).
+var (
+	fd0Mu    sync.Mutex
+	fd0Files []*os.File
+)
 
 func newStdinPipe() (*stdinPipe, error) {
 	p := &stdinPipe{}
@@ -45,15 +52,23 @@ func (p *stdinPipe) open() error {
 		return fmt.Errorf("stdin pipe: %w", err)
 	}
 	// Put the read end at fd 0 so child processes and os.Stdin agree.
-	if err := syscall.Dup3(fds[0], 0, 0); err != nil {
-		return fmt.Errorf("stdin pipe: %w", err)
-	}
-	syscall.Close(fds[0])
-	if p.r != nil {
-		p.old = append(p.old, p.r)
+	if fds[0] == 0 { // fd 0 was closed: the pipe got it
+		if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, 0, syscall.F_SETFD, 0); e != 0 {
+			return fmt.Errorf("stdin pipe: %w", e)
+		}
 	} else {
-		p.old = append(p.old, os.Stdin) // the original fd-0 File: its finalizer would close our pipe
+		if err := syscall.Dup3(fds[0], 0, 0); err != nil {
+			return fmt.Errorf("stdin pipe: %w", err)
+		}
+		syscall.Close(fds[0])
 	}
+	fd0Mu.Lock()
+	if p.r != nil {
+		fd0Files = append(fd0Files, p.r)
+	} else {
+		fd0Files = append(fd0Files, os.Stdin) // the original fd-0 File
+	}
+	fd0Mu.Unlock()
 	p.r = os.NewFile(0, "/dev/stdin")
 	p.w = os.NewFile(uintptr(fds[1]), "stdin-writer")
 	p.fd = 0

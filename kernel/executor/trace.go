@@ -25,6 +25,9 @@ import (
 type cellText struct {
 	code  string
 	count int // execution count, 0 if unknown
+	// files: the interpreter's FileSet bases [lo, hi) of the sources the cell's
+	// evaluation parsed (see dropFiles).
+	lo, hi int
 }
 
 // yframe is one "L:C: panic: NAME(...)" line of yaegi.
