@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func (f *fakeExec) InputReply(string) {}
 func (f *fakeExec) Restart() error    { return nil }
 func (f *fakeExec) Close() error      { return nil }
 
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	var ports []int
 	var ls []net.Listener
 	for i := 0; i < n; i++ {
@@ -52,7 +53,7 @@ func freePorts(t *testing.T, n int) []int {
 }
 
 type client struct {
-	t                     *testing.T
+	t                     testing.TB
 	signer                *Signer
 	shell, control, iopub zmq4.Socket
 }
@@ -82,7 +83,7 @@ func (c *client) recv(s zmq4.Socket) *Message {
 	return m
 }
 
-func startKernel(t *testing.T) (*client, *fakeExec) {
+func startKernel(t testing.TB) (*client, *fakeExec) {
 	p := freePorts(t, 5)
 	conn := ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], ControlPort: p[1], StdinPort: p[2], IOPubPort: p[3], HBPort: p[4], Key: "k", SignatureScheme: "hmac-sha256"}
 	fe := &fakeExec{}
@@ -178,6 +179,33 @@ func TestGlob(t *testing.T) {
 	}{{"1 +*", "1 + 1", true}, {"*Print?n*", "fmt.Println(1)", true}, {"a[bc]d", "acd", true}, {"a[!b]d", "abd", false}, {"x", "xy", false}} {
 		if got := globRegexp(c.pat).MatchString(c.s); got != c.ok {
 			t.Errorf("glob %q on %q = %v", c.pat, c.s, got)
+		}
+	}
+}
+
+// BenchmarkExecute is the kernel's share of an execute round trip, with an executor
+// that answers at once: request in, busy, execute_input, stream, execute_result,
+// reply and idle out, read by an in-process client (whose own work is included).
+func BenchmarkExecute(b *testing.B) {
+	c, _ := startKernel(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		id := c.send(c.shell, "execute_request", map[string]any{"code": "1 + 1", "silent": false, "store_history": true, "allow_stdin": false})
+		for {
+			r := c.recv(c.shell)
+			var parent Header
+			json.Unmarshal(r.Parent, &parent)
+			if parent.MsgID == id {
+				break
+			}
+		}
+		for { // this cell's iopub messages, up to idle
+			r := c.recv(c.iopub)
+			var parent Header
+			json.Unmarshal(r.Parent, &parent)
+			if parent.MsgID == id && r.Header.MsgType == "status" && strings.Contains(string(r.Content), "idle") {
+				break
+			}
 		}
 	}
 }
