@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
+	"github.com/goinv/goinv/kernel/internal/memrelease"
 	"github.com/goinv/goinv/kernel/ipc"
 	"github.com/goinv/goinv/kernel/supervisor"
 )
@@ -219,10 +220,17 @@ func (k *Kernel) recvLoop(s zmq4.Socket, name string, handle func(*Message)) {
 }
 
 func (k *Kernel) shellWorker() {
+	// This process's heap is small (the cells' data lives in the executor): its
+	// freed pages go back to the OS after a second without requests.
+	idle := memrelease.New(memrelease.Options{})
 	for {
 		select {
 		case m := <-k.queue:
+			idle.Busy()
 			k.dispatch(k.shell, &k.shellMu, m)
+			if len(k.queue) == 0 {
+				idle.Idle()
+			}
 		case <-k.ctx.Done():
 			return
 		}

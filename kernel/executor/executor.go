@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goinv/goinv/kernel/internal/memrelease"
 	"github.com/goinv/goinv/kernel/ipc"
 	"github.com/goinv/goinv/stdlib/display"
 )
@@ -138,7 +139,11 @@ func (x *Executor) Serve(r io.Reader) int {
 }
 
 func (x *Executor) worker() {
+	// After a second without requests, freed heap pages go back to the OS, unless
+	// the session holds more than 64 MB (see package memrelease for the trade-off).
+	idle := memrelease.New(memrelease.Options{})
 	for q := range x.work {
+		idle.Busy()
 		var content map[string]any
 		var result *ipc.Event
 		switch q.Kind {
@@ -157,9 +162,12 @@ func (x *Executor) worker() {
 			// The result and the reply leave in one write: the supervisor wakes
 			// once for both.
 			x.send(*result, ipc.Event{ID: q.ID, Kind: ipc.EventReply, Content: content})
-			continue
+		} else {
+			x.reply(q.ID, content)
 		}
-		x.reply(q.ID, content)
+		if len(x.work) == 0 {
+			idle.Idle()
+		}
 	}
 }
 
