@@ -429,7 +429,7 @@ func (op *convOp) doDirect(x, w, bias, y []float32) {
 	parallelFor(g.n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			yi := y[i*g.outSize() : (i+1)*g.outSize()]
-			conv3x3Fwd(op.plan, x[i*g.inSize():(i+1)*g.inSize()], wp, bias, yi, 1, g.c, g.oc)
+			conv3x3Fwd(op.plan, x[i*g.inSize():], wp, bias, yi, 1, g.c, g.oc) // x[i+1] is prefetched
 			if st != nil {
 				bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[wk], st.sq[wk])
 			}
@@ -730,7 +730,7 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 		}
 		for i0 := lo; i0 < hi; i0 += nb {
 			i1 := min(i0+nb, hi)
-			d := dy[i0*g.outSize() : i1*g.outSize()]
+			d := dy[i0*g.outSize():]
 			conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
 			if x != nil {
 				conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc)

@@ -30,6 +30,9 @@ type conv3x3Plan struct {
 	off         [9]int32
 	mask        []uint16 // nv×9
 	tail        []uint16 // nv
+	// inner marks the full vectors all of whose taps lie in the plane's rows, where
+	// only the first and last columns need masks.
+	inner []uint8
 }
 
 func newConv3x3Plan(h, w int) *conv3x3Plan {
@@ -54,6 +57,14 @@ func newConv3x3Plan(h, w int) *conv3x3Plan {
 					pl.mask[v*9+t] |= 1 << l
 				}
 			}
+		}
+	}
+	pl.inner = make([]uint8, pl.nv)
+	for v := range pl.inner {
+		m := pl.mask[v*9 : v*9+9]
+		if pl.tail[v] == 0xffff && m[1] == 0xffff && m[4] == 0xffff && m[7] == 0xffff &&
+			m[0] == m[3] && m[3] == m[6] && m[2] == m[5] && m[5] == m[8] {
+			pl.inner[v] = 1
 		}
 	}
 	return pl

@@ -58,32 +58,42 @@ AVX512 INLINE void c3_fwd_block(const int MR, const int NV, const float *x, cons
 #define FWD_MR 6
 #define FWD_NV 4
 
-AVX512 INLINE void c3_fwd_rows(const int MR, const float *x, const float *wp, const float *bias, float *y,
-	long cin, long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, long o0) {
-	long v = 0;
-	for (; v + FWD_NV <= nv; v += FWD_NV) c3_fwd_block(MR, FWD_NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v);
-	switch (nv - v) {
-	case 3: c3_fwd_block(MR, 3, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v); break;
-	case 2: c3_fwd_block(MR, 2, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v); break;
-	case 1: c3_fwd_block(MR, 1, x, wp, bias, y, cin, cout, p, off, mask, tail, o0, v); break;
+// c3_fwd_cols computes all output channels of the NV pixel vectors from v0.
+AVX512 INLINE void c3_fwd_cols(const int NV, const float *x, const float *wp, const float *bias, float *y,
+	long cin, long cout, long p, const int32_t *off, const uint16_t *mask, const uint16_t *tail, long v0) {
+	long o = 0;
+	for (; o + FWD_MR <= cout; o += FWD_MR) c3_fwd_block(FWD_MR, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0);
+	switch (cout - o) {
+	case 5: c3_fwd_block(5, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
+	case 4: c3_fwd_block(4, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
+	case 3: c3_fwd_block(3, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
+	case 2: c3_fwd_block(2, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
+	case 1: c3_fwd_block(1, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
 	}
 }
 
 // c3_fwd convolves nimg images (x: nimg×cin×p, y: nimg×cout×p) with the packed filters
-// wp (cin×9×cout).
+// wp (cin×9×cout). Pixel vectors are the outer loop, so that the few rows of x they
+// read stay in L1 while every block of output channels reads them; meanwhile the
+// same rows of the next image are prefetched (a batch does not fit in L2, and the
+// hardware prefetchers do not follow cin planes at once).
 AVX512 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
-	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const float *next) {
 	for (long n = 0; n < nimg; n++) {
 		const float *xn = x + n * cin * p;
 		float *yn = y + n * cout * p;
-		long o = 0;
-		for (; o + FWD_MR <= cout; o += FWD_MR) c3_fwd_rows(FWD_MR, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o);
-		switch (cout - o) {
-		case 5: c3_fwd_rows(5, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
-		case 4: c3_fwd_rows(4, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
-		case 3: c3_fwd_rows(3, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
-		case 2: c3_fwd_rows(2, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
-		case 1: c3_fwd_rows(1, xn, wp, bias, yn, cin, cout, p, nv, off, mask, tail, o); break;
+		const float *pf = n + 1 < nimg ? xn + cin * p : next;
+		long v = 0;
+		for (; v + FWD_NV <= nv; v += FWD_NV) {
+			if (pf)
+				for (long i = 0; i < cin; i++)
+					for (int l = 0; l < FWD_NV; l++) _mm_prefetch((const char *)(pf + i * p + (v + l) * 16), _MM_HINT_T0);
+			c3_fwd_cols(FWD_NV, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v);
+		}
+		switch (nv - v) {
+		case 3: c3_fwd_cols(3, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
+		case 2: c3_fwd_cols(2, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
+		case 1: c3_fwd_cols(1, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
 		}
 	}
 }
@@ -92,7 +102,9 @@ AVX512 static void c3_fwd(const float *x, const float *wp, const float *bias, fl
 // nimg images and all pixels q of dy[o][q] · x[i][q + off[t]], 16 pixels per lane
 // vector, the lanes summed at the end.
 AVX512 INLINE void c3_dw_block(const int MR, const float *x, const float *dy, float *dw, long nimg, long cin,
-	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, long o0, long i) {
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner,
+	long o0, long i) {
+	const long w = -off[1];
 	__m512 acc[3][9];
 	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
 		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) acc[r][t] = _mm512_setzero_ps();
@@ -101,8 +113,29 @@ AVX512 INLINE void c3_dw_block(const int MR, const float *x, const float *dy, fl
 		const float *d = dy + (n * cout + o0) * p;
 		for (long v = 0; v < nv; v++) {
 			__m512 dv[3];
-			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_maskz_loadu_ps(tail[v], d + r * p + v * 16);
 			const uint16_t *mv = mask + v * 9;
+			if (inner[v]) {
+				// All taps in the plane's rows and the vector full: only the left
+				// and right taps need masks (at the first and last column), and the
+				// addresses are three row pointers with fixed displacements.
+				const __mmask16 kl = mv[0], kr = mv[2];
+				const float *r1 = xi + v * 16, *r0 = r1 - w, *r2 = r1 + w;
+				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_loadu_ps(d + r * p + v * 16);
+				__m512 xv;
+#define TAP(t, e) xv = e; _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
+				TAP(0, _mm512_maskz_loadu_ps(kl, r0 - 1))
+				TAP(1, _mm512_loadu_ps(r0))
+				TAP(2, _mm512_maskz_loadu_ps(kr, r0 + 1))
+				TAP(3, _mm512_maskz_loadu_ps(kl, r1 - 1))
+				TAP(4, _mm512_loadu_ps(r1))
+				TAP(5, _mm512_maskz_loadu_ps(kr, r1 + 1))
+				TAP(6, _mm512_maskz_loadu_ps(kl, r2 - 1))
+				TAP(7, _mm512_loadu_ps(r2))
+				TAP(8, _mm512_maskz_loadu_ps(kr, r2 + 1))
+#undef TAP
+				continue;
+			}
+			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_maskz_loadu_ps(tail[v], d + r * p + v * 16);
 			_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
 				__m512 xv = _mm512_maskz_loadu_ps(mv[t], xi + v * 16 + off[t]);
 				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
@@ -114,22 +147,22 @@ AVX512 INLINE void c3_dw_block(const int MR, const float *x, const float *dy, fl
 }
 
 AVX512 static void c3_dw(const float *x, const float *dy, float *dw, long nimg, long cin, long cout, long p,
-	long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {
+	long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner) {
 	long o = 0;
 	for (; o + 3 <= cout; o += 3)
-		for (long i = 0; i < cin; i++) c3_dw_block(3, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, o, i);
+		for (long i = 0; i < cin; i++) c3_dw_block(3, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, inner, o, i);
 	for (long i = 0; i < cin; i++) {
-		if (cout - o == 2) c3_dw_block(2, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, o, i);
-		if (cout - o == 1) c3_dw_block(1, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, o, i);
+		if (cout - o == 2) c3_dw_block(2, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, inner, o, i);
+		if (cout - o == 1) c3_dw_block(1, x, dy, dw, nimg, cin, cout, p, nv, off, mask, tail, inner, o, i);
 	}
 }
 
 #else
 static int conv3x3_avx512(void) { return 0; }
 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
-	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {}
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const float *next) {}
 static void c3_dw(const float *x, const float *dy, float *dw, long nimg, long cin, long cout, long p,
-	long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail) {}
+	long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner) {}
 #endif
 */
 import "C"
@@ -139,7 +172,8 @@ import "unsafe"
 var haveConv3x3 = C.conv3x3_avx512() != 0
 
 // conv3x3Fwd convolves the images x (n×cin×p) with the packed filters wp (see
-// conv3x3Plan.pack) plus bias (nil or cout values) into y (n×cout×p).
+// packConv3x3Fwd) plus bias (nil or cout values) into y (n×cout×p). When x holds a
+// further image after the n, the kernel prefetches it.
 func conv3x3Fwd(pl *conv3x3Plan, x, wp, bias, y []float32, n, cin, cout int) {
 	if n == 0 {
 		return
@@ -151,8 +185,12 @@ func conv3x3Fwd(pl *conv3x3Plan, x, wp, bias, y []float32, n, cin, cout int) {
 		_ = bias[cout-1]
 		b = fp(bias)
 	}
+	var nx *C.float
+	if len(x) >= (n+1)*cin*pl.p {
+		nx = fp(x[n*cin*pl.p:])
+	}
 	C.c3_fwd(fp(x), fp(wp), b, fp(y), C.long(n), C.long(cin), C.long(cout), C.long(pl.p), C.long(pl.nv),
-		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])))
+		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])), nx)
 }
 
 // conv3x3DW adds to dw (cout×cin×3×3) the weight gradient of the images x (n×cin×p)
@@ -163,5 +201,6 @@ func conv3x3DW(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int) {
 	}
 	_, _, _ = x[n*cin*pl.p-1], dy[n*cout*pl.p-1], dw[cout*cin*9-1]
 	C.c3_dw(fp(x), fp(dy), fp(dw), C.long(n), C.long(cin), C.long(cout), C.long(pl.p), C.long(pl.nv),
-		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])))
+		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])),
+		(*C.uint8_t)(unsafe.Pointer(&pl.inner[0])))
 }

@@ -83,12 +83,13 @@ func compare(t *testing.T, what string, got []float32, want []float64) {
 // BenchmarkConv3x3 times one image of a ResNet stage's 3×3 convolution: the direct
 // forward and weight-gradient kernels, and im2col + SGEMM.
 func BenchmarkConv3x3(b *testing.B) {
-	for _, s := range []struct{ c, hw, n int }{{16, 32, 4}, {32, 16, 8}, {64, 8, 32}} {
+	for _, s := range []struct{ c, hw, n int }{{16, 32, 128}, {32, 16, 128}, {64, 8, 128}} { // a batch of 128, as in training
 		p := s.hw * s.hw
 		x, w, y := make([]float32, s.n*s.c*p), make([]float32, s.c*s.c*9), make([]float32, s.n*s.c*p)
 		for i := range x {
 			x[i] = float32(i%7) - 3
 		}
+		nb := g0(s.c, s.hw).direct3x3Images()
 		pl := newConv3x3Plan(s.hw, s.hw)
 		flops := float64(2*s.c*s.c*9*p*s.n) / 1e9
 		b.Run(fmt.Sprintf("fwd/c%d/%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
@@ -99,21 +100,34 @@ func BenchmarkConv3x3(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("dw/c%d/%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				conv3x3DW(pl, x, y, w, s.n, s.c, s.c)
+				for i0 := 0; i0 < s.n; i0 += nb {
+					i1 := min(i0+nb, s.n)
+					conv3x3DW(pl, x[i0*s.c*p:i1*s.c*p], y[i0*s.c*p:i1*s.c*p], w, i1-i0, s.c, s.c)
+				}
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 		})
-		g := convGeom{n: s.n, c: s.c, h: s.hw, w: s.hw, oc: s.c, kh: 3, kw: 3, pad: 1, stride: 1, oh: s.hw, ow: s.hw}
-		g.ckk, g.p = s.c*9, p
-		col := make([]float32, g.ckk*p*s.n)
+		g := g0(s.c, s.hw)
+		g.n = s.n
+		col := make([]float32, g.ckk*p*g.batch())
 		b.Run(fmt.Sprintf("im2col+sgemm/c%d/%dx%d", s.c, s.hw, s.hw), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				for im := 0; im < s.n; im++ {
-					g.im2col(x[im*s.c*p:], col[im*p:], s.n*p)
+				bb := g.batch()
+				for i0 := 0; i0 < s.n; i0 += bb {
+					i1 := min(i0+bb, s.n)
+					for im := i0; im < i1; im++ {
+						g.im2col(x[im*s.c*p:], col[(im-i0)*p:], (i1-i0)*p)
+					}
+					sgemm(false, false, s.c, (i1-i0)*p, g.ckk, 1, w, g.ckk, col, (i1-i0)*p, 0, y[i0*s.c*p:], (i1-i0)*p)
 				}
-				sgemm(false, false, s.c, s.n*p, g.ckk, 1, w, g.ckk, col, s.n*p, 0, y, s.n*p)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 		})
 	}
+}
+
+func g0(c, hw int) *convGeom {
+	g := &convGeom{n: 1, c: c, h: hw, w: hw, oc: c, kh: 3, kw: 3, pad: 1, stride: 1, oh: hw, ow: hw}
+	g.ckk, g.p = c*9, hw*hw
+	return g
 }
