@@ -285,7 +285,8 @@ type convOp struct {
 }
 
 // convStats are the sums batch norm needs, Σ(y−s) and Σ(y−s)² per channel with a
-// shift s per channel (the running mean when the op ran), summed per worker.
+// shift s per channel (the running mean when the op ran), summed per worker (per
+// image on the direct 3×3 path).
 type convStats struct {
 	shiftFrom []float32 // read at each run: the batch norm's running mean
 	shift     []float32
@@ -331,7 +332,7 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	if st != nil {
 		nw := numWorkers(g.chunks())
 		if direct {
-			nw = numWorkers(g.n)
+			nw = g.n // one partial per image: see doDirect
 		}
 		if len(st.sum) != nw {
 			st.sum, st.sq = make([][]float64, nw), make([][]float64, nw)
@@ -415,9 +416,10 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// doDirect is Do for 3×3 same convolutions on the direct kernels (conv3x3.go): each
-// worker convolves its images straight into y and sums the batch-norm statistics of
-// each image while it is still in cache.
+// doDirect is Do for 3×3 same convolutions on the direct kernels (conv3x3.go): the
+// workers take images one at a time, convolve them straight into y and sum each
+// image's batch-norm statistics (into its own partial sums, so that the totals do not
+// depend on which worker ran it) while it is still in cache.
 func (op *convOp) doDirect(x, w, bias, y []float32) {
 	g := &op.g
 	if op.plan == nil {
@@ -426,13 +428,11 @@ func (op *convOp) doDirect(x, w, bias, y []float32) {
 	wp := op.wp.get(0, len(w))
 	packConv3x3Fwd(w, wp, g.c, g.oc)
 	st := op.stats
-	parallelFor(g.n, func(wk, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			yi := y[i*g.outSize() : (i+1)*g.outSize()]
-			conv3x3Fwd(op.plan, x[i*g.inSize():], wp, bias, yi, 1, g.c, g.oc) // x[i+1] is prefetched
-			if st != nil {
-				bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[wk], st.sq[wk])
-			}
+	parallelChunks(g.n, func(_, i int) {
+		yi := y[i*g.outSize() : (i+1)*g.outSize()]
+		conv3x3Fwd(op.plan, x[i*g.inSize():], wp, bias, yi, 1, g.c, g.oc) // x[i+1] is prefetched
+		if st != nil {
+			bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[i], st.sq[i])
 		}
 	})
 }
@@ -711,8 +711,9 @@ func (op *convGradXOp) doSame(w, dy, x, dx []float32) {
 }
 
 // doDirect is doSame on the direct 3×3 kernels: dx is the forward kernel run on dy
-// with the flipped, transposed filters, and dw (when x is not nil) sums per worker,
-// in chunks of images whose x and dy the two kernels share in cache.
+// with the flipped, transposed filters, and dw (when x is not nil) is summed per chunk
+// of images whose x and dy the two kernels share in cache, the chunks' partial sums
+// then added in order (so dw does not depend on the scheduling or thread count).
 func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 	g := &op.g
 	if op.plan == nil {
@@ -721,20 +722,15 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 	wp := op.wt.get(0, len(w))
 	packConv3x3Back(w, wp, g.c, g.oc)
 	nb := g.direct3x3Images()
-	nw := numWorkers(g.n)
-	parallelFor(g.n, func(wk, lo, hi int) {
-		var acc []float32
+	nch := (g.n + nb - 1) / nb
+	parallelChunks(nch, func(_, ch int) {
+		i0, i1 := ch*nb, min((ch+1)*nb, g.n)
+		d := dy[i0*g.outSize():]
+		conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
 		if x != nil {
-			acc = op.part.get(wk, len(w))
+			acc := op.part.get(ch, len(w))
 			clear(acc)
-		}
-		for i0 := lo; i0 < hi; i0 += nb {
-			i1 := min(i0+nb, hi)
-			d := dy[i0*g.outSize():]
-			conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
-			if x != nil {
-				conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc)
-			}
+			conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc)
 		}
 	})
 	if x == nil {
@@ -744,8 +740,8 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 		op.dw = make([]float32, len(w))
 	}
 	copy(op.dw, op.part.get(0, len(w)))
-	for wk := 1; wk < nw; wk++ {
-		addTo(op.dw, op.part.get(wk, len(w)))
+	for ch := 1; ch < nch; ch++ {
+		addTo(op.dw, op.part.get(ch, len(w)))
 	}
 }
 
@@ -828,19 +824,15 @@ func (op *convGradWOp) doDirect(x, dy, dw []float32) {
 		op.plan = newConv3x3Plan(g.h, g.w)
 	}
 	nb := g.direct3x3Images()
-	nw := numWorkers(g.n)
-	parallelFor(g.n, func(wk, lo, hi int) {
-		acc := dw
-		if wk > 0 {
-			acc = op.part.get(wk, len(dw))
-		}
+	nch := (g.n + nb - 1) / nb
+	parallelChunks(nch, func(_, ch int) {
+		i0, i1 := ch*nb, min((ch+1)*nb, g.n)
+		acc := op.part.get(ch, len(dw))
 		clear(acc)
-		for i0 := lo; i0 < hi; i0 += nb {
-			i1 := min(i0+nb, hi)
-			conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()], acc, i1-i0, g.c, g.oc)
-		}
+		conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()], acc, i1-i0, g.c, g.oc)
 	})
-	for wk := 1; wk < nw; wk++ {
-		addTo(dw, op.part.get(wk, len(dw)))
+	copy(dw, op.part.get(0, len(dw)))
+	for ch := 1; ch < nch; ch++ {
+		addTo(dw, op.part.get(ch, len(dw)))
 	}
 }

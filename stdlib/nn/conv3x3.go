@@ -70,29 +70,47 @@ func newConv3x3Plan(h, w int) *conv3x3Plan {
 	return pl
 }
 
-// packFwd lays out the filters w (cout×cin×3×3) as the forward kernel reads them,
-// wp[(i·9+t)·cout+o] = w[o][i][t].
+// conv3x3MR is the number of output channels the forward kernel keeps in registers
+// (FWD_MR in conv3x3_cgo.go); the packed filters come in blocks of that many.
+const conv3x3MR = 6
+
+// packConv3x3Fwd lays out the filters w (cout×cin×3×3) as the forward kernel reads
+// them: blocks of conv3x3MR output channels (fewer in the last), each block holding,
+// for every input channel and tap, its channels' weights side by side, so that a block
+// reads its weights as one stream:
+// wp[o0·cin·9 + (i·9+t)·mr + (o−o0)] = w[o][i][t] for the block [o0, o0+mr) holding o.
 func packConv3x3Fwd(w, wp []float32, cin, cout int) {
-	for o := 0; o < cout; o++ {
+	packConv3x3(wp, cin, cout, func(o, i, t int) float32 { return w[(o*cin+i)*9+t] })
+}
+
+// packConv3x3Back packs, as packConv3x3Fwd does, the filters of the input gradient:
+// the forward kernel run from cout to cin channels with the taps flipped, whose
+// filters are w'[i][o][t] = w[o][i][8−t] for w (cout×cin×3×3).
+func packConv3x3Back(w, wp []float32, cin, cout int) {
+	packConv3x3(wp, cout, cin, func(i, o, t int) float32 { return w[(o*cin+i)*9+8-t] })
+}
+
+// packConv3x3 packs the filters f(o, i, t) of a convolution from cin to cout channels.
+func packConv3x3(wp []float32, cin, cout int, f func(o, i, t int) float32) {
+	for o0 := 0; o0 < cout; o0 += conv3x3MR {
+		mr := min(conv3x3MR, cout-o0)
+		b := wp[o0*cin*9 : (o0+mr)*cin*9]
 		for i := 0; i < cin; i++ {
 			for t := 0; t < 9; t++ {
-				wp[(i*9+t)*cout+o] = w[(o*cin+i)*9+t]
+				for r := 0; r < mr; r++ {
+					b[(i*9+t)*mr+r] = f(o0+r, i, t)
+				}
 			}
 		}
 	}
 }
 
-// packConv3x3Back lays out the filters w (cout×cin×3×3) for the input gradient, the
-// forward kernel run from cout to cin channels with the taps flipped:
-// wp[(o·9+t)·cin+i] = w[o][i][8−t].
-func packConv3x3Back(w, wp []float32, cin, cout int) {
-	for o := 0; o < cout; o++ {
-		for i := 0; i < cin; i++ {
-			for t := 0; t < 9; t++ {
-				wp[(o*9+t)*cin+i] = w[(o*cin+i)*9+8-t]
-			}
-		}
-	}
+// conv3x3Weight returns the weight of output channel o, input channel i and tap t
+// from filters packed by packConv3x3Fwd.
+func conv3x3Weight(wp []float32, cin, cout, o, i, t int) float32 {
+	o0 := o / conv3x3MR * conv3x3MR
+	mr := min(conv3x3MR, cout-o0)
+	return wp[o0*cin*9+(i*9+t)*mr+o-o0]
 }
 
 // goConv3x3Fwd is the reference for conv3x3Fwd, summing in the same order.
@@ -113,7 +131,7 @@ func goConv3x3Fwd(pl *conv3x3Plan, x, wp, bias, y []float32, n, cin, cout int) {
 						if iy < 0 || iy >= pl.h || ix < 0 || ix >= w {
 							continue
 						}
-						s += wp[(i*9+t)*cout+o] * xn[i*p+iy*w+ix]
+						s += conv3x3Weight(wp, cin, cout, o, i, t) * xn[i*p+iy*w+ix]
 					}
 				}
 				yn[o*p+q] = s

@@ -23,10 +23,13 @@ static int conv3x3_avx512(void) {
 
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
+// MASK loads a lane mask straight into a mask register (one kmovw, where reading it
+// as an integer first takes two instructions).
+#define MASK(p) _load_mask16((__mmask16 *)(p))
 
 // c3_fwd_block computes MR output channels × NV vectors of 16 output pixels, starting
 // at output channel o0 and pixel vector v0, of one image:
-// y[o][q] = bias[o] + Σ_i Σ_t wp[(i·9+t)·cout + o] · x[i][q + off[t]], the loads of x
+// y[o][q] = bias[o] + Σ_i Σ_t w[o][i][t] · x[i][q + off[t]], the loads of x
 // masked by mask[v·9+t] (zero where the tap falls on the padding or past the plane).
 // Each output element sums its 9·cin products in the same order, input channel by
 // input channel, tap by tap, whatever the blocking.
@@ -40,11 +43,12 @@ AVX512 INLINE void c3_fwd_block(const int MR, const int NV, const float *x, cons
 	const uint16_t *mv = mask + v0 * 9;
 	for (long i = 0; i < cin; i++) {
 		const float *xi = x + i * p + v0 * 16;
-		const float *wi = wp + i * 9 * cout + o0;
+		// The filters of the block's channels are packed together (packConv3x3Fwd).
+		const float *wi = wp + o0 * cin * 9 + i * 9 * MR;
 		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
 			__m512 xv[4];
-			_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) xv[j] = _mm512_maskz_loadu_ps(mv[j * 9 + t], xi + j * 16 + off[t]);
-			const float *wt = wi + t * cout;
+			_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) xv[j] = _mm512_maskz_loadu_ps(MASK(mv + j * 9 + t), xi + j * 16 + off[t]);
+			const float *wt = wi + t * MR;
 			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
 				__m512 b = _mm512_set1_ps(wt[r]);
 				_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(b, xv[j], acc[r][j]);
@@ -72,11 +76,12 @@ AVX512 INLINE void c3_fwd_cols(const int NV, const float *x, const float *wp, co
 	}
 }
 
-// c3_fwd convolves nimg images (x: nimg×cin×p, y: nimg×cout×p) with the packed filters
-// wp (cin×9×cout). Pixel vectors are the outer loop, so that the few rows of x they
-// read stay in L1 while every block of output channels reads them; meanwhile the
-// same rows of the next image are prefetched (a batch does not fit in L2, and the
-// hardware prefetchers do not follow cin planes at once).
+// c3_fwd convolves nimg images (x: nimg×cin×p, y: nimg×cout×p) with the packed
+// filters wp (blocks of FWD_MR output channels, see packConv3x3Fwd). Pixel vectors are
+// the outer loop, so that the few rows of x they read stay in L1 while every block of
+// output channels reads them; meanwhile the same rows of the next image are prefetched
+// (a batch does not fit in L2, and the hardware prefetchers do not follow cin planes
+// at once).
 AVX512 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
 	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const float *next) {
 	for (long n = 0; n < nimg; n++) {
@@ -137,7 +142,7 @@ AVX512 INLINE void c3_dw_block(const int MR, const float *x, const float *dy, fl
 			}
 			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_maskz_loadu_ps(tail[v], d + r * p + v * 16);
 			_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
-				__m512 xv = _mm512_maskz_loadu_ps(mv[t], xi + v * 16 + off[t]);
+				__m512 xv = _mm512_maskz_loadu_ps(MASK(mv + t), xi + v * 16 + off[t]);
 				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
 			}
 		}

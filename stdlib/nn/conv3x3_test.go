@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // TestConv3x3Kernels checks the direct 3×3 kernels (the AVX-512 ones when this CPU
@@ -130,4 +133,63 @@ func g0(c, hw int) *convGeom {
 	g := &convGeom{n: 1, c: c, h: hw, w: hw, oc: c, kh: 3, kw: 3, pad: 1, stride: 1, oh: hw, ow: hw}
 	g.ckk, g.p = c*9, hw*hw
 	return g
+}
+
+// TestConv3x3ThreadIndependent checks that a direct 3×3 convolution feeding a
+// training batch norm gives bit-identical outputs, gradients and running statistics
+// with 1, 2 and 3 threads: its partial sums are per image chunk, not per worker.
+func TestConv3x3ThreadIndependent(t *testing.T) {
+	if !haveConv3x3 {
+		t.Skip("no direct 3×3 kernels on this CPU")
+	}
+	defer func(n int) { Threads = n }(Threads)
+	run := func(threads int) [][]float32 {
+		Threads = threads
+		gr := gorgonia.NewGraph()
+		r := rand.New(rand.NewSource(3))
+		fill := func(s ...int) *gorgonia.Node {
+			d := make([]float32, prod(s))
+			for i := range d {
+				d[i] = float32(r.NormFloat64())
+			}
+			return gorgonia.NewTensor(gr, tensor.Float32, len(s), gorgonia.WithShape(s...),
+				gorgonia.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(d))))
+		}
+		x, w := fill(11, 6, 9, 10), fill(7, 6, 3, 3)
+		gamma, beta := fill(7), fill(7)
+		st := NewBatchNormState(7)
+		h := gorgonia.Must(Conv2d(notInput(x), w, 1, 1))
+		y := gorgonia.Must(BatchNormReLU(h, gamma, beta, st, true))
+		dy := fill(y.Shape()...)
+		cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, dy))))
+		g, err := gorgonia.Grad(cost, x, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := newExecutor(gr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := ex.run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out [][]float32
+		for _, n := range []*gorgonia.Node{y, g[0], g[1]} {
+			out = append(out, append([]float32(nil), ex.value(n).Data().([]float32)...))
+		}
+		return append(out, append([]float32(nil), st.Mean...), append([]float32(nil), st.Var...))
+	}
+	want := run(1)
+	for _, th := range []int{2, 3} {
+		got := run(th)
+		for k, name := range []string{"y", "dx", "dw", "running mean", "running var"} {
+			for i := range want[k] {
+				if got[k][i] != want[k][i] {
+					t.Fatalf("%d threads: %s[%d] = %g, with 1 thread %g", th, name, i, got[k][i], want[k][i])
+				}
+			}
+		}
+	}
 }

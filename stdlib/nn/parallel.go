@@ -3,6 +3,7 @@ package nn
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Threads is the number of goroutines a layer splits its batch over; 0 means
@@ -42,6 +43,42 @@ func parallelFor(n int, fn func(worker, lo, hi int)) {
 		}(i, lo, hi)
 	}
 	fn(0, 0, n/w)
+	wg.Wait()
+}
+
+// parallelChunks calls fn(worker, chunk) for every chunk in [0, n), each worker taking
+// the next chunk when it finishes one, so that a worker slowed by other load on the
+// machine does not hold up the rest. Which worker runs a chunk varies from run to run:
+// callers that sum across chunks keep one partial result per chunk and add them in
+// chunk order, which makes the result independent of scheduling and of the number of
+// threads.
+func parallelChunks(n int, fn func(worker, chunk int)) {
+	w := numWorkers(n)
+	if w == 1 {
+		for i := 0; i < n; i++ {
+			fn(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	work := func(wk int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			fn(wk, i)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(w - 1)
+	for i := 1; i < w; i++ {
+		go func(i int) {
+			defer wg.Done()
+			work(i)
+		}(i)
+	}
+	work(0)
 	wg.Wait()
 }
 
