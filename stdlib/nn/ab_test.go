@@ -1,0 +1,58 @@
+package nn
+
+import (
+	"math/rand"
+	"os"
+	"sort"
+	"testing"
+	"time"
+)
+
+// TestABConv3x3 (set GOINV_AB=1) times ResNet-20 training steps with and without the
+// direct 3×3 kernels, alternating, so that both see the same load on the machine.
+func TestABConv3x3(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" || !haveConv3x3 {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(on bool) { useConv3x3 = on }(useConv3x3)
+	n := 128
+	build := func(direct bool) *Graph {
+		useConv3x3 = direct
+		m := ResNet20(1)
+		if err := m.Init(3, 32, 32, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}); err != nil {
+			t.Fatal(err)
+		}
+		loss := &Loss{Labels: make([]int, n)}
+		for i := range loss.Labels {
+			loss.Labels[i] = i % 10
+		}
+		gr, err := m.TrainGraph(n, loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gr
+	}
+	graphs := []*Graph{build(false), build(true)}
+	r := rand.New(rand.NewSource(1))
+	x := make([]float32, n*3*32*32)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	times := make([][]float64, 2)
+	for rep := 0; rep < 12; rep++ {
+		for k, gr := range graphs {
+			useConv3x3 = k == 1
+			t0 := time.Now()
+			if err := gr.Run(x); err != nil {
+				t.Fatal(err)
+			}
+			if rep >= 2 {
+				times[k] = append(times[k], time.Since(t0).Seconds())
+			}
+		}
+	}
+	for k, name := range []string{"im2col+sgemm", "direct 3x3"} {
+		sort.Float64s(times[k])
+		t.Logf("%-13s images/s: best %.0f, median %.0f", name, float64(n)/times[k][0], float64(n)/times[k][len(times[k])/2])
+	}
+}
