@@ -53,6 +53,9 @@ type Options struct {
 	SocketTimeout time.Duration
 }
 
+// iopubHWM is how many messages the iopub socket queues before it drops new ones.
+const iopubHWM = 1000
+
 // Kernel is a running Jupyter kernel.
 type Kernel struct {
 	conn    ConnectionInfo
@@ -117,6 +120,14 @@ func New(conn ConnectionInfo, opts Options) (*Kernel, error) {
 	k.control = zmq4.NewRouter(k.ctx, o)
 	k.stdin = zmq4.NewRouter(k.ctx, o)
 	k.iopub = zmq4.NewPub(k.ctx, o)
+	// zmq4 queues published messages without bound while a subscriber does not
+	// read (a client that never reads iopub, or a stuck one): the kernel's memory
+	// then grows with every message (measured: +10 MB over 5,000 cells of a
+	// client that reads only shell). libzmq, and so ipykernel, drops beyond 1,000
+	// queued messages by default; so does goinv.
+	if err := k.iopub.SetOption(zmq4.OptionHWM, iopubHWM); err != nil {
+		return nil, fmt.Errorf("iopub high-water mark: %w", err)
+	}
 	k.hb = zmq4.NewRep(k.ctx, o)
 	return k, nil
 }
