@@ -126,7 +126,8 @@ type rconvGeom struct {
 // isDirect says whether the convolution is computed without unfolding (directOC).
 func (g *rconvGeom) isDirect() bool { return g.padIdx != nil && g.oc <= directOC }
 
-// padSize is the per-worker scratch the padded plane needs (0 with stride > 1).
+// padSize is the padded plane of one image (0 with stride > 1); unfold and fold take
+// scratch for the planes of all the images of a group.
 func (g *rconvGeom) padSize() int { return g.ph * g.pw }
 
 // unfold writes the columns of images [lo, hi) side by side: row (ci, t) of col
@@ -455,7 +456,7 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return out, nil
 	}
 	parallelFor(g.n, func(wk, lo, hi int) {
-		col, ym, pb := getBuf(g.ckk*g.group*g.p), getBuf(g.oc*g.group*g.p), getBuf(g.padSize())
+		col, ym, pb := getBuf(g.ckk*g.group*g.p), getBuf(g.oc*g.group*g.p), getBuf(g.group*g.padSize())
 		defer putBufs(col, ym, pb)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
@@ -501,16 +502,7 @@ func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorg
 		db, err := apply("Conv2dReflectGradB", tensor.Shape{g.oc}, nil,
 			func(o *fnOp, vs [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 				t, db := o.tensorOut()
-				dy := vs[0]
-				for c := range db {
-					var s float32
-					for b := 0; b < g.n; b++ {
-						for _, v := range dy[(b*g.oc+c)*g.p : (b*g.oc+c+1)*g.p] {
-							s += v
-						}
-					}
-					db[c] = s
-				}
+				parallelFor(g.oc, func(_, lo, hi int) { chanSum(vs[0], g.n, g.oc, g.p, lo, hi, db) })
 				return t, nil
 			}, nil, grad)
 		if err != nil {
@@ -572,7 +564,7 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		var col, pb []float32
 		if !cached {
-			col, pb = getBuf(g.ckk*g.group*g.p), getBuf(g.padSize())
+			col, pb = getBuf(g.ckk*g.group*g.p), getBuf(g.group*g.padSize())
 			defer putBufs(col, pb)
 		}
 		dym := getBuf(g.oc * g.group * g.p)
@@ -624,7 +616,7 @@ func (op *rconvGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return out, nil
 	}
 	parallelFor(g.n, func(wk, lo, hi int) {
-		col, dym, pb := getBuf(g.ckk*g.group*g.p), getBuf(g.oc*g.group*g.p), getBuf(g.padSize())
+		col, dym, pb := getBuf(g.ckk*g.group*g.p), getBuf(g.oc*g.group*g.p), getBuf(g.group*g.padSize())
 		defer putBufs(col, dym, pb)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p

@@ -77,45 +77,51 @@ static inline void add_rows(float *restrict dst, long ld, const float *restrict 
 }
 
 // rconv_unfold: for images [lo, hi) and channels [0, c), gather each h·w plane of x
-// into the padded ph×pw plane pb (pidx[i] is the source pixel of padded pixel i), then
+// into the padded ph×pw plane (pidx[i] is the source pixel of padded pixel i), then
 // copy its k×k shifted oh×ow windows into the rows (ci·k² + t) of col (leading
-// dimension ld), image b at column (b−lo)·oh·ow.
+// dimension ld), image b at column (b−lo)·oh·ow. One channel at a time, the padded
+// planes of all the images go into pb ((hi−lo)·ph·pw floats) first, so that each row
+// of col is then written from start to end: written image by image, the k²·c rows of
+// a group of images (megabytes, more than L2) were written a few cache lines at a time
+// each.
 KERNEL static void rconv_unfold(const float *restrict x, float *restrict col, const int32_t *restrict pidx,
 	float *restrict pb, long lo, long hi, long c, long hw, long ph, long pw, long k, long oh, long ow) {
 	long p = oh * ow, kk = k * k, ld = (hi - lo) * p, np = ph * pw;
-	for (long b = lo; b < hi; b++) {
-		long off = (b - lo) * p;
-		for (long ci = 0; ci < c; ci++) {
+	for (long ci = 0; ci < c; ci++) {
+		for (long b = lo; b < hi; b++) {
 			const float *plane = x + (b * c + ci) * hw;
-			for (long i = 0; i < np; i++) pb[i] = plane[pidx[i]];
-			for (long ki = 0; ki < k; ki++) {
-				for (long kj = 0; kj < k; kj++) {
-					float *dst = col + (ci * kk + ki * k + kj) * ld + off;
-					copy_rows(dst, ow, pb + ki * pw + kj, pw, oh, ow);
-				}
+			float *pbb = pb + (b - lo) * np;
+			for (long i = 0; i < np; i++) pbb[i] = plane[pidx[i]];
+		}
+		for (long ki = 0; ki < k; ki++) {
+			for (long kj = 0; kj < k; kj++) {
+				float *row = col + (ci * kk + ki * k + kj) * ld;
+				for (long b = lo; b < hi; b++)
+					copy_rows(row + (b - lo) * p, ow, pb + (b - lo) * np + ki * pw + kj, pw, oh, ow);
 			}
 		}
 	}
 }
 
 // rconv_fold is the adjoint of rconv_unfold: it sets the planes of images [lo, hi) of
-// dx to the sums of their columns.
+// dx to the sums of their columns, reading each row of col from start to end.
 KERNEL static void rconv_fold(const float *restrict col, float *restrict dx, const int32_t *restrict pidx,
 	float *restrict pb, long lo, long hi, long c, long hw, long ph, long pw, long k, long oh, long ow) {
 	long p = oh * ow, kk = k * k, ld = (hi - lo) * p, np = ph * pw;
-	for (long b = lo; b < hi; b++) {
-		long off = (b - lo) * p;
-		for (long ci = 0; ci < c; ci++) {
-			float *plane = dx + (b * c + ci) * hw;
-			memset(plane, 0, hw * sizeof(float));
-			memset(pb, 0, np * sizeof(float));
-			for (long ki = 0; ki < k; ki++) {
-				for (long kj = 0; kj < k; kj++) {
-					const float *src = col + (ci * kk + ki * k + kj) * ld + off;
-					add_rows(pb + ki * pw + kj, pw, src, oh, ow);
-				}
+	for (long ci = 0; ci < c; ci++) {
+		memset(pb, 0, (hi - lo) * np * sizeof(float));
+		for (long ki = 0; ki < k; ki++) {
+			for (long kj = 0; kj < k; kj++) {
+				const float *row = col + (ci * kk + ki * k + kj) * ld;
+				for (long b = lo; b < hi; b++)
+					add_rows(pb + (b - lo) * np + ki * pw + kj, pw, row + (b - lo) * p, oh, ow);
 			}
-			for (long i = 0; i < np; i++) plane[pidx[i]] += pb[i];
+		}
+		for (long b = lo; b < hi; b++) {
+			float *plane = dx + (b * c + ci) * hw;
+			const float *pbb = pb + (b - lo) * np;
+			memset(plane, 0, hw * sizeof(float));
+			for (long i = 0; i < np; i++) plane[pidx[i]] += pbb[i];
 		}
 	}
 }
@@ -227,17 +233,18 @@ KERNEL static void rconv_direct_gradw(const float *restrict x, const float *rest
 }
 
 // rconv_unfold_tap is rconv_unfold for strided convolutions: row (ci·k² + t) of col
-// gathers x[b, ci, tap[t·p + j]] for images [lo, hi).
+// gathers x[b, ci, tap[t·p + j]] for images [lo, hi), each row written from start to
+// end.
 KERNEL static void rconv_unfold_tap(const float *restrict x, float *restrict col, const int32_t *restrict tap,
 	long lo, long hi, long c, long hw, long kk, long p) {
 	long ld = (hi - lo) * p;
-	for (long b = lo; b < hi; b++) {
-		long off = (b - lo) * p;
-		for (long ci = 0; ci < c; ci++) {
-			const float *plane = x + (b * c + ci) * hw;
-			for (long t = 0; t < kk; t++) {
-				float *dst = col + (ci * kk + t) * ld + off;
-				const int32_t *tp = tap + t * p;
+	for (long ci = 0; ci < c; ci++) {
+		for (long t = 0; t < kk; t++) {
+			const int32_t *tp = tap + t * p;
+			float *row = col + (ci * kk + t) * ld;
+			for (long b = lo; b < hi; b++) {
+				const float *plane = x + (b * c + ci) * hw;
+				float *dst = row + (b - lo) * p;
 				for (long j = 0; j < p; j++) dst[j] = plane[tp[j]];
 			}
 		}
@@ -249,14 +256,14 @@ KERNEL static void rconv_unfold_tap(const float *restrict x, float *restrict col
 KERNEL static void rconv_fold_tap(const float *restrict col, float *restrict dx, const int32_t *restrict tap,
 	long lo, long hi, long c, long hw, long kk, long p) {
 	long ld = (hi - lo) * p;
-	for (long b = lo; b < hi; b++) {
-		long off = (b - lo) * p;
-		for (long ci = 0; ci < c; ci++) {
-			float *plane = dx + (b * c + ci) * hw;
-			memset(plane, 0, hw * sizeof(float));
-			for (long t = 0; t < kk; t++) {
-				const float *src = col + (ci * kk + t) * ld + off;
-				const int32_t *tp = tap + t * p;
+	for (long ci = 0; ci < c; ci++) {
+		for (long b = lo; b < hi; b++) memset(dx + (b * c + ci) * hw, 0, hw * sizeof(float));
+		for (long t = 0; t < kk; t++) {
+			const int32_t *tp = tap + t * p;
+			const float *row = col + (ci * kk + t) * ld;
+			for (long b = lo; b < hi; b++) {
+				float *plane = dx + (b * c + ci) * hw;
+				const float *src = row + (b - lo) * p;
 				for (long j = 0; j < p; j++) plane[tp[j]] += src[j];
 			}
 		}

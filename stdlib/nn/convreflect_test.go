@@ -57,7 +57,7 @@ func TestReflectKernelsMatchGo(t *testing.T) {
 		lo, hi := 1, c.n
 		ld := (hi - lo) * g.p
 		xs := fill(c.n * c.c * c.h * c.w)
-		pb := make([]float32, g.padSize())
+		pb := make([]float32, (hi-lo)*g.padSize())
 		a, b := fill(g.ckk*ld), fill(g.ckk*ld)
 		g.unfoldPad(xs, a, pb, lo, hi)
 		g.goUnfoldPad(xs, b, pb, lo, hi)
