@@ -16,4 +16,12 @@
 // messages on iopub that carry the request's header as parent. The control socket
 // has its own goroutine, so interrupt_request and shutdown_request are answered
 // while a cell runs.
+//
+// Latency. An execute round trip crosses two processes, so the kernel keeps work
+// off its path: busy and execute_input are published once the cell is on its way
+// to the executor, the execute_result and the history line after the
+// execute_reply; iopub order is unchanged (busy, execute_input, output, result,
+// idle). Memory: the iopub socket queues at most 1,000 messages for a subscriber
+// that does not read (as libzmq does), and after a second without requests both
+// processes return freed heap pages to the OS (see internal/memrelease).
 package kernel
