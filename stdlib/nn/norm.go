@@ -346,7 +346,10 @@ func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, trai
 			if short != nil {
 				sc = in[3]
 			}
-			parallelFor(c, func(_, lo, hi int) {
+			// Channel by channel, each worker taking the next when it finishes one:
+			// channels are independent, so the result does not depend on the order.
+			parallelChunks(c, func(_, lo int) {
+				hi := lo + 1
 				switch {
 				case train && cst != nil && len(cst.sum) > 0:
 					for ch := lo; ch < hi; ch++ {
@@ -411,7 +414,8 @@ func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, trai
 					if !relu || short != nil {
 						y = nil
 					}
-					parallelFor(c, func(_, lo, hi int) {
+					parallelChunks(c, func(_, lo int) {
+						hi := lo + 1
 						for ch := lo; ch < hi; ch++ {
 							sum[ch], sq[ch] = 0, 0
 						}
