@@ -330,9 +330,9 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	direct := g.direct3x3() && op.cols == nil
 	st := op.stats
 	if st != nil {
-		nw := numWorkers(g.chunks())
+		nw := g.chunks() // one partial per chunk of images
 		if direct {
-			nw = g.n // one partial per image: see doDirect
+			nw = g.n // one per image: see doDirect
 		}
 		if len(st.sum) != nw {
 			st.sum, st.sq = make([][]float64, nw), make([][]float64, nw)
@@ -351,7 +351,10 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		op.doDirect(x, w, bias, y)
 		return out, nil
 	}
-	parallelFor(g.chunks(), func(wk, lo, hi int) {
+	// Chunks go to workers as they finish; each chunk's statistics have their own
+	// partial sums, so the totals do not depend on the scheduling.
+	parallelChunks(g.chunks(), func(wk, lo int) {
+		hi := lo + 1
 		var col, tmp []float32
 		if !g.pointwise && op.cols == nil {
 			col = op.sc.get(wk, g.ckk*b*g.p)
@@ -387,7 +390,7 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 				}
 				sgemm(false, false, g.oc, g.p, g.ckk, 1, w, g.ckk, col, ld, beta, yi, g.p)
 				if st != nil {
-					bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[wk], st.sq[wk])
+					bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[ch], st.sq[ch])
 				}
 				continue
 			}
@@ -409,7 +412,7 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 				}
 			}
 			if st != nil {
-				bnStats(y[i0*g.outSize():i1*g.outSize()], i1-i0, g.oc, g.p, 0, g.oc, st.shift, st.sum[wk], st.sq[wk])
+				bnStats(y[i0*g.outSize():i1*g.outSize()], i1-i0, g.oc, g.p, 0, g.oc, st.shift, st.sum[ch], st.sq[ch])
 			}
 		}
 	})
@@ -436,6 +439,15 @@ func (op *convOp) doDirect(x, w, bias, y []float32) {
 		}
 	})
 }
+
+// partialGroups returns into how many groups of consecutive chunks a weight gradient
+// splits its batch: each group has its own partial sum, the workers take groups as
+// they finish one, and the partials are added in group order, so that dw does not
+// depend on the scheduling or the number of threads. A fixed number, not one per
+// chunk, bounds the partials' memory for large filters.
+func partialGroups(chunks int) int { return min(chunks, maxPartials) }
+
+const maxPartials = 8
 
 // direct3x3Images returns how many images the weight-gradient kernel takes per call:
 // enough to amortise summing its lane vectors, few enough that their x and dy stay in
@@ -589,16 +601,15 @@ func (op *convGradXOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return out, nil
 	}
 	if g.pointwise {
-		parallelFor(g.n, func(wk, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				sgemm(true, false, g.c, g.p, g.oc, 1, w, g.c, dy[i*g.outSize():], g.p, 0, dx[i*g.inSize():], g.p)
-			}
+		parallelChunks(g.n, func(_, i int) {
+			sgemm(true, false, g.c, g.p, g.oc, 1, w, g.c, dy[i*g.outSize():], g.p, 0, dx[i*g.inSize():], g.p)
 		})
 		return out, nil
 	}
 	// Wᵀ·dy for a chunk of images in one GEMM, then col2im image by image.
 	b := g.batch()
-	parallelFor(g.chunks(), func(wk, lo, hi int) {
+	parallelChunks(g.chunks(), func(wk, lo int) {
+		hi := lo + 1
 		col := op.sc.get(wk, g.ckk*b*g.p)
 		var dyb []float32
 		if b > 1 {
@@ -653,15 +664,17 @@ func (op *convGradXOp) doSame(w, dy, x, dx []float32) {
 		}
 	}
 	b := t.batch()
-	nw := numWorkers(t.chunks())
-	parallelFor(t.chunks(), func(wk, lo, hi int) {
+	nch := t.chunks()
+	groups := partialGroups(nch)
+	parallelChunks(groups, func(wk, gi int) {
+		lo, hi := gi*nch/groups, (gi+1)*nch/groups
 		col := op.sc.get(wk, t.ckk*b*t.p)
 		var tmp, xg, acc []float32
 		if b > 1 {
 			tmp = op.tmp.get(wk, g.c*b*g.p)
 		}
 		if x != nil {
-			acc = op.part.get(wk, t.ckk*g.c)
+			acc = op.part.get(gi, t.ckk*g.c)
 			clear(acc)
 			if b > 1 {
 				xg = op.xg.get(wk, g.c*b*g.p)
@@ -694,8 +707,8 @@ func (op *convGradXOp) doSame(w, dy, x, dx []float32) {
 	}
 	// acc is (oc, flipped tap) × c; dw is oc × c × tap.
 	acc := op.part.get(0, t.ckk*g.c)
-	for wk := 1; wk < nw; wk++ {
-		addTo(acc, op.part.get(wk, t.ckk*g.c))
+	for gi := 1; gi < groups; gi++ {
+		addTo(acc, op.part.get(gi, t.ckk*g.c))
 	}
 	if len(op.dw) != g.oc*g.ckk {
 		op.dw = make([]float32, g.oc*g.ckk)
@@ -711,9 +724,9 @@ func (op *convGradXOp) doSame(w, dy, x, dx []float32) {
 }
 
 // doDirect is doSame on the direct 3×3 kernels: dx is the forward kernel run on dy
-// with the flipped, transposed filters, and dw (when x is not nil) is summed per chunk
-// of images whose x and dy the two kernels share in cache, the chunks' partial sums
-// then added in order (so dw does not depend on the scheduling or thread count).
+// with the flipped, transposed filters, and dw (when x is not nil) is summed over
+// chunks of images whose x and dy the two kernels share in cache, one partial sum per
+// group of chunks (partialGroups), the partials then added in order.
 func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 	g := &op.g
 	if op.plan == nil {
@@ -723,14 +736,20 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 	packConv3x3Back(w, wp, g.c, g.oc)
 	nb := g.direct3x3Images()
 	nch := (g.n + nb - 1) / nb
-	parallelChunks(nch, func(_, ch int) {
-		i0, i1 := ch*nb, min((ch+1)*nb, g.n)
-		d := dy[i0*g.outSize():]
-		conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
+	groups := partialGroups(nch)
+	parallelChunks(groups, func(_, gi int) {
+		var acc []float32
 		if x != nil {
-			acc := op.part.get(ch, len(w))
+			acc = op.part.get(gi, len(w))
 			clear(acc)
-			conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc)
+		}
+		for ch := gi * nch / groups; ch < (gi+1)*nch/groups; ch++ {
+			i0, i1 := ch*nb, min((ch+1)*nb, g.n)
+			d := dy[i0*g.outSize():]
+			conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
+			if x != nil {
+				conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc)
+			}
 		}
 	})
 	if x == nil {
@@ -740,8 +759,8 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 		op.dw = make([]float32, len(w))
 	}
 	copy(op.dw, op.part.get(0, len(w)))
-	for ch := 1; ch < nch; ch++ {
-		addTo(op.dw, op.part.get(ch, len(w)))
+	for gi := 1; gi < groups; gi++ {
+		addTo(op.dw, op.part.get(gi, len(w)))
 	}
 }
 
@@ -775,11 +794,13 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return out, nil
 	}
 	b := g.batch()
-	nw := numWorkers(g.chunks())
-	parallelFor(g.chunks(), func(wk, lo, hi int) {
+	nch := g.chunks()
+	groups := partialGroups(nch)
+	parallelChunks(groups, func(wk, gi int) {
+		lo, hi := gi*nch/groups, (gi+1)*nch/groups
 		acc := dw
-		if wk > 0 {
-			acc = op.part.get(wk, len(dw))
+		if gi > 0 {
+			acc = op.part.get(gi, len(dw))
 		}
 		clear(acc)
 		cached := op.fwd != nil && op.fwd.cols != nil
@@ -811,8 +832,8 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			sgemm(false, true, g.oc, g.ckk, ld, 1, d, ld, col, ld, 1, acc, g.ckk)
 		}
 	})
-	for wk := 1; wk < nw; wk++ {
-		addTo(dw, op.part.get(wk, len(dw)))
+	for gi := 1; gi < groups; gi++ {
+		addTo(dw, op.part.get(gi, len(dw)))
 	}
 	return out, nil
 }
@@ -825,14 +846,17 @@ func (op *convGradWOp) doDirect(x, dy, dw []float32) {
 	}
 	nb := g.direct3x3Images()
 	nch := (g.n + nb - 1) / nb
-	parallelChunks(nch, func(_, ch int) {
-		i0, i1 := ch*nb, min((ch+1)*nb, g.n)
-		acc := op.part.get(ch, len(dw))
+	groups := partialGroups(nch)
+	parallelChunks(groups, func(_, gi int) {
+		acc := op.part.get(gi, len(dw))
 		clear(acc)
-		conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()], acc, i1-i0, g.c, g.oc)
+		for ch := gi * nch / groups; ch < (gi+1)*nch/groups; ch++ {
+			i0, i1 := ch*nb, min((ch+1)*nb, g.n)
+			conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()], acc, i1-i0, g.c, g.oc)
+		}
 	})
 	copy(dw, op.part.get(0, len(dw)))
-	for ch := 1; ch < nch; ch++ {
-		addTo(dw, op.part.get(ch, len(dw)))
+	for gi := 1; gi < groups; gi++ {
+		addTo(dw, op.part.get(gi, len(dw)))
 	}
 }

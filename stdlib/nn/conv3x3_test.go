@@ -135,14 +135,12 @@ func g0(c, hw int) *convGeom {
 	return g
 }
 
-// TestConv3x3ThreadIndependent checks that a direct 3×3 convolution feeding a
-// training batch norm gives bit-identical outputs, gradients and running statistics
-// with 1, 2 and 3 threads: its partial sums are per image chunk, not per worker.
-func TestConv3x3ThreadIndependent(t *testing.T) {
-	if !haveConv3x3 {
-		t.Skip("no direct 3×3 kernels on this CPU")
-	}
-	defer func(n int) { Threads = n }(Threads)
+// TestConvThreadIndependent checks that convolutions (a 3×3 same one feeding a
+// training batch norm, then a strided one) give bit-identical outputs, gradients and
+// running statistics with 1, 2 and 3 threads, on the direct kernels and on im2col +
+// SGEMM: their partial sums are per image chunk, not per worker.
+func TestConvThreadIndependent(t *testing.T) {
+	defer func(n int, on bool) { Threads, useConv3x3 = n, on }(Threads, useConv3x3)
 	run := func(threads int) [][]float32 {
 		Threads = threads
 		gr := gorgonia.NewGraph()
@@ -155,14 +153,15 @@ func TestConv3x3ThreadIndependent(t *testing.T) {
 			return gorgonia.NewTensor(gr, tensor.Float32, len(s), gorgonia.WithShape(s...),
 				gorgonia.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(d))))
 		}
-		x, w := fill(11, 6, 9, 10), fill(7, 6, 3, 3)
+		x, w, w2 := fill(37, 6, 9, 10), fill(7, 6, 3, 3), fill(5, 7, 3, 3)
 		gamma, beta := fill(7), fill(7)
 		st := NewBatchNormState(7)
 		h := gorgonia.Must(Conv2d(notInput(x), w, 1, 1))
-		y := gorgonia.Must(BatchNormReLU(h, gamma, beta, st, true))
+		h = gorgonia.Must(BatchNormReLU(h, gamma, beta, st, true))
+		y := gorgonia.Must(Conv2d(h, w2, 1, 2))
 		dy := fill(y.Shape()...)
 		cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, dy))))
-		g, err := gorgonia.Grad(cost, x, w)
+		g, err := gorgonia.Grad(cost, x, w, w2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,18 +175,24 @@ func TestConv3x3ThreadIndependent(t *testing.T) {
 			}
 		}
 		var out [][]float32
-		for _, n := range []*gorgonia.Node{y, g[0], g[1]} {
+		for _, n := range []*gorgonia.Node{y, g[0], g[1], g[2]} {
 			out = append(out, append([]float32(nil), ex.value(n).Data().([]float32)...))
 		}
 		return append(out, append([]float32(nil), st.Mean...), append([]float32(nil), st.Var...))
 	}
-	want := run(1)
-	for _, th := range []int{2, 3} {
-		got := run(th)
-		for k, name := range []string{"y", "dx", "dw", "running mean", "running var"} {
-			for i := range want[k] {
-				if got[k][i] != want[k][i] {
-					t.Fatalf("%d threads: %s[%d] = %g, with 1 thread %g", th, name, i, got[k][i], want[k][i])
+	for _, direct := range []bool{false, true} {
+		if direct && !haveConv3x3 {
+			continue
+		}
+		useConv3x3 = direct
+		want := run(1)
+		for _, th := range []int{2, 3} {
+			got := run(th)
+			for k, name := range []string{"y", "dx", "dw", "dw2", "running mean", "running var"} {
+				for i := range want[k] {
+					if got[k][i] != want[k][i] {
+						t.Fatalf("direct=%v, %d threads: %s[%d] = %g, with 1 thread %g", direct, th, name, i, got[k][i], want[k][i])
+					}
 				}
 			}
 		}
