@@ -140,11 +140,17 @@ AVX512 INLINE void c3_dw_block(const int MR, const float *x, const float *dy, fl
 #undef TAP
 				continue;
 			}
+			// Elsewhere every tap has its mask (off[t] is (t/3−1)·w + t%3−1: the
+			// same row pointers).
+			const float *r1 = xi + v * 16, *r0 = r1 - w, *r2 = r1 + w;
 			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_maskz_loadu_ps(tail[v], d + r * p + v * 16);
-			_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
-				__m512 xv = _mm512_maskz_loadu_ps(MASK(mv + t), xi + v * 16 + off[t]);
-				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
-			}
+			__m512 xv;
+#define TAP(t, row, dc) xv = _mm512_maskz_loadu_ps(MASK(mv + t), row + dc); \
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
+			TAP(0, r0, -1) TAP(1, r0, 0) TAP(2, r0, 1)
+			TAP(3, r1, -1) TAP(4, r1, 0) TAP(5, r1, 1)
+			TAP(6, r2, -1) TAP(7, r2, 0) TAP(8, r2, 1)
+#undef TAP
 		}
 	}
 	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
