@@ -321,6 +321,16 @@ func (l *lazyExec) get() (Executor, error) {
 }
 
 func (l *lazyExec) Execute(req ipc.Request, out supervisor.Outputs) (map[string]any, error) {
+	select {
+	case <-l.ready:
+	default:
+		// The executor is still starting: what Sent publishes (busy) need not
+		// wait for it.
+		if out.Sent != nil {
+			out.Sent()
+			out.Sent = nil
+		}
+	}
 	e, err := l.get()
 	if err != nil {
 		return nil, err
