@@ -20,6 +20,10 @@ import (
 type fakeExec struct{ interrupts atomic.Int32 }
 
 func (f *fakeExec) Execute(req ipc.Request, out supervisor.Outputs) (map[string]any, error) {
+	if out.Sent != nil && !strings.HasPrefix(req.Code, "nosent") {
+		// As a supervisor.Session does; "nosent" cells show the output first.
+		out.Sent()
+	}
 	out.Stream("stdout", "ran "+req.Code+"\n")
 	if req.Code == "fail" {
 		return map[string]any{"status": "error", "ename": "Panic", "evalue": "fail", "traceback": []string{"fail"}}, nil
@@ -119,39 +123,15 @@ func TestHandlers(t *testing.T) {
 		t.Fatalf("reply %+v parent %+v", r.Header, parent)
 	}
 
-	id = c.send(c.shell, "execute_request", map[string]any{"code": "x"})
-	r = c.recv(c.shell)
-	var content map[string]any
-	json.Unmarshal(r.Content, &content)
-	if r.Header.MsgType != "execute_reply" || content["status"] != "ok" || content["execution_count"] != 1.0 {
-		t.Fatalf("execute_reply %v", content)
-	}
-	// iopub: busy, execute_input, stream, execute_result, idle for this request.
-	var seen []string
-	for len(seen) == 0 || seen[len(seen)-1] != "idle" {
-		m := c.recv(c.iopub)
-		json.Unmarshal(m.Parent, &parent)
-		if parent.MsgID != id {
-			continue
+	for n, code := range []string{"x", "nosent x"} {
+		id = c.send(c.shell, "execute_request", map[string]any{"code": code})
+		r = c.recv(c.shell)
+		var content map[string]any
+		json.Unmarshal(r.Content, &content)
+		if r.Header.MsgType != "execute_reply" || content["status"] != "ok" || content["execution_count"] != float64(n+1) {
+			t.Fatalf("execute_reply %v", content)
 		}
-		t := m.Header.MsgType
-		if t == "status" {
-			var s struct {
-				ExecutionState string `json:"execution_state"`
-			}
-			json.Unmarshal(m.Content, &s)
-			t = s.ExecutionState
-		}
-		seen = append(seen, t)
-	}
-	want := []string{"busy", "execute_input", "stream", "execute_result", "idle"}
-	if len(seen) != len(want) {
-		t.Fatalf("iopub %v, want %v", seen, want)
-	}
-	for i := range want {
-		if seen[i] != want[i] {
-			t.Fatalf("iopub %v, want %v", seen, want)
-		}
+		checkIOPub(t, c, id)
 	}
 
 	// Interrupt is answered on control, not shell.
@@ -167,7 +147,7 @@ func TestHandlers(t *testing.T) {
 	r = c.recv(c.shell)
 	var h struct{ History [][]any }
 	json.Unmarshal(r.Content, &h)
-	if len(h.History) != 1 || h.History[0][2] != "x" {
+	if len(h.History) != 2 || h.History[0][2] != "x" {
 		t.Fatalf("history %s", r.Content)
 	}
 }
@@ -206,6 +186,39 @@ func BenchmarkExecute(b *testing.B) {
 			if parent.MsgID == id && r.Header.MsgType == "status" && strings.Contains(string(r.Content), "idle") {
 				break
 			}
+		}
+	}
+}
+
+// checkIOPub reads iopub up to the idle status of request id and checks the order
+// of its messages: busy, execute_input, stream, execute_result, idle.
+func checkIOPub(t *testing.T, c *client, id string) {
+	t.Helper()
+	var parent Header
+	var seen []string
+	for len(seen) == 0 || seen[len(seen)-1] != "idle" {
+		m := c.recv(c.iopub)
+		json.Unmarshal(m.Parent, &parent)
+		if parent.MsgID != id {
+			continue
+		}
+		typ := m.Header.MsgType
+		if typ == "status" {
+			var s struct {
+				ExecutionState string `json:"execution_state"`
+			}
+			json.Unmarshal(m.Content, &s)
+			typ = s.ExecutionState
+		}
+		seen = append(seen, typ)
+	}
+	want := []string{"busy", "execute_input", "stream", "execute_result", "idle"}
+	if len(seen) != len(want) {
+		t.Fatalf("iopub %v, want %v", seen, want)
+	}
+	for i := range want {
+		if seen[i] != want[i] {
+			t.Fatalf("iopub %v, want %v", seen, want)
 		}
 	}
 }
