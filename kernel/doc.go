@@ -19,9 +19,12 @@
 //
 // Latency. An execute round trip crosses two processes, so the kernel keeps work
 // off its path: busy and execute_input are published once the cell is on its way
-// to the executor, the execute_result and the history line after the
-// execute_reply; iopub order is unchanged (busy, execute_input, output, result,
-// idle). Memory: the iopub socket queues at most 1,000 messages for a subscriber
-// that does not read (as libzmq does), and after a second without requests both
-// processes return freed heap pages to the OS (see internal/memrelease).
+// to the executor, the history line is written after the execute_reply. The iopub
+// order is unchanged (busy, execute_input, output, result, idle), and the
+// execute_result still goes before the reply: jupyter console shows only the iopub
+// messages that are there when the reply arrives.
+//
+// Memory. The iopub socket queues at most 1,000 messages for a subscriber that does
+// not read (as libzmq does), and after a second without requests both processes
+// return freed heap pages to the OS (see internal/memrelease).
 package kernel

@@ -56,38 +56,15 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 		})
 	}
 
-	// The execute_result is held back until the execute_reply has been sent, or
-	// until anything else is published for the cell: its encoding and the client's
-	// handling of one more iopub message then come after the reply instead of
-	// before it, and iopub order is unchanged (the result still comes before idle
-	// and after everything the cell printed before it). Jupyter orders nothing
-	// between the shell and iopub channels; clients wait for both.
-	var (
-		heldMu sync.Mutex
-		held   map[string]any
-	)
-	flush := func() {
-		heldMu.Lock()
-		defer heldMu.Unlock()
-		if held != nil {
-			k.publish(m, "execute_result", held)
-			held = nil
-		}
-	}
-
 	var result string
 	out := supervisor.Outputs{
 		Sent: start,
 		Stream: func(name, text string) {
 			start()
-			flush()
 			k.publish(m, "stream", map[string]any{"name": name, "text": text})
 		},
 		Event: func(ev ipc.Event) {
 			start()
-			if ev.Kind != ipc.EventExecuteResult {
-				flush()
-			}
 			switch ev.Kind {
 			case ipc.EventDisplay:
 				content := map[string]any{"data": orEmpty(ev.Data), "metadata": orEmpty(ev.Metadata), "transient": map[string]any{}}
@@ -108,10 +85,9 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 				if t, ok := ev.Data["text/plain"].(string); ok {
 					result = t
 				}
-				flush() // an earlier result, if a cell ever had two
-				heldMu.Lock()
-				held = map[string]any{"execution_count": count, "data": orEmpty(ev.Data), "metadata": orEmpty(ev.Metadata)}
-				heldMu.Unlock()
+				// Published before the reply, not after it: jupyter console shows
+				// only the iopub messages that are there when the reply arrives.
+				k.publish(m, "execute_result", map[string]any{"execution_count": count, "data": orEmpty(ev.Data), "metadata": orEmpty(ev.Metadata)})
 			case ipc.EventInputRequest:
 				k.requestInput(m, ev, allowStdin)
 			}
@@ -148,12 +124,10 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 		if _, ok := reply["traceback"]; !ok {
 			reply["traceback"] = []string{}
 		}
-		flush()
 		k.publish(m, "error", map[string]any{"ename": reply["ename"], "evalue": reply["evalue"], "traceback": reply["traceback"]})
 	}
 	failedAt := time.Now()
 	k.reply(s, mu, m, "execute_reply", reply)
-	flush()
 	if store {
 		// After the reply (a file write is no part of the round trip), before the
 		// next request is handled (a history_request sees this cell).
