@@ -14,10 +14,20 @@ import (
 // timed ones, and returns the median. cmd/munit's bench command prints it beside
 // PyTorch doing the same work.
 func TimeIteration(cfg Config, iterations int) (time.Duration, error) {
+	ts, err := IterationTimes(cfg, iterations)
+	if err != nil {
+		return 0, err
+	}
+	return ts[len(ts)/2], nil
+}
+
+// IterationTimes is TimeIteration returning every timed iteration, fastest first: on
+// a machine shared with other work the fastest is the figure least disturbed by it.
+func IterationTimes(cfg Config, iterations int) ([]time.Duration, error) {
 	cfg = cfg.withDefaults()
 	gen, err := NewGenerator(cfg)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer setThreads()()
 	tr := newTrainer(cfg, gen, newDiscriminator(cfg, rand.New(rand.NewSource(cfg.Seed+1))), 0, &History{})
@@ -36,7 +46,7 @@ func TimeIteration(cfg Config, iterations int) (time.Duration, error) {
 	for i := 0; i < iterations+2; i++ {
 		start := time.Now()
 		if _, err := tr.iterate(imgs, stepRand(cfg.Seed, i+1)); err != nil {
-			return 0, err
+			return nil, err
 		}
 		tr.step++
 		if i >= 2 {
@@ -44,5 +54,5 @@ func TimeIteration(cfg Config, iterations int) (time.Duration, error) {
 		}
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-	return ts[len(ts)/2], nil
+	return ts, nil
 }

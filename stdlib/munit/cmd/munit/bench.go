@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goinv/goinv/stdlib/munit"
 )
@@ -22,7 +23,8 @@ var torchScript []byte
 // and batch 32, in Go (this package) and in PyTorch (the same architecture and work,
 // munit_bench.py, Debian python3-torch on the CPU). -batches and -threads choose the
 // settings; -cpuprofile profiles each setting's goinv run (GOINV_NN_PROFILE_OPS=1 labels
-// the samples by op).
+// the samples by op). Each side prints its median and its fastest iteration (on a
+// shared machine the fastest is the least disturbed by other work).
 func bench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	iters1 := fs.Int("iters1", 30, "timed iterations at batch 1")
@@ -55,7 +57,7 @@ func bench(args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("%-6s %-8s %14s %14s\n", "batch", "threads", "goinv ms/iter", "torch ms/iter")
+	fmt.Printf("%-6s %-8s %14s %14s %14s %14s\n", "batch", "threads", "goinv ms/iter", "torch ms/iter", "goinv fastest", "torch fastest")
 	type setting struct{ batch, threads, iters int }
 	var settings []setting
 	for _, b := range bs {
@@ -74,14 +76,14 @@ func bench(args []string) error {
 		if err != nil {
 			return err
 		}
-		d, err := munit.TimeIteration(munit.Config{BatchSize: c.batch}, c.iters)
+		ts, err := munit.IterationTimes(munit.Config{BatchSize: c.batch}, c.iters)
 		stop()
 		runtime.GOMAXPROCS(prev)
 		munit.Threads = 0
 		if err != nil {
 			return err
 		}
-		torch := "-"
+		torch, torchFast := "-", "-"
 		if script != "" {
 			out, err := exec.Command(*python, script, fmt.Sprint(c.batch), fmt.Sprint(c.threads), fmt.Sprint(c.iters)).Output()
 			if err != nil {
@@ -89,12 +91,16 @@ func bench(args []string) error {
 			} else {
 				f := strings.Fields(string(out))
 				torch = f[0]
+				if len(f) > 4 {
+					torchFast = f[4]
+				}
 				if c == settings[0] {
 					defer fmt.Printf("PyTorch %s: generator %s parameters, discriminator %s\n", f[3], f[1], f[2])
 				}
 			}
 		}
-		fmt.Printf("%-6d %-8d %14.1f %14s\n", c.batch, c.threads, float64(d.Microseconds())/1000, torch)
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		fmt.Printf("%-6d %-8d %14.1f %14s %14.1f %14s\n", c.batch, c.threads, ms(ts[len(ts)/2]), torch, ms(ts[0]), torchFast)
 	}
 	return nil
 }
