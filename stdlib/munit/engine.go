@@ -3,6 +3,8 @@ package munit
 import (
 	"math"
 	"math/rand"
+	"runtime"
+	"sync"
 
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/nn"
@@ -165,23 +167,52 @@ func gradsOf(m *nn.Machine, ns gorgonia.Nodes) [][]float32 {
 
 // adam applies one Adam step with coupled L2 weight decay (torch.optim.Adam's
 // weight_decay, as MUNIT uses) to ps, given gradients aligned with ps.list, at
-// iteration step+1.
+// iteration step+1. The update is element-wise, so the parameters are split over
+// package nn's worker count without changing the result.
 func adam(c Config, ps *paramSet, grads [][]float32, step int) {
 	t := float64(step + 1)
 	b1, b2 := c.Beta1, c.Beta2
 	lr := c.LR * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))
-	wd := float32(c.WeightDecay)
-	fb1, fb2 := float32(b1), float32(b2)
-	eps := float32(1e-8 * math.Sqrt(1-math.Pow(b2, t)))
-	flr := float32(lr)
+	h := adamStep{wd: float32(c.WeightDecay), b1: float32(b1), b2: float32(b2),
+		eps: float32(1e-8 * math.Sqrt(1-math.Pow(b2, t))), lr: float32(lr)}
+	total := ps.count()
+	nw := nn.Threads
+	if nw <= 0 {
+		nw = runtime.GOMAXPROCS(0)
+	}
+	if total < 1<<16 {
+		nw = 1
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < nw; w++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			h.apply(ps, grads, lo, hi)
+		}(w*total/nw, (w+1)*total/nw)
+	}
+	h.apply(ps, grads, 0, total/nw)
+	wg.Wait()
+}
+
+type adamStep struct{ wd, b1, b2, eps, lr float32 }
+
+// apply updates the elements [lo, hi) of the parameters laid end to end.
+func (h adamStep) apply(ps *paramSet, grads [][]float32, lo, hi int) {
+	off := 0
 	for k, p := range ps.list {
-		w, pm, pv := p.w, p.m, p.v
-		for i, g := range grads[k][:len(w)] {
-			g += wd * w[i]
-			m := fb1*pm[i] + (1-fb1)*g
-			v := fb2*pv[i] + (1-fb2)*g*g
-			pm[i], pv[i] = m, v
-			w[i] -= flr * m / (float32(math.Sqrt(float64(v))) + eps)
+		a, b := max(lo, off), min(hi, off+len(p.w))
+		if a < b {
+			a, b = a-off, b-off
+			w, pm, pv := p.w[a:b], p.m[a:b], p.v[a:b]
+			for i, g := range grads[k][a:b] {
+				g += h.wd * w[i]
+				m := h.b1*pm[i] + (1-h.b1)*g
+				v := h.b2*pv[i] + (1-h.b2)*g*g
+				pm[i], pv[i] = m, v
+				w[i] -= h.lr * m / (float32(math.Sqrt(float64(v))) + h.eps)
+			}
 		}
+		off += len(p.w)
 	}
 }
