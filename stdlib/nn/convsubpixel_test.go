@@ -153,7 +153,7 @@ func TestSubpixelKernelsMatchGo(t *testing.T) {
 		}
 		return s
 	}
-	for _, c := range []struct{ n, c, h, w, oc, k, s, pad int }{{4, 3, 7, 7, 5, 5, 2, 2}, {3, 2, 2, 5, 3, 5, 2, 2}, {3, 2, 4, 3, 3, 7, 2, 3}, {3, 3, 3, 4, 4, 5, 3, 2}} {
+	for _, c := range []struct{ n, c, h, w, oc, k, s, pad int }{{4, 64, 7, 7, 32, 5, 2, 2}, {4, 32, 14, 14, 16, 5, 2, 2}, {4, 3, 7, 7, 5, 5, 2, 2}, {3, 2, 2, 5, 3, 5, 2, 2}, {3, 2, 4, 3, 3, 7, 2, 3}, {3, 3, 3, 4, 4, 5, 3, 2}} {
 		gr := gorgonia.NewGraph()
 		x := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.n, c.c, c.h, c.w), gorgonia.WithName("x"))
 		w := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.oc, c.c, c.k, c.k), gorgonia.WithName("w"))
