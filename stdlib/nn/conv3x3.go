@@ -72,7 +72,7 @@ func newConv3x3Plan(h, w int) *conv3x3Plan {
 
 // conv3x3MR is the number of output channels the forward kernel keeps in registers
 // (FWD_MR in conv3x3_cgo.go); the packed filters come in blocks of that many.
-const conv3x3MR = 6
+const conv3x3MR = 8
 
 // packConv3x3Fwd lays out the filters w (cout×cin×3×3) as the forward kernel reads
 // them: blocks of conv3x3MR output channels (fewer in the last), each block holding,

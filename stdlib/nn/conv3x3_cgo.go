@@ -59,8 +59,8 @@ AVX512 INLINE void c3_fwd_block(const int MR, const int NV, const float *x, cons
 		_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) _mm512_mask_storeu_ps(y + (o0 + r) * p + (v0 + j) * 16, tail[v0 + j], acc[r][j]);
 }
 
-#define FWD_MR 6
-#define FWD_NV 4
+#define FWD_MR 8
+#define FWD_NV 3
 
 // c3_fwd_cols computes all output channels of the NV pixel vectors from v0.
 AVX512 INLINE void c3_fwd_cols(const int NV, const float *x, const float *wp, const float *bias, float *y,
@@ -68,6 +68,8 @@ AVX512 INLINE void c3_fwd_cols(const int NV, const float *x, const float *wp, co
 	long o = 0;
 	for (; o + FWD_MR <= cout; o += FWD_MR) c3_fwd_block(FWD_MR, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0);
 	switch (cout - o) {
+	case 7: c3_fwd_block(7, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
+	case 6: c3_fwd_block(6, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
 	case 5: c3_fwd_block(5, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
 	case 4: c3_fwd_block(4, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
 	case 3: c3_fwd_block(3, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
@@ -96,7 +98,6 @@ AVX512 static void c3_fwd(const float *x, const float *wp, const float *bias, fl
 			c3_fwd_cols(FWD_NV, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v);
 		}
 		switch (nv - v) {
-		case 3: c3_fwd_cols(3, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
 		case 2: c3_fwd_cols(2, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
 		case 1: c3_fwd_cols(1, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
 		}
