@@ -399,16 +399,13 @@ type rconvOp struct {
 	opBase
 	g    *rconvGeom
 	bias bool
-	// cols keeps the unfolded input of the whole batch for the weight gradient when it
-	// is small enough (cacheReflectColBytes); workers is the split it was made with.
-	cols    []float32
-	workers int
-	spKern  scratch // the sub-pixel form's combined filters and a transposed copy of w
+	// The weight gradient unfolds the input again rather than keeping the forward
+	// pass's unfolded batch: written to and read back from memory (megabytes per
+	// layer, tens per MUNIT step), that copy cost more than unfolding into a buffer
+	// that stays in cache (measured: MUNIT's batch-32 step was faster without it, at 1
+	// and 2 threads).
+	spKern scratch // the sub-pixel form's combined filters and a transposed copy of w
 }
-
-// cacheReflectColBytes bounds the unfolded batch a Conv2dReflect keeps from its forward
-// pass for its weight gradient (which otherwise unfolds the input again).
-const cacheReflectColBytes = 48 << 20
 
 func (op *rconvOp) Arity() int {
 	if op.bias {
@@ -434,7 +431,6 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	x, w := in[0], in[1]
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
-	op.workers = numWorkers(g.n)
 	if g.sp != nil {
 		var bias []float32
 		if op.bias {
@@ -460,9 +456,6 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		defer putBufs(col, ym, pb)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
-			if op.cols != nil {
-				col = op.cols[lo*g.ckk*g.p : hi*g.ckk*g.p]
-			}
 			g.unfold(x, col, pb, lo, hi)
 			g.gemm(false, false, g.oc, ld, g.ckk, w, g.ckk, col, ld, 0, ym, ld)
 			for b := lo; b < hi; b++ {
@@ -486,14 +479,7 @@ func (op *rconvOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 func (op *rconvOp) DiffWRT(n int) []bool { return []bool{!op.g.skipX, true, true}[:n] }
 func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	g := op.g
-	n := g.n * g.ckk * g.p
-	if g.sp != nil {
-		n = g.n * g.sp.ckw * g.sp.hw
-	}
-	if n*4 <= cacheReflectColBytes && !g.isDirect() {
-		op.cols = make([]float32, n)
-	}
-	dw, err := gorgonia.ApplyOp(&rconvGradWOp{opBase: newOpBase("Conv2dReflectGradW"), g: g, fwd: op}, in[0], grad)
+	dw, err := gorgonia.ApplyOp(&rconvGradWOp{opBase: newOpBase("Conv2dReflectGradW"), g: g}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +508,6 @@ func (op *rconvOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorg
 // rconvGradWOp computes ∂L/∂w from (x, ∂L/∂y): Σ over groups of dY·colᵀ.
 type rconvGradWOp struct {
 	opBase
-	fwd  *rconvOp // its cols, when kept, hold this step's unfolded input
 	g    *rconvGeom
 	part scratch
 	spT  scratch // the sub-pixel form's transposed weight gradient
@@ -543,11 +528,8 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.oc, g.c, g.k, g.k)
 	dw := out.Data().([]float32)
 	nw := numWorkers(g.n)
-	// The forward pass's columns are laid out by its groups: usable when this pass
-	// splits the batch the same way.
-	cached := op.fwd.cols != nil && op.fwd.workers == nw
 	if g.sp != nil {
-		op.spGradW(x, dy, dw, cached)
+		op.spGradW(x, dy, dw)
 		return out, nil
 	}
 	parallelFor(g.n, func(wk, lo, hi int) {
@@ -562,20 +544,11 @@ func (op *rconvGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			g.directGradW(x, dy, acc, pb, lo, hi)
 			return
 		}
-		var col, pb []float32
-		if !cached {
-			col, pb = getBuf(g.ckk*g.group*g.p), getBuf(g.group*g.padSize())
-			defer putBufs(col, pb)
-		}
-		dym := getBuf(g.oc * g.group * g.p)
-		defer putBufs(dym)
+		col, pb, dym := getBuf(g.ckk*g.group*g.p), getBuf(g.group*g.padSize()), getBuf(g.oc*g.group*g.p)
+		defer putBufs(col, pb, dym)
 		g.groups(lo, hi, func(lo, hi int) {
 			ld := (hi - lo) * g.p
-			if cached {
-				col = op.fwd.cols[lo*g.ckk*g.p : hi*g.ckk*g.p]
-			} else {
-				g.unfold(x, col, pb, lo, hi)
-			}
+			g.unfold(x, col, pb, lo, hi)
 			m := g.dyMatrix(dy, dym, lo, hi)
 			g.gemm(false, true, g.oc, g.ckk, ld, m, ld, col, ld, 1, acc, g.ckk)
 		})

@@ -348,9 +348,6 @@ func (op *rconvOp) spForward(x, w, bias, y []float32) {
 		sp.groupsOf(lo, hi, func(lo, hi int) {
 			nimg := hi - lo
 			ld := nimg * sp.hw
-			if op.cols != nil {
-				col = op.cols[lo*sp.ckw*sp.hw : hi*sp.ckw*sp.hw]
-			}
 			sp.unfold(g, x, col, pb, lo, hi)
 			for gi, gr := range sp.groups {
 				c0 := gr.off * nimg
@@ -361,30 +358,20 @@ func (op *rconvOp) spForward(x, w, bias, y []float32) {
 	})
 }
 
-// spGradW sets dw to ∂L/∂w from x and dy in the sub-pixel form; cached says whether
-// the forward pass's unfolding (op.fwd.cols) is usable.
-func (op *rconvGradWOp) spGradW(x, dy, dw []float32, cached bool) {
+// spGradW sets dw to ∂L/∂w from x and dy in the sub-pixel form.
+func (op *rconvGradWOp) spGradW(x, dy, dw []float32) {
 	g, sp := op.g, op.g.sp
 	ks := sp.kernelSize()
 	nw := numWorkers(g.n)
 	parallelFor(g.n, func(wk, lo, hi int) {
 		acc := op.part.get(wk, ks)
 		clear(acc)
-		var col, pb []float32
-		if !cached {
-			col, pb = getBuf(sp.ckw*sp.group*sp.hw), getBuf(sp.padSize())
-			defer putBufs(col, pb)
-		}
-		dym := getBuf(sp.m * sp.group * sp.hw)
-		defer putBufs(dym)
+		col, pb, dym := getBuf(sp.ckw*sp.group*sp.hw), getBuf(sp.padSize()), getBuf(sp.m*sp.group*sp.hw)
+		defer putBufs(col, pb, dym)
 		sp.groupsOf(lo, hi, func(lo, hi int) {
 			nimg := hi - lo
 			ld := nimg * sp.hw
-			if cached {
-				col = op.fwd.cols[lo*sp.ckw*sp.hw : hi*sp.ckw*sp.hw]
-			} else {
-				sp.unfold(g, x, col, pb, lo, hi)
-			}
+			sp.unfold(g, x, col, pb, lo, hi)
 			sp.gather(g, dy, dym, lo, hi)
 			for gi, gr := range sp.groups {
 				c0 := gr.off * nimg
