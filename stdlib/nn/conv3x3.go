@@ -1,5 +1,7 @@
 package nn
 
+import "os"
+
 // Direct 3×3 same convolutions (stride 1, padding 1), the convolutions of a ResNet's
 // residual blocks. With im2col + SGEMM such a convolution with few channels (16 in a
 // ResNet's first stage: a GEMM of 16 × 144 × pixels) spends as much time unfolding
@@ -13,8 +15,9 @@ package nn
 // They need AVX-512 (conv3x3_cgo.go); elsewhere the layers use im2col + SGEMM.
 
 // useConv3x3 switches the direct kernels on where the CPU has them; tests turn it off
-// to compare with the im2col + SGEMM path.
-var useConv3x3 = haveConv3x3
+// to compare with the im2col + SGEMM path, and so does the environment variable
+// GOINV_NN_DIRECT3X3=0 (to compare whole programs, such as nnbench, both ways).
+var useConv3x3 = haveConv3x3 && os.Getenv("GOINV_NN_DIRECT3X3") != "0"
 
 // direct3x3 reports whether the convolution runs on the direct kernels.
 func (g *convGeom) direct3x3() bool {
