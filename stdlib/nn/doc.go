@@ -29,7 +29,13 @@
 // planes per filter tap, and their backward pass unfolds only dy: the input gradient is
 // the convolution of dy with the flipped filters, and the weight gradient is read from
 // the same unfolded dy against x as it is. A convolution feeding a training batch norm
-// sums that norm's statistics while its output is still in cache. SGEMM is OpenBLAS,
+// sums that norm's statistics while its output is still in cache. On CPUs with
+// AVX-512, 3×3 stride-1 convolutions with padding 1 (a ResNet's residual blocks) skip
+// the unfolding and SGEMM altogether: direct kernels read each input plane in place,
+// shifted by the filter tap, for the forward pass, the input gradient and the weight
+// gradient (conv3x3.go; GOINV_NN_DIRECT3X3=0 turns them off). Work is handed to the
+// workers a chunk at a time as they finish, and partial sums are kept per chunk and
+// added in a fixed order, so results do not depend on the thread count. SGEMM is OpenBLAS,
 // loaded at start-up with the kernels for this CPU, or gonum's pure-Go SGEMM when
 // libopenblas is missing or the build has CGO_ENABLED=0 or -tags purego (see BLAS).
 // With cgo the elementwise kernels (batch norm, ReLU, pooling, im2col) are C compiled
