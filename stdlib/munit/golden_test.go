@@ -127,7 +127,12 @@ func TestIterationMatchesTape(t *testing.T) {
 		}
 		t.Logf("width %d: largest loss relative error %.1e; largest gradient-norm relative error %.1e (%s); %d parameters with zero exact gradient",
 			cfg.Width, worstL, worst, wname, zeros)
-		if worstL > 1e-5 || worst > 1e-4 {
+		// Gradient norms get 1e-3: a pre-activation within rounding of zero can
+		// change sign between two summation orders, and the ReLU then passes or
+		// blocks its gradient (measured: the -tags purego build with the sub-pixel
+		// upsampling convolution flips one instance-norm output of 3e-6, moving
+		// ‖∂L/∂content.in.weight‖ by 4.2e-4). A wrong gradient is off by far more.
+		if worstL > 1e-5 || worst > 1e-3 {
 			t.Errorf("width %d: losses %v, tape %v; gradient norm of %s off by %.1e", cfg.Width, got, want.Losses, wname, worst)
 		}
 	}
