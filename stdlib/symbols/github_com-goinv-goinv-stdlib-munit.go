@@ -13,6 +13,7 @@ func init() {
 		"BLAS":            reflect.ValueOf(munit.BLAS),
 		"Bank":            reflect.ValueOf(munit.Bank),
 		"Grid":            reflect.ValueOf(munit.Grid),
+		"IterationTimes":  reflect.ValueOf(munit.IterationTimes),
 		"Load":            reflect.ValueOf(munit.Load),
 		"LoadReader":      reflect.ValueOf(munit.LoadReader),
 		"NewGenerator":    reflect.ValueOf(munit.NewGenerator),
