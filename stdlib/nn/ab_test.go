@@ -56,3 +56,53 @@ func TestABConv3x3(t *testing.T) {
 		t.Logf("%-13s images/s: best %.0f, median %.0f", name, float64(n)/times[k][0], float64(n)/times[k][len(times[k])/2])
 	}
 }
+
+// TestABStride2 (set GOINV_AB=1) times ResNet-20 training steps with the 3×3 stride-2
+// unfolding loops and with the general ones, alternating in one graph.
+func TestABStride2(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(v bool) { noStride2 = v }(noStride2)
+	abResNet20(t, []string{"general", "stride-2"}, func(k int) { noStride2 = k == 0 })
+}
+
+// abResNet20 runs ResNet-20 training steps (batch 128) alternating between the
+// settings that set(k) selects, and logs each one's best and median images/s.
+func abResNet20(t *testing.T, names []string, set func(k int)) {
+	n := 128
+	m := ResNet20(1)
+	if err := m.Init(3, 32, 32, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}); err != nil {
+		t.Fatal(err)
+	}
+	loss := &Loss{Labels: make([]int, n)}
+	for i := range loss.Labels {
+		loss.Labels[i] = i % 10
+	}
+	gr, err := m.TrainGraph(n, loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(1))
+	x := make([]float32, n*3*32*32)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	times := make([][]float64, len(names))
+	for rep := 0; rep < 16; rep++ {
+		for k := range names {
+			set(k)
+			t0 := time.Now()
+			if err := gr.Run(x); err != nil {
+				t.Fatal(err)
+			}
+			if rep >= 2 {
+				times[k] = append(times[k], time.Since(t0).Seconds())
+			}
+		}
+	}
+	for k, name := range names {
+		sort.Float64s(times[k])
+		t.Logf("%-13s images/s: best %.0f, median %.0f", name, float64(n)/times[k][0], float64(n)/times[k][len(times[k])/2])
+	}
+}

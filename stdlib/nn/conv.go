@@ -64,6 +64,13 @@ func (g *convGeom) shiftRange(ki, kj int) (off, lo, hi, clo, chi int) {
 	return
 }
 
+// stride2 says whether g is a 3×3, pad 1, stride 2 convolution of an even-sized image,
+// which im2col_s2 and col2im_s2 unfold and fold.
+func (g *convGeom) stride2() bool {
+	return g.kh == 3 && g.kw == 3 && g.pad == 1 && g.stride == 2 && g.h%2 == 0 && g.w%2 == 0 &&
+		g.oh == g.h/2 && g.ow == g.w/2 && g.ow > 0 && g.oh > 0
+}
+
 // im2col unfolds one C×H×W image into the ckk×p matrix whose column j holds the
 // receptive field of output pixel j; rows of col are ld apart (ld ≥ p), so the
 // matrices of several images can sit side by side.

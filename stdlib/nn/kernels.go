@@ -1,6 +1,13 @@
 package nn
 
-import "math"
+import (
+	"math"
+	"os"
+)
+
+// noStride2 (GOINV_NN_STRIDE2=0) sends 3×3 stride-2 convolutions through the general
+// unfolding loops instead of their own (same results; to compare speeds).
+var noStride2 = os.Getenv("GOINV_NN_STRIDE2") == "0"
 
 // The elementwise kernels below sit on the hot path of every training step (batch norm,
 // ReLU, the unfolding of same convolutions). With cgo they run as C compiled for the
