@@ -1,9 +1,12 @@
+//go:build unix
+
 package nn
 
 import (
 	"math/rand"
 	"os"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -67,6 +70,16 @@ func TestABStride2(t *testing.T) {
 	abResNet20(t, []string{"general", "stride-2"}, func(k int) { noStride2 = k == 0 })
 }
 
+// TestABBNReLU (set GOINV_AB=1) times ResNet-20 training steps with BatchNormReLU's
+// backward reading the ReLU mask from the output and recomputing it from x.
+func TestABBNReLU(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(v bool) { reluMaskFromY = v }(reluMaskFromY)
+	abResNet20(t, []string{"mask from y", "mask from x"}, func(k int) { reluMaskFromY = k == 0 })
+}
+
 // abResNet20 runs ResNet-20 training steps (batch 128) alternating between the
 // settings that set(k) selects, and logs each one's best and median images/s.
 func abResNet20(t *testing.T, names []string, set func(k int)) {
@@ -88,21 +101,33 @@ func abResNet20(t *testing.T, names []string, set func(k int)) {
 	for i := range x {
 		x[i] = r.Float32()
 	}
+	// CPU time of the process per step is less disturbed by other load than wall time.
+	cpu := func() float64 {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	}
 	times := make([][]float64, len(names))
+	cpus := make([][]float64, len(names))
 	for rep := 0; rep < 16; rep++ {
 		for k := range names {
 			set(k)
-			t0 := time.Now()
+			t0, c0 := time.Now(), cpu()
 			if err := gr.Run(x); err != nil {
 				t.Fatal(err)
 			}
 			if rep >= 2 {
 				times[k] = append(times[k], time.Since(t0).Seconds())
+				cpus[k] = append(cpus[k], cpu()-c0)
 			}
 		}
 	}
 	for k, name := range names {
 		sort.Float64s(times[k])
-		t.Logf("%-13s images/s: best %.0f, median %.0f", name, float64(n)/times[k][0], float64(n)/times[k][len(times[k])/2])
+		sort.Float64s(cpus[k])
+		t.Logf("%-13s images/s: best %.0f, median %.0f; images per CPU-second: best %.0f, median %.0f", name,
+			float64(n)/times[k][0], float64(n)/times[k][len(times[k])/2], float64(n)/cpus[k][0], float64(n)/cpus[k][len(cpus[k])/2])
 	}
 }

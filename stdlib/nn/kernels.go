@@ -74,10 +74,15 @@ func goBNForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, re
 }
 
 // goBNBackwardSums adds Σd and Σd·(x−μ) over channels [lo, hi) to sd and sdx, where d is
-// dy masked by y > 0 when y is not nil (the fused ReLU).
-func goBNBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
+// dy masked by the fused ReLU: by y > 0 when y is not nil, by x·ra + rb > 0 (the
+// forward's output, recomputed as goBNForward computed it) when ra is not nil.
+func goBNBackwardSums(dy, x, y, ra, rb []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
 	for ch := lo; ch < hi; ch++ {
 		m := mean[ch]
+		var av, bv float32
+		if ra != nil {
+			av, bv = ra[ch], rb[ch]
+		}
 		var s, sx float64
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * inner
@@ -85,6 +90,9 @@ func goBNBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float3
 			xs, dys := x[o:o+inner], dy[o:o+inner]
 			for j, d := range dys {
 				if y != nil && !(y[o+j] > 0) {
+					continue
+				}
+				if ra != nil && !(xs[j]*av+bv > 0) {
 					continue
 				}
 				a0 += d
@@ -100,14 +108,18 @@ func goBNBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float3
 
 // goBNBackwardDx writes dx = k·(d − md − (x−μ)·q) for channels [lo, hi), with d as in
 // goBNBackwardSums and per-channel k, md, q.
-func goBNBackwardDx(dy, x, y, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {
+func goBNBackwardDx(dy, x, y, ra, rb, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {
 	for ch := lo; ch < hi; ch++ {
 		m, kv, mv, qv := mean[ch], k[ch], md[ch], q[ch]
+		var av, bv float32
+		if ra != nil {
+			av, bv = ra[ch], rb[ch]
+		}
 		for i := 0; i < n; i++ {
 			o := (i*c + ch) * inner
 			xs, dys, dxs := x[o:o+inner], dy[o:o+inner], dx[o:o+inner]
 			for j, d := range dys {
-				if y != nil && !(y[o+j] > 0) {
+				if y != nil && !(y[o+j] > 0) || ra != nil && !(xs[j]*av+bv > 0) {
 					d = 0
 				}
 				dxs[j] = kv * (d - mv - (xs[j]-m)*qv)

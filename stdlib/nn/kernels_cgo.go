@@ -165,10 +165,13 @@ KERNEL static void bn_forward(const float *restrict x, const float *restrict s, 
 }
 
 KERNEL static void bn_backward_sums(const float *restrict dy, const float *restrict x, const float *restrict y,
+	const float *restrict ra, const float *restrict rb,
 	long n, long c, long inner, long lo, long hi, const float *restrict mean, double *restrict sd, double *restrict sdx) {
 	for (long ch = lo; ch < hi; ch++) {
 		float m = mean[ch];
 		vf vm = m - (vf){0};
+		float rav = ra ? ra[ch] : 0, rbv = ra ? rb[ch] : 0;
+		vf vra = rav - (vf){0}, vrb = rbv - (vf){0};
 		double s = 0, sx = 0;
 		for (long i = 0; i < n; i++) {
 			long o = (i * c + ch) * inner;
@@ -184,13 +187,23 @@ KERNEL static void bn_backward_sums(const float *restrict dy, const float *restr
 					vf yv;
 					memcpy(&yv, ys + j, sizeof yv);
 					d = (vf)((vi)(yv > 0) & (vi)d);
+				} else if (ra) {
+					// The ReLU mask recomputed from x exactly as bn_forward computed
+					// the output (y > 0 iff x·a + b > 0), without reading y.
+					vf v = xv * vra + vrb;
+					d = (vf)((vi)(v > 0) & (vi)d);
 				}
 				va += d;
 				vb += d * (xv - vm);
 			}
 			float ta = 0, tb = 0;
 			for (; j < inner; j++) {
-				float d = (!ys || ys[j] > 0) ? dys[j] : 0;
+				float d = dys[j];
+				if (ys && !(ys[j] > 0)) d = 0;
+				if (ra) {
+					float v = xs[j] * rav + rbv;
+					if (!(v > 0)) d = 0;
+				}
 				ta += d;
 				tb += d * (xs[j] - m);
 			}
@@ -207,10 +220,12 @@ KERNEL static void bn_backward_sums(const float *restrict dy, const float *restr
 }
 
 KERNEL static void bn_backward_dx(const float *restrict dy, const float *restrict x, const float *restrict y,
+	const float *restrict ra, const float *restrict rb,
 	float *restrict dx, long n, long c, long inner, long lo, long hi, const float *restrict mean,
 	const float *restrict k, const float *restrict md, const float *restrict q) {
 	for (long ch = lo; ch < hi; ch++) {
 		float m = mean[ch], kv = k[ch], mv = md[ch], qv = q[ch];
+		float rav = ra ? ra[ch] : 0, rbv = ra ? rb[ch] : 0;
 		for (long i = 0; i < n; i++) {
 			long o = (i * c + ch) * inner;
 			const float *xs = x + o, *dys = dy + o;
@@ -222,7 +237,13 @@ KERNEL static void bn_backward_dx(const float *restrict dy, const float *restric
 					float d = yv > 0 ? dv : 0;
 					dxs[j] = kv * (d - mv - (xs[j] - m) * qv);
 				}
-			} else
+			} else if (ra)
+				for (long j = 0; j < inner; j++) {
+					float dv = dys[j], v = xs[j] * rav + rbv;
+					float d = v > 0 ? dv : 0;
+					dxs[j] = kv * (d - mv - (xs[j] - m) * qv);
+				}
+			else
 				for (long j = 0; j < inner; j++) dxs[j] = kv * (dys[j] - mv - (xs[j] - m) * qv);
 		}
 	}
@@ -429,20 +450,26 @@ func bnForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, relu
 	C.bn_forward(fp(x), fp(sc), fp(y), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(a), fp(b), r)
 }
 
-func bnBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
+func bnBackwardSums(dy, x, y, ra, rb []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
 	_, _ = dy[n*c*inner-1], x[n*c*inner-1]
 	if y != nil {
 		_ = y[n*c*inner-1]
 	}
-	C.bn_backward_sums(fp(dy), fp(x), fp(y), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(mean), dp(sd), dp(sdx))
+	if ra != nil {
+		_, _ = ra[hi-1], rb[hi-1]
+	}
+	C.bn_backward_sums(fp(dy), fp(x), fp(y), fp(ra), fp(rb), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(mean), dp(sd), dp(sdx))
 }
 
-func bnBackwardDx(dy, x, y, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {
+func bnBackwardDx(dy, x, y, ra, rb, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {
 	_, _, _ = dy[n*c*inner-1], x[n*c*inner-1], dx[n*c*inner-1]
 	if y != nil {
 		_ = y[n*c*inner-1]
 	}
-	C.bn_backward_dx(fp(dy), fp(x), fp(y), fp(dx), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi),
+	if ra != nil {
+		_, _ = ra[hi-1], rb[hi-1]
+	}
+	C.bn_backward_dx(fp(dy), fp(x), fp(y), fp(ra), fp(rb), fp(dx), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi),
 		fp(mean), fp(k), fp(md), fp(q))
 }
 

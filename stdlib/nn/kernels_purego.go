@@ -10,12 +10,12 @@ func bnForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, relu
 	goBNForward(x, sc, y, n, c, inner, lo, hi, a, b, relu)
 }
 
-func bnBackwardSums(dy, x, y []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
-	goBNBackwardSums(dy, x, y, n, c, inner, lo, hi, mean, sd, sdx)
+func bnBackwardSums(dy, x, y, ra, rb []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
+	goBNBackwardSums(dy, x, y, ra, rb, n, c, inner, lo, hi, mean, sd, sdx)
 }
 
-func bnBackwardDx(dy, x, y, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {
-	goBNBackwardDx(dy, x, y, dx, n, c, inner, lo, hi, mean, k, md, q)
+func bnBackwardDx(dy, x, y, ra, rb, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {
+	goBNBackwardDx(dy, x, y, ra, rb, dx, n, c, inner, lo, hi, mean, k, md, q)
 }
 
 func reluKernel(x, y []float32)                              { goReLU(x, y) }

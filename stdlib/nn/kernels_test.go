@@ -60,14 +60,60 @@ func TestKernels(t *testing.T) {
 					mask = nil
 				}
 				s1, q1, s2, q2 := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
-				bnBackwardSums(dy, x, mask, n, c, inner, lo, hi, shift, s1, q1)
-				goBNBackwardSums(dy, x, mask, n, c, inner, lo, hi, shift, s2, q2)
+				bnBackwardSums(dy, x, mask, nil, nil, n, c, inner, lo, hi, shift, s1, q1)
+				goBNBackwardSums(dy, x, mask, nil, nil, n, c, inner, lo, hi, shift, s2, q2)
 				close64("bnBackwardSums sd", s1, s2)
 				close64("bnBackwardSums sdx", q1, q2)
 				k, md, q := pc(0), pc(0), pc(0)
-				bnBackwardDx(dy, x, mask, y1, n, c, inner, lo, hi, shift, k, md, q)
-				goBNBackwardDx(dy, x, mask, y2, n, c, inner, lo, hi, shift, k, md, q)
+				bnBackwardDx(dy, x, mask, nil, nil, y1, n, c, inner, lo, hi, shift, k, md, q)
+				goBNBackwardDx(dy, x, mask, nil, nil, y2, n, c, inner, lo, hi, shift, k, md, q)
 				close32("bnBackwardDx", y1, y2)
+				if !relu {
+					continue
+				}
+				// The ReLU mask recomputed from x (ra, rb: the forward's a, b) must be
+				// the forward output's y > 0 exactly, in C and in Go.
+				// Also where x·a + b is the rounding error of x·a (zero or not, depending on
+				// whether the multiply-add is fused): a third of each channel's values
+				// equal the first, and b cancels its product.
+				xa, b2 := append([]float32(nil), x...), make([]float32, c)
+				for ch := 0; ch < c; ch++ {
+					x0 := x[ch*inner]
+					for i := 0; i < n; i++ {
+						for j := 0; j < inner; j += 3 {
+							xa[(i*c+ch)*inner+j] = x0
+						}
+					}
+					p := x0 * a[ch]
+					b2[ch] = -p
+				}
+				fwd := make([]float32, size)
+				for _, tc := range []struct {
+					cgo  bool
+					x, b []float32
+				}{{true, x, b}, {false, x, b}, {true, xa, b2}, {false, xa, b2}} {
+					cgo, x, b := tc.cgo, tc.x, tc.b
+					sums, dxk, fw := bnBackwardSums, bnBackwardDx, bnForward
+					if !cgo {
+						sums, dxk, fw = goBNBackwardSums, goBNBackwardDx, goBNForward
+					}
+					fw(x, nil, fwd, n, c, inner, 0, c, a, b, true)
+					s1, q1, s2, q2 := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
+					sums(dy, x, fwd, nil, nil, n, c, inner, lo, hi, shift, s1, q1)
+					sums(dy, x, nil, a, b, n, c, inner, lo, hi, shift, s2, q2)
+					dxk(dy, x, fwd, nil, nil, y1, n, c, inner, lo, hi, shift, k, md, q)
+					dxk(dy, x, nil, a, b, y2, n, c, inner, lo, hi, shift, k, md, q)
+					for ch := range s1 {
+						if s1[ch] != s2[ch] || q1[ch] != q2[ch] {
+							t.Fatalf("cgo %v: sums with the mask from x: channel %d: %g, %g, want %g, %g", cgo, ch, s2[ch], q2[ch], s1[ch], q1[ch])
+						}
+					}
+					for i := range y1 {
+						if math.Float32bits(y1[i]) != math.Float32bits(y2[i]) {
+							t.Fatalf("cgo %v: dx with the mask from x: [%d] = %g, want %g", cgo, i, y2[i], y1[i])
+						}
+					}
+				}
 			}
 		}
 		y1, y2 := make([]float32, size), make([]float32, size)

@@ -35,6 +35,10 @@ func NewBatchNormState(c int) *BatchNormState {
 
 const normEps = 1e-5
 
+// reluMaskFromY makes the backward of BatchNormReLU read the ReLU's mask from its
+// output instead of recomputing it from x (same results; for TestABBNReLU).
+var reluMaskFromY = false
+
 // normalize returns (x − mean)/sqrt(var + 1e-5) with statistics over the groups of mode.
 // For perChannel with a state: train uses batch statistics and updates the running
 // ones; otherwise the running statistics are used.
@@ -410,16 +414,22 @@ func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, trai
 			dx, err := apply(name+"Grad", s, nil,
 				func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
 					t, dx := op.tensorOut()
+					// The ReLU's mask is recomputed from x (y > 0 iff x·scale + shift > 0,
+					// as the forward computed y), which saves reading y twice.
 					x, y, dy := in[0], in[1], in[2]
-					if !relu || short != nil {
+					var ra, rb []float32
+					if !relu || short != nil || !reluMaskFromY {
 						y = nil
+					}
+					if relu && short == nil && !reluMaskFromY {
+						ra, rb = scale, shift
 					}
 					parallelChunks(c, func(_, lo int) {
 						hi := lo + 1
 						for ch := lo; ch < hi; ch++ {
 							sum[ch], sq[ch] = 0, 0
 						}
-						bnBackwardSums(dy, x, y, n, c, inner, lo, hi, mean, sum, sq)
+						bnBackwardSums(dy, x, y, ra, rb, n, c, inner, lo, hi, mean, sum, sq)
 						for ch := lo; ch < hi; ch++ {
 							is := float64(invstd[ch])
 							sd, sdx := sum[ch], sq[ch]*is // Σd, Σd·x̂
@@ -433,7 +443,7 @@ func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, trai
 								q[ch] = float32(sdx / float64(cnt) * is)
 							}
 						}
-						bnBackwardDx(dy, x, y, dx, n, c, inner, lo, hi, mean, k, md, q)
+						bnBackwardDx(dy, x, y, ra, rb, dx, n, c, inner, lo, hi, mean, k, md, q)
 					})
 					return t, nil
 				}, nil, in[0], out, dyNode)
