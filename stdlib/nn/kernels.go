@@ -75,8 +75,10 @@ func goBNForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, re
 
 // goBNBackwardSums adds Σd and Σd·(x−μ) over channels [lo, hi) to sd and sdx, where d is
 // dy masked by the fused ReLU: by y > 0 when y is not nil, by x·ra + rb > 0 (the
-// forward's output, recomputed as goBNForward computed it) when ra is not nil.
-func goBNBackwardSums(dy, x, y, ra, rb []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
+// forward's output, recomputed as goBNForward computed it) when ra is not nil. When
+// dout is not nil it also stores d there (the masked gradient, which a residual
+// block's shortcut needs too).
+func goBNBackwardSums(dy, x, y, ra, rb, dout []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
 	for ch := lo; ch < hi; ch++ {
 		m := mean[ch]
 		var av, bv float32
@@ -89,11 +91,14 @@ func goBNBackwardSums(dy, x, y, ra, rb []float32, n, c, inner, lo, hi int, mean 
 			var a0, b0 float32
 			xs, dys := x[o:o+inner], dy[o:o+inner]
 			for j, d := range dys {
-				if y != nil && !(y[o+j] > 0) {
+				if y != nil && !(y[o+j] > 0) || ra != nil && !(xs[j]*av+bv > 0) {
+					if dout != nil {
+						dout[o+j] = 0
+					}
 					continue
 				}
-				if ra != nil && !(xs[j]*av+bv > 0) {
-					continue
+				if dout != nil {
+					dout[o+j] = d
 				}
 				a0 += d
 				b0 += d * (xs[j] - m)

@@ -165,7 +165,7 @@ KERNEL static void bn_forward(const float *restrict x, const float *restrict s, 
 }
 
 KERNEL static void bn_backward_sums(const float *restrict dy, const float *restrict x, const float *restrict y,
-	const float *restrict ra, const float *restrict rb,
+	const float *restrict ra, const float *restrict rb, float *restrict dout,
 	long n, long c, long inner, long lo, long hi, const float *restrict mean, double *restrict sd, double *restrict sdx) {
 	for (long ch = lo; ch < hi; ch++) {
 		float m = mean[ch];
@@ -193,6 +193,7 @@ KERNEL static void bn_backward_sums(const float *restrict dy, const float *restr
 					vf v = xv * vra + vrb;
 					d = (vf)((vi)(v > 0) & (vi)d);
 				}
+				if (dout) memcpy(dout + o + j, &d, sizeof d);
 				va += d;
 				vb += d * (xv - vm);
 			}
@@ -204,6 +205,7 @@ KERNEL static void bn_backward_sums(const float *restrict dy, const float *restr
 					float v = xs[j] * rav + rbv;
 					if (!(v > 0)) d = 0;
 				}
+				if (dout) dout[o + j] = d;
 				ta += d;
 				tb += d * (xs[j] - m);
 			}
@@ -450,15 +452,18 @@ func bnForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, relu
 	C.bn_forward(fp(x), fp(sc), fp(y), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(a), fp(b), r)
 }
 
-func bnBackwardSums(dy, x, y, ra, rb []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
+func bnBackwardSums(dy, x, y, ra, rb, dout []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
 	_, _ = dy[n*c*inner-1], x[n*c*inner-1]
+	if dout != nil {
+		_ = dout[n*c*inner-1]
+	}
 	if y != nil {
 		_ = y[n*c*inner-1]
 	}
 	if ra != nil {
 		_, _ = ra[hi-1], rb[hi-1]
 	}
-	C.bn_backward_sums(fp(dy), fp(x), fp(y), fp(ra), fp(rb), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(mean), dp(sd), dp(sdx))
+	C.bn_backward_sums(fp(dy), fp(x), fp(y), fp(ra), fp(rb), fp(dout), C.long(n), C.long(c), C.long(inner), C.long(lo), C.long(hi), fp(mean), dp(sd), dp(sdx))
 }
 
 func bnBackwardDx(dy, x, y, ra, rb, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {

@@ -10,8 +10,8 @@ func bnForward(x, sc, y []float32, n, c, inner, lo, hi int, a, b []float32, relu
 	goBNForward(x, sc, y, n, c, inner, lo, hi, a, b, relu)
 }
 
-func bnBackwardSums(dy, x, y, ra, rb []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
-	goBNBackwardSums(dy, x, y, ra, rb, n, c, inner, lo, hi, mean, sd, sdx)
+func bnBackwardSums(dy, x, y, ra, rb, dout []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64) {
+	goBNBackwardSums(dy, x, y, ra, rb, dout, n, c, inner, lo, hi, mean, sd, sdx)
 }
 
 func bnBackwardDx(dy, x, y, ra, rb, dx []float32, n, c, inner, lo, hi int, mean, k, md, q []float32) {

@@ -60,10 +60,30 @@ func TestKernels(t *testing.T) {
 					mask = nil
 				}
 				s1, q1, s2, q2 := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
-				bnBackwardSums(dy, x, mask, nil, nil, n, c, inner, lo, hi, shift, s1, q1)
-				goBNBackwardSums(dy, x, mask, nil, nil, n, c, inner, lo, hi, shift, s2, q2)
+				bnBackwardSums(dy, x, mask, nil, nil, nil, n, c, inner, lo, hi, shift, s1, q1)
+				goBNBackwardSums(dy, x, mask, nil, nil, nil, n, c, inner, lo, hi, shift, s2, q2)
 				close64("bnBackwardSums sd", s1, s2)
 				close64("bnBackwardSums sdx", q1, q2)
+				if relu {
+					// Storing the masked gradient: the ReLU gradient's bits, and the
+					// same sums.
+					d1, d2, want := make([]float32, size), make([]float32, size), make([]float32, size)
+					reluGradKernel(mask, dy, want)
+					for k, sums := range []func(dy, x, y, ra, rb, dout []float32, n, c, inner, lo, hi int, mean []float32, sd, sdx []float64){bnBackwardSums, goBNBackwardSums} {
+						d, s3, q3 := [][]float32{d1, d2}[k], make([]float64, c), make([]float64, c)
+						sums(dy, x, mask, nil, nil, d, n, c, inner, lo, hi, shift, s3, q3)
+						for ch := lo; ch < hi; ch++ {
+							if s3[ch] != [][]float64{s1, s2}[k][ch] || q3[ch] != [][]float64{q1, q2}[k][ch] {
+								t.Fatalf("bnBackwardSums (%d) with dout: channel %d sums differ", k, ch)
+							}
+						}
+						for i := lo * inner; i < n*c*inner; i++ {
+							if ch := i / inner % c; ch >= lo && math.Float32bits(d[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("bnBackwardSums (%d) dout[%d] = %g, want %g", k, i, d[i], want[i])
+							}
+						}
+					}
+				}
 				k, md, q := pc(0), pc(0), pc(0)
 				bnBackwardDx(dy, x, mask, nil, nil, y1, n, c, inner, lo, hi, shift, k, md, q)
 				goBNBackwardDx(dy, x, mask, nil, nil, y2, n, c, inner, lo, hi, shift, k, md, q)
@@ -99,8 +119,8 @@ func TestKernels(t *testing.T) {
 					}
 					fw(x, nil, fwd, n, c, inner, 0, c, a, b, true)
 					s1, q1, s2, q2 := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
-					sums(dy, x, fwd, nil, nil, n, c, inner, lo, hi, shift, s1, q1)
-					sums(dy, x, nil, a, b, n, c, inner, lo, hi, shift, s2, q2)
+					sums(dy, x, fwd, nil, nil, nil, n, c, inner, lo, hi, shift, s1, q1)
+					sums(dy, x, nil, a, b, nil, n, c, inner, lo, hi, shift, s2, q2)
 					dxk(dy, x, fwd, nil, nil, y1, n, c, inner, lo, hi, shift, k, md, q)
 					dxk(dy, x, nil, a, b, y2, n, c, inner, lo, hi, shift, k, md, q)
 					for ch := range s1 {

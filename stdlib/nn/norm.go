@@ -35,8 +35,10 @@ func NewBatchNormState(c int) *BatchNormState {
 
 const normEps = 1e-5
 
-// reluMaskFromY makes the backward of BatchNormReLU read the ReLU's mask from its
-// output instead of recomputing it from x (same results; for TestABBNReLU).
+// reluMaskFromY turns off two fusions of the batch-norm backward (same results; for
+// TestABBNReLU): BatchNormReLU's reads the ReLU's mask from its output instead of
+// recomputing it from x, and BatchNormAddReLU's masks the gradient in a ReLUGrad op
+// instead of in its sums' sweep.
 var reluMaskFromY = false
 
 // normalize returns (x − mean)/sqrt(var + 1e-5) with statistics over the groups of mode.
@@ -404,10 +406,26 @@ func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, trai
 		func(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			// With a shortcut, the ReLU's gradient is materialised once: it is the
 			// shortcut's gradient and the batch norm's incoming one.
+			// The op that writes it also sums Σdy and Σdy·(x−μ) per channel, in the
+			// same sweep (the dx op then makes one pass instead of two).
 			dyNode := grad
 			if short != nil {
 				var err error
-				if dyNode, err = reluGrad(out, grad); err != nil {
+				if reluMaskFromY {
+					dyNode, err = reluGrad(out, grad)
+				} else {
+					dyNode, err = apply(name+"GradDy", s, nil,
+						func(op *fnOp, in [][]float32, _ []tensor.Shape) (gorgonia.Value, error) {
+							t, d := op.tensorOut()
+							x, y, g := in[0], in[1], in[2]
+							parallelChunks(c, func(_, ch int) {
+								sum[ch], sq[ch] = 0, 0
+								bnBackwardSums(g, x, y, nil, nil, d, n, c, inner, ch, ch+1, mean, sum, sq)
+							})
+							return t, nil
+						}, nil, in[0], out, grad)
+				}
+				if err != nil {
 					return nil, err
 				}
 			}
@@ -426,10 +444,12 @@ func batchNorm(x, gamma, beta, short *gorgonia.Node, state *BatchNormState, trai
 					}
 					parallelChunks(c, func(_, lo int) {
 						hi := lo + 1
-						for ch := lo; ch < hi; ch++ {
-							sum[ch], sq[ch] = 0, 0
+						if short == nil || reluMaskFromY {
+							for ch := lo; ch < hi; ch++ {
+								sum[ch], sq[ch] = 0, 0
+							}
+							bnBackwardSums(dy, x, y, ra, rb, nil, n, c, inner, lo, hi, mean, sum, sq)
 						}
-						bnBackwardSums(dy, x, y, ra, rb, n, c, inner, lo, hi, mean, sum, sq)
 						for ch := lo; ch < hi; ch++ {
 							is := float64(invstd[ch])
 							sd, sdx := sum[ch], sq[ch]*is // Σd, Σd·x̂
