@@ -24,7 +24,7 @@ fi
 nb=notebooks/02-invariance-vs-class-size.ipynb
 out=notebooks/results
 mkdir -p "$out"
-echo "quickstart: executing $nb (GOINV_QUICK=${GOINV_QUICK:-0}; the full setting takes 7–10 minutes on a 2-core machine)"
+echo "quickstart: executing $nb (GOINV_QUICK=${GOINV_QUICK:-0}; the full setting takes 3½–7 minutes on a 2-core machine)"
 t0=$SECONDS
 bin/goinv run "$nb" --out "$out/02-invariance-vs-class-size.executed.ipynb" --html "$out/02-invariance-vs-class-size.html"
 cat <<EOM
