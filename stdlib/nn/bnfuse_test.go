@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // TestBNFusionsSameBits checks that the batch-norm backward's fusions (the ReLU mask
@@ -18,14 +17,7 @@ func TestBNFusionsSameBits(t *testing.T) {
 		reluMaskFromY = fromY
 		gr := gorgonia.NewGraph()
 		r := rand.New(rand.NewSource(5))
-		fill := func(s ...int) *gorgonia.Node {
-			d := make([]float32, prod(s))
-			for i := range d {
-				d[i] = float32(r.NormFloat64())
-			}
-			return gorgonia.NewTensor(gr, tensor.Float32, len(s), gorgonia.WithShape(s...),
-				gorgonia.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(d))))
-		}
+		fill := func(s ...int) *gorgonia.Node { return valueNode(gr, normals(r, prod(s)), s...) }
 		x, w, w2 := fill(9, 6, 8, 10), fill(6, 6, 3, 3), fill(6, 6, 3, 3)
 		g1, b1, g2, b2 := fill(6), fill(6), fill(6), fill(6)
 		st1, st2 := NewBatchNormState(6), NewBatchNormState(6)

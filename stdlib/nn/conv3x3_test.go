@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // TestConv3x3Kernels checks the direct 3×3 kernels (the AVX-512 ones when this CPU
@@ -28,13 +27,7 @@ func TestConv3x3Kernels(t *testing.T) {
 	for _, c := range cases {
 		name := fmt.Sprintf("n%d cin%d cout%d %dx%d", c.n, c.cin, c.cout, c.h, c.w)
 		r := rand.New(rand.NewSource(int64(c.h*31 + c.w)))
-		fill := func(n int) []float32 {
-			d := make([]float32, n)
-			for i := range d {
-				d[i] = float32(r.NormFloat64())
-			}
-			return d
-		}
+		fill := func(n int) []float32 { return normals(r, n) }
 		g := convGeom{n: c.n, c: c.cin, h: c.h, w: c.w, oc: c.cout, kh: 3, kw: 3, pad: 1, stride: 1, oh: c.h, ow: c.w}
 		g.ckk, g.p = c.cin*9, c.h*c.w
 		x, w, dy, bias := fill(c.n*c.cin*g.p), fill(c.cout*c.cin*9), fill(c.n*c.cout*g.p), fill(c.cout)
@@ -145,14 +138,7 @@ func TestConvThreadIndependent(t *testing.T) {
 		Threads = threads
 		gr := gorgonia.NewGraph()
 		r := rand.New(rand.NewSource(3))
-		fill := func(s ...int) *gorgonia.Node {
-			d := make([]float32, prod(s))
-			for i := range d {
-				d[i] = float32(r.NormFloat64())
-			}
-			return gorgonia.NewTensor(gr, tensor.Float32, len(s), gorgonia.WithShape(s...),
-				gorgonia.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(d))))
-		}
+		fill := func(s ...int) *gorgonia.Node { return valueNode(gr, normals(r, prod(s)), s...) }
 		x, w, w2 := fill(37, 6, 9, 10), fill(7, 6, 3, 3), fill(5, 7, 3, 3)
 		gamma, beta := fill(7), fill(7)
 		st := NewBatchNormState(7)

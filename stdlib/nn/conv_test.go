@@ -74,13 +74,7 @@ func TestConvExact(t *testing.T) {
 			useConv3x3 = direct
 			name := fmt.Sprintf("n%d c%d %dx%d oc%d k%d pad%d stride%d cached=%v direct=%v", c.n, c.c, c.h, c.w, c.oc, c.k, c.pad, c.stride, cached, direct)
 			r := rand.New(rand.NewSource(int64(c.h*100 + c.k)))
-			fill := func(n int) []float32 {
-				d := make([]float32, n)
-				for i := range d {
-					d[i] = float32(r.NormFloat64())
-				}
-				return d
-			}
+			fill := func(n int) []float32 { return normals(r, n) }
 			gr := gorgonia.NewGraph()
 			xs, ws := []int{c.n, c.c, c.h, c.w}, []int{c.oc, c.c, c.k, c.k}
 			xv, wv := fill(prod(xs)), fill(prod(ws))

@@ -14,13 +14,7 @@ import (
 // and without upsampling, for groups not starting at image 0.
 func TestReflectKernelsMatchGo(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
-	fill := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(rng.NormFloat64())
-		}
-		return s
-	}
+	fill := func(n int) []float32 { return normals(rng, n) }
 	for _, c := range []struct{ n, c, h, w, k, pad, stride int }{{3, 2, 7, 6, 4, 1, 2}, {2, 3, 9, 9, 3, 1, 3}} {
 		gr := gorgonia.NewGraph()
 		x := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.n, c.c, c.h, c.w), gorgonia.WithName("x"))

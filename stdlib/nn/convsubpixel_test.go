@@ -73,13 +73,7 @@ func TestReflectConvExact(t *testing.T) {
 			name := fmt.Sprintf("n%d c%d %dx%d oc%d k%d ×%d pad%d stride%d %+v", c.n, c.c, c.h, c.w, c.oc, c.k, c.s, c.pad, c.stride, v)
 			useSubpixel, Threads, colTarget = v.subpixel, v.threads, v.target
 			r := rand.New(rand.NewSource(int64(c.h*100 + c.k)))
-			fill := func(n int) []float32 {
-				d := make([]float32, n)
-				for i := range d {
-					d[i] = float32(r.NormFloat64())
-				}
-				return d
-			}
+			fill := func(n int) []float32 { return normals(r, n) }
 			gr := gorgonia.NewGraph()
 			xs, ws := []int{c.n, c.c, c.h, c.w}, []int{c.oc, c.c, c.k, c.k}
 			xv, wv, bv := fill(prod(xs)), fill(prod(ws)), fill(c.oc)
@@ -141,13 +135,7 @@ func TestReflectConvExact(t *testing.T) {
 // bit for bit, for groups of images not starting at image 0.
 func TestSubpixelKernelsMatchGo(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	fill := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(rng.NormFloat64())
-		}
-		return s
-	}
+	fill := func(n int) []float32 { return normals(rng, n) }
 	for _, c := range []struct{ n, c, h, w, oc, k, s, pad int }{{4, 64, 7, 7, 32, 5, 2, 2}, {4, 32, 14, 14, 16, 5, 2, 2}, {4, 3, 7, 7, 5, 5, 2, 2}, {3, 2, 2, 5, 3, 5, 2, 2}, {3, 2, 4, 3, 3, 7, 2, 3}, {3, 3, 3, 4, 4, 5, 3, 2}} {
 		gr := gorgonia.NewGraph()
 		x := gorgonia.NewTensor(gr, tensor.Float32, 4, gorgonia.WithShape(c.n, c.c, c.h, c.w), gorgonia.WithName("x"))

@@ -173,13 +173,7 @@ func TestConv2dReflectMatchesPadConv(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	for _, c := range []struct{ n, ci, h, oc, k, pad, stride int }{{40, 3, 7, 5, 3, 1, 1}, {9, 2, 9, 4, 4, 1, 2}, {5, 2, 12, 3, 5, 2, 1}, {7, 2, 28, 3, 3, 1, 1}, {1, 16, 24, 16, 3, 1, 1}} {
 		g := gorgonia.NewGraph()
-		rv := func(n int) []float32 {
-			d := make([]float32, n)
-			for i := range d {
-				d[i] = float32(r.NormFloat64())
-			}
-			return d
-		}
+		rv := func(n int) []float32 { return normals(r, n) }
 		x := constNode(g, []int{c.n, c.ci, c.h, c.h}, rv(c.n*c.ci*c.h*c.h))
 		w := constNode(g, []int{c.oc, c.ci, c.k, c.k}, rv(c.oc*c.ci*c.k*c.k))
 		b := constNode(g, []int{c.oc}, rv(c.oc))
@@ -207,13 +201,7 @@ func TestGradUpsampleConv2dReflect(t *testing.T) {
 	})
 	r := rand.New(rand.NewSource(4))
 	g := gorgonia.NewGraph()
-	rv := func(n int) []float32 {
-		d := make([]float32, n)
-		for i := range d {
-			d[i] = float32(r.NormFloat64())
-		}
-		return d
-	}
+	rv := func(n int) []float32 { return normals(r, n) }
 	x := constNode(g, []int{6, 3, 7, 7}, rv(6*3*49))
 	w := constNode(g, []int{4, 3, 5, 5}, rv(4*3*25))
 	b := constNode(g, []int{4}, rv(4))
