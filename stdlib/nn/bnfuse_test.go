@@ -31,20 +31,7 @@ func TestBNFusionsSameBits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ex, err := newExecutor(gr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < 2; i++ {
-			if err := ex.run(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		out := [][]float32{append([]float32(nil), ex.value(y).Data().([]float32)...)}
-		for _, n := range g {
-			out = append(out, append([]float32(nil), ex.value(n).Data().([]float32)...))
-		}
-		return out
+		return copiesOf(runExecutor(t, gr, 2), append([]*gorgonia.Node{y}, g...)...)
 	}
 	want, got := run(true), run(false)
 	for k, name := range []string{"y", "dx", "dw", "dw2", "dgamma1", "dbeta1", "dgamma2", "dbeta2"} {

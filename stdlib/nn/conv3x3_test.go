@@ -151,19 +151,7 @@ func TestConvThreadIndependent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ex, err := newExecutor(gr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < 2; i++ {
-			if err := ex.run(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var out [][]float32
-		for _, n := range []*gorgonia.Node{y, g[0], g[1], g[2]} {
-			out = append(out, append([]float32(nil), ex.value(n).Data().([]float32)...))
-		}
+		out := copiesOf(runExecutor(t, gr, 2), y, g[0], g[1], g[2])
 		return append(out, append([]float32(nil), st.Mean...), append([]float32(nil), st.Var...))
 	}
 	for _, direct := range []bool{false, true} {

@@ -101,15 +101,7 @@ func TestConvExact(t *testing.T) {
 			} else if !cached {
 				op.cols = nil
 			}
-			ex, err := newExecutor(gr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for run := 0; run < 2; run++ { // the second run reuses every buffer
-				if err := ex.run(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			ex := runExecutor(t, gr, 2) // the second run reuses every buffer
 			wantY, wantDx, wantDw := refConv(geom, xv, wv, dyv)
 			compare := func(what string, got []float32, want []float64) {
 				for i := range want {
@@ -160,15 +152,7 @@ func TestConvBatchNormStats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex, err := newExecutor(gr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for run := 0; run < 3; run++ { // the running mean moves: a different shift each run
-				if err := ex.run(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			ex := runExecutor(t, gr, 3) // the running mean moves: a different shift each run
 			return result{ex.value(y).Data().([]float32), ex.value(g[0]).Data().([]float32),
 				ex.value(g[1]).Data().([]float32), st.Mean, st.Var}
 		}
