@@ -128,6 +128,7 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	}
 	failedAt := time.Now()
 	k.reply(s, mu, m, "execute_reply", reply)
+	repliedAt := time.Now()
 	if store {
 		// After the reply (a file write is no part of the round trip), before the
 		// next request is handled (a history_request sees this cell).
@@ -135,18 +136,25 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	}
 	if failed && stopOnError {
 		k.abortQueued(failedAt)
-		k.abortReceived(s, mu)
+		k.abortReceived(s, mu, repliedAt)
 	}
 }
 
 // abortReceived answers, after a failure under stop_on_error, every execute request
-// already waiting in the shell queue with status "aborted", whatever its header date
-// says (a client's clock may be off, or its dates coarse); other queued requests are
-// handled in their order. Runs on the shell worker, which owns the queue.
-func (k *Kernel) abortReceived(s zmq4.Socket, mu *sync.Mutex) {
+// that was already waiting in the shell queue when the failed cell's reply went out
+// with status "aborted", whatever its header date says (a client's clock may be off,
+// or its dates coarse); other queued requests are handled in their order. A request
+// received after that reply is no part of the queue the failure aborts (a fast
+// client may have sent it on seeing the error): it is handled as usual, after the
+// failed request's idle status, and so is everything after it. Runs on the shell worker, which owns the queue.
+func (k *Kernel) abortReceived(s zmq4.Socket, mu *sync.Mutex, repliedAt time.Time) {
 	for {
 		select {
 		case q := <-k.queue:
+			if q.recvAt.After(repliedAt) {
+				k.held = q // the shell worker's next request, after this one's idle
+				return
+			}
 			if q.Header.MsgType == "execute_request" {
 				k.publish(q, "status", map[string]any{"execution_state": "busy"})
 				k.replyAborted(s, mu, q)

@@ -65,8 +65,10 @@ type Kernel struct {
 	hist    *History
 	log     *log.Logger
 
-	shell, control, stdin, iopub, hb     zmq4.Socket
-	shellMu, controlMu, stdinMu, iopubMu sync.Mutex
+	shell, control, stdin, hb   zmq4.Socket
+	iopub                       *pubSocket
+	shellMu, controlMu, stdinMu sync.Mutex
+	iopubMu                     sync.Mutex // keeps each publisher's messages in order
 
 	queue   chan *Message
 	ctx     context.Context
@@ -79,6 +81,8 @@ type Kernel struct {
 	executionCount int
 	abortBefore    time.Time // execute requests sent before this are aborted (stop_on_error)
 	stdinFor       *Message  // the execute request that may ask for input
+
+	held *Message // taken from queue by abortReceived, handled next (shell worker only)
 }
 
 // New prepares a kernel for conn; Run binds the sockets.
@@ -119,15 +123,11 @@ func New(conn ConnectionInfo, opts Options) (*Kernel, error) {
 	k.shell = zmq4.NewRouter(k.ctx, o)
 	k.control = zmq4.NewRouter(k.ctx, o)
 	k.stdin = zmq4.NewRouter(k.ctx, o)
-	k.iopub = zmq4.NewPub(k.ctx, o)
-	// zmq4 queues published messages without bound while a subscriber does not
-	// read (a client that never reads iopub, or a stuck one): the kernel's memory
-	// then grows with every message (measured: +10 MB over 5,000 cells of a
-	// client that reads only shell). libzmq, and so ipykernel, drops beyond 1,000
-	// queued messages by default; so does goinv.
-	if err := k.iopub.SetOption(zmq4.OptionHWM, iopubHWM); err != nil {
-		return nil, fmt.Errorf("iopub high-water mark: %w", err)
-	}
+	// A subscriber that does not read (a client that never reads iopub, or a
+	// stuck one) must not make the kernel's memory grow with every message:
+	// libzmq, and so ipykernel, drops beyond 1,000 queued messages by default;
+	// so does goinv, per subscriber (see pubSocket).
+	k.iopub = newPubSocket(iopubHWM)
 	k.hb = zmq4.NewRep(k.ctx, o)
 	return k, nil
 }
@@ -136,12 +136,16 @@ func New(conn ConnectionInfo, opts Options) (*Kernel, error) {
 // clean shutdown.
 func (k *Kernel) Run() error {
 	binds := []struct {
-		s    zmq4.Socket
+		s    interface{ Listen(string) error }
 		port int
 		name string
 	}{{k.shell, k.conn.ShellPort, "shell"}, {k.control, k.conn.ControlPort, "control"}, {k.stdin, k.conn.StdinPort, "stdin"}, {k.iopub, k.conn.IOPubPort, "iopub"}, {k.hb, k.conn.HBPort, "hb"}}
 	for _, b := range binds {
-		if err := b.s.Listen(listenEndpoint(k.conn.Endpoint(b.port))); err != nil {
+		ep := k.conn.Endpoint(b.port)
+		if _, zmq := b.s.(zmq4.Socket); zmq {
+			ep = listenEndpoint(ep)
+		}
+		if err := b.s.Listen(ep); err != nil {
 			k.closeSockets()
 			return fmt.Errorf("bind %s socket to %s: %w", b.name, k.conn.Endpoint(b.port), err)
 		}
@@ -183,9 +187,10 @@ func (k *Kernel) Run() error {
 }
 
 func (k *Kernel) closeSockets() {
-	for _, s := range []zmq4.Socket{k.shell, k.control, k.stdin, k.iopub, k.hb} {
+	for _, s := range []zmq4.Socket{k.shell, k.control, k.stdin, k.hb} {
 		s.Close()
 	}
+	k.iopub.Close()
 }
 
 // Shutdown stops Run.
@@ -226,6 +231,7 @@ func (k *Kernel) recvLoop(s zmq4.Socket, name string, handle func(*Message)) {
 			k.log.Printf("%s: dropped a message: %v", name, err)
 			continue
 		}
+		m.recvAt = time.Now()
 		handle(m)
 	}
 }
@@ -235,15 +241,19 @@ func (k *Kernel) shellWorker() {
 	// freed pages go back to the OS after a second without requests.
 	idle := memrelease.New(memrelease.Options{})
 	for {
-		select {
-		case m := <-k.queue:
-			idle.Busy()
-			k.dispatch(k.shell, &k.shellMu, m)
-			if len(k.queue) == 0 {
-				idle.Idle()
+		m := k.held
+		k.held = nil
+		if m == nil {
+			select {
+			case m = <-k.queue:
+			case <-k.ctx.Done():
+				return
 			}
-		case <-k.ctx.Done():
-			return
+		}
+		idle.Busy()
+		k.dispatch(k.shell, &k.shellMu, m)
+		if len(k.queue) == 0 && k.held == nil {
+			idle.Idle()
 		}
 	}
 }
@@ -282,7 +292,7 @@ func (k *Kernel) publish(parent *Message, msgType string, content any) {
 	}
 	k.iopubMu.Lock()
 	defer k.iopubMu.Unlock()
-	if err := k.iopub.Send(zmq4.NewMsgFrom(frames...)); err != nil && k.ctx.Err() == nil {
+	if err := k.iopub.Send(frames...); err != nil && k.ctx.Err() == nil {
 		k.log.Printf("publish %s: %v", msgType, err)
 	}
 	ipc.Tracef("published %s", msgType)

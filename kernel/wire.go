@@ -41,6 +41,7 @@ type Message struct {
 	Buffers [][]byte
 
 	headerRaw json.RawMessage // the header exactly as received, echoed as parent
+	recvAt    time.Time       // when the kernel received it (zero: not received)
 }
 
 // Signer signs and verifies messages with HMAC-SHA256. A nil key means unsigned.
