@@ -2,8 +2,10 @@ package kernel
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,17 +19,27 @@ import (
 // "output"} object per line, so history_request sees earlier kernel sessions too.
 // Each kernel process is a new session numbered one above the highest on file.
 //
-// The file is read in the background (a long history takes milliseconds to parse,
-// which would otherwise delay the kernel's first kernel_info_reply); every method
-// waits for that read to finish.
+// Memory stays small however long the file grows: the kernel keeps an index of the
+// file (each entry's offset, session and line: 16 bytes an entry), not the cells.
+// A tail or range request reads the entries it returns; a search reads the file
+// through. The file is indexed in the background (a long history takes milliseconds
+// to scan, which would otherwise delay the kernel's first kernel_info_reply); every
+// method waits for that to finish.
 type History struct {
-	ready   chan struct{} // closed when the file has been read
+	ready   chan struct{} // closed when the file has been indexed
 	err     error         // why the file could not be used, once ready
 	mu      sync.Mutex
 	path    string
 	session int
-	entries []HistoryEntry
-	f       *os.File
+	index   []histIndex    // every entry on file, in file order
+	mem     []HistoryEntry // this session's entries, when the file cannot be used
+	f       *os.File       // opened for appending and reading
+}
+
+// histIndex locates one entry of the file.
+type histIndex struct {
+	off           int64
+	session, line int32
 }
 
 // HistoryEntry is one executed cell.
@@ -57,8 +69,8 @@ func DefaultHistoryPath() string {
 	return filepath.Join(dir, "goinv", "history.jsonl")
 }
 
-// OpenHistory reads the history file at path (creating it if needed) and starts a
-// new session.
+// OpenHistory indexes the history file at path (creating it if needed) and starts
+// a new session.
 func OpenHistory(path string) (*History, error) {
 	h := LoadHistory(path)
 	<-h.ready
@@ -68,7 +80,7 @@ func OpenHistory(path string) (*History, error) {
 	return h, nil
 }
 
-// LoadHistory is OpenHistory without the wait: it returns at once and reads the
+// LoadHistory is OpenHistory without the wait: it returns at once and indexes the
 // file in the background. If the file cannot be used, the history keeps this
 // session's cells in memory only and Err says why.
 func LoadHistory(path string) *History {
@@ -80,7 +92,7 @@ func LoadHistory(path string) *History {
 	return h
 }
 
-// Err waits for the history file to be read and reports why it cannot be used, if so.
+// Err waits for the history file to be indexed and reports why it cannot be used, if so.
 func (h *History) Err() error {
 	h.wait()
 	return h.err
@@ -92,31 +104,137 @@ func (h *History) wait() {
 	}
 }
 
+// Close closes the history file.
+func (h *History) Close() error {
+	h.wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.f == nil {
+		return nil
+	}
+	err := h.f.Close()
+	h.f = nil
+	return err
+}
+
 func (h *History) load() error {
 	h.session = 1 // also when the file cannot be read
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o755); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	if f, err := os.Open(h.path); err == nil {
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		session := 0
-		for sc.Scan() {
-			var e HistoryEntry
-			if json.Unmarshal(sc.Bytes(), &e) == nil && e.Session > 0 {
-				h.entries = append(h.entries, e)
-				session = max(session, e.Session)
-			}
-		}
-		f.Close()
-		h.session = session + 1
-	}
-	f, err := os.OpenFile(h.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(h.path, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
+	// Only the session and line of each entry are decoded: the sources stay on disk.
+	r := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	session := 0
+	torn := false
+	for {
+		line, err := readLine(r)
+		if len(line) > 0 {
+			var e struct {
+				Session int `json:"session"`
+				Line    int `json:"line"`
+			}
+			torn = line[len(line)-1] != '\n'
+			if !torn && json.Unmarshal(line, &e) == nil && e.Session > 0 {
+				h.index = append(h.index, histIndex{off: off, session: int32(e.Session), line: int32(e.Line)})
+				session = max(session, e.Session)
+			}
+			off += int64(len(line))
+		}
+		if err != nil {
+			break
+		}
+	}
+	h.session = session + 1
+	if torn {
+		// A torn last line (a kernel killed mid-write): end it, so that the next
+		// entry starts a line of its own.
+		f.Write([]byte("\n"))
+	}
 	h.f = f
 	return nil
+}
+
+// readLine returns the next line of r with its newline (without one at the end of
+// the file), however long.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	long := append([]byte(nil), line...)
+	for err == bufio.ErrBufferFull {
+		line, err = r.ReadSlice('\n')
+		long = append(long, line...)
+	}
+	return long, err
+}
+
+// entryAt returns up to n bytes of the file from off (other kernels' appends only
+// add after the end, so what the index locates does not move).
+func (h *History) entryAt(off int64, n int) []byte {
+	if h.f == nil {
+		return nil
+	}
+	b := make([]byte, n)
+	k, _ := h.f.ReadAt(b, off)
+	return b[:k]
+}
+
+// read decodes the entry at x, nil if it cannot be read.
+func (h *History) read(x histIndex) *HistoryEntry {
+	b := h.entryAt(x.off, 512)
+	for {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[:i]
+			break
+		}
+		more := h.entryAt(x.off+int64(len(b)), 2*len(b))
+		if len(more) == 0 {
+			break
+		}
+		b = append(b, more...)
+	}
+	var e HistoryEntry
+	if json.Unmarshal(b, &e) != nil {
+		return nil
+	}
+	return &e
+}
+
+// scan reads the indexed entries in one pass through the file and returns those
+// keep accepts.
+func (h *History) scan(keep func(*HistoryEntry) bool) []HistoryEntry {
+	if h.f == nil || len(h.index) == 0 {
+		return nil
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(h.f, 0, 1<<62), 64<<10)
+	var out []HistoryEntry
+	var off int64
+	j := 0
+	for j < len(h.index) {
+		line, err := readLine(r)
+		at := off
+		off += int64(len(line))
+		for j < len(h.index) && h.index[j].off < at {
+			j++ // an entry the file no longer holds as indexed
+		}
+		if j < len(h.index) && h.index[j].off == at {
+			j++
+			var e HistoryEntry
+			if json.Unmarshal(line, &e) == nil && keep(&e) {
+				out = append(out, e)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	return out
 }
 
 // Session is this kernel's session number.
@@ -131,10 +249,20 @@ func (h *History) Add(line int, source, output string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e := HistoryEntry{Session: h.session, Line: line, Source: source, Output: output}
-	h.entries = append(h.entries, e)
-	if h.f != nil {
-		b, _ := json.Marshal(e)
-		h.f.Write(append(b, '\n'))
+	if h.f == nil {
+		h.mem = append(h.mem, e)
+		return
+	}
+	b, _ := json.Marshal(e)
+	b = append(b, '\n')
+	if _, err := h.f.Write(b); err != nil {
+		h.mem = append(h.mem, e)
+		return
+	}
+	// O_APPEND wrote b at the end of the file, wherever other kernels' lines had
+	// moved it: the offset after the write locates it.
+	if end, err := h.f.Seek(0, io.SeekCurrent); err == nil {
+		h.index = append(h.index, histIndex{off: end - int64(len(b)), session: int32(h.session), line: int32(line)})
 	}
 }
 
@@ -156,29 +284,50 @@ func (h *History) Query(q HistoryQuery) []HistoryEntry {
 	h.wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	all := h.entries
+	// The entries in file order: the index's, then those kept in memory.
+	n := len(h.index) + len(h.mem)
+	at := func(i int) *HistoryEntry {
+		if i >= len(h.index) {
+			return &h.mem[i-len(h.index)]
+		}
+		return h.read(h.index[i])
+	}
 	var out []HistoryEntry
 	switch q.HistAccessType {
 	case "tail":
-		out = all
-		if q.N > 0 && len(out) > q.N {
-			out = out[len(out)-q.N:]
+		from := 0
+		if q.N > 0 && n > q.N {
+			from = n - q.N
+		}
+		for i := from; i < n; i++ {
+			if e := at(i); e != nil {
+				out = append(out, *e)
+			}
 		}
 	case "range":
 		s := q.Session
 		if s <= 0 {
 			s += h.session // 0 is this session, -1 the one before
 		}
-		for _, e := range all {
-			if e.Session == s && e.Line >= q.Start && (q.Stop <= 0 || e.Line < q.Stop) {
-				out = append(out, e)
+		for i := 0; i < n; i++ {
+			session, line := h.session, 0
+			if i < len(h.index) {
+				session, line = int(h.index[i].session), int(h.index[i].line)
+			} else {
+				line = h.mem[i-len(h.index)].Line
+			}
+			if session == s && line >= q.Start && (q.Stop <= 0 || line < q.Stop) {
+				if e := at(i); e != nil {
+					out = append(out, *e)
+				}
 			}
 		}
 	case "search":
 		re := globRegexp(q.Pattern)
-		for _, e := range all {
-			if re.MatchString(e.Source) {
-				out = append(out, e)
+		out = h.scan(func(e *HistoryEntry) bool { return re.MatchString(e.Source) })
+		for i := range h.mem {
+			if re.MatchString(h.mem[i].Source) {
+				out = append(out, h.mem[i])
 			}
 		}
 		if q.Unique {
