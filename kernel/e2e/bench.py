@@ -9,7 +9,13 @@
                          exactly as by jupyter_client's channels); between cells, untimed, iopub is
                          read up to the cell's idle status, as a frontend does before its next cell
   RSS         resident memory of the kernel (plus its executor, for goinv) after the warm-up, after
-              1,000 client cells, and after 2 s idle following them
+              100 and after 1,000 client cells, and after 2 s idle following them (the growth from
+              100 to 1,000 cells is what a long session adds; the growth before is mostly the
+              garbage collector's headroom filling up)
+  floor       the same client measurements against a responder that does no work (clientfloor.py
+              --serve: a Python process that answers every request at once and publishes what a
+              kernel publishes for `1 + 1`), in the same run: "kernel share" is a kernel's median
+              minus the floor's, the time the kernel itself adds to a round trip
 
 Why two round trips: BlockingKernelClient (jupyter_client 7) runs every get_shell_msg through
 run_sync → nest_asyncio → an asyncio poll on a zmq.asyncio socket. Against a responder that answers
@@ -28,7 +34,7 @@ port between our pick and the kernel's bind), the kernel's stderr is kept, and a
 is reported with that stderr and retried, at most twice, with fresh ports; the summary says how
 many launches failed and why.
 
-usage: /usr/bin/python3 kernel/e2e/bench.py [--cells 1000] [--starts 5] [--kernels goinv,python3]
+usage: /usr/bin/python3 kernel/e2e/bench.py [--cells 1000] [--starts 5] [--kernels goinv,python3] [--no-floor]
 Needs goinv installed as kernelspec "goinv" (JUPYTER_PATH) and Debian python3-ipykernel.
 """
 import argparse
@@ -109,9 +115,14 @@ class Kernel:
         self.cf = os.path.join(d, f"{name}-{Kernel.seq}.json")
         with open(self.cf, "w") as f:
             json.dump(self.conn, f)
-        spec = KernelSpecManager().get_kernel_spec(name)
-        self.argv = [a.replace("{connection_file}", self.cf) for a in spec.argv]
-        self.env = dict(os.environ, **(spec.env or {}))
+        if name == "floor":
+            self.argv = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "clientfloor.py"),
+                         "--serve", self.cf]
+            self.env = dict(os.environ)
+        else:
+            spec = KernelSpecManager().get_kernel_spec(name)
+            self.argv = [a.replace("{connection_file}", self.cf) for a in spec.argv]
+            self.env = dict(os.environ, **(spec.env or {}))
         # Benchmark cells stay out of the user's history (goinv would otherwise append
         # thousands of "1 + 1" to it, and read them back at every start).
         self.env.setdefault("GOINV_HISTORY", os.path.join(d, "history.jsonl"))
@@ -254,18 +265,22 @@ def client_roundtrip(cells):
                 kc.get_shell_msg(timeout=30)
             rss0 = rss(k.p.pid)
             times = []
-            for _ in range(cells):
+            for i in range(cells):
+                if i == 100:
+                    rss100 = rss(k.p.pid)
                 t0 = time.perf_counter()
                 mid = kc.execute("1 + 1")
                 while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != mid:
                     pass
                 times.append(time.perf_counter() - t0)
             rss1 = rss(k.p.pid)
+            if cells <= 100:
+                rss100 = rss1
             time.sleep(2)
             rss2 = rss(k.p.pid)
         finally:
             kc.stop_channels()
-        return times, rss0, rss1, rss2
+        return times, rss0, rss100, rss1, rss2
     return run
 
 
@@ -340,24 +355,44 @@ def main():
     ap.add_argument("--cells", type=int, default=1000)
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--kernels", default="goinv,python3")
+    ap.add_argument("--no-floor", action="store_true", help="skip the responder that does no work")
     a = ap.parse_args()
     rows, details, failures = [], [], []
+    names = a.kernels.split(",")
+    if not a.no_floor:
+        names = ["floor"] + names
     with tempfile.TemporaryDirectory() as d:
-        for name in a.kernels.split(","):
-            starts = sorted(attempts(name, d, "start-up", startup, failures) for _ in range(a.starts))
-            ctimes, rss0, rss1, rss2 = attempts(name, d, "client round trip", client_roundtrip(a.cells), failures)
+        for name in names:
+            if name == "floor":  # a Python process's start-up says nothing here
+                starts = [float("nan")]
+            else:
+                starts = sorted(attempts(name, d, "start-up", startup, failures) for _ in range(a.starts))
+            ctimes, rss0, rss100, rss1, rss2 = attempts(name, d, "client round trip", client_roundtrip(a.cells), failures)
             stimes = attempts(name, d, "session round trip", session_roundtrip(a.cells), failures)
             rows.append((name, statistics.median(starts) * 1e3, starts[0] * 1e3, *stats(ctimes), *stats(stimes),
-                         rss0[0] / 1024, rss1[0] / 1024, rss2[0] / 1024))
-            details.append(f"{name}: RSS before: {rss0[1]}\n{' ' * len(name)}  after {a.cells} cells: {rss1[1]}\n"
-                           f"{' ' * len(name)}  after 2 s idle: {rss2[1]}")
+                         rss0[0] / 1024, rss100[0] / 1024, rss1[0] / 1024, rss2[0] / 1024))
+            if name != "floor":
+                pad = " " * len(name)
+                details.append(f"{name}: RSS before: {rss0[1]}\n{pad}  after 100 cells: {rss100[1]}\n"
+                               f"{pad}  after {a.cells} cells: {rss1[1]}\n{pad}  after 2 s idle: {rss2[1]}")
     print(f"{'':10} {'start-up':>17} {'':>8} {'1+1 client (BlockingKernelClient)':>34} {'1+1 session (Session, no asyncio)':>34} "
-          f"{'RSS':>11} {'RSS after':>14} {'then 2 s':>9}")
+          f"{'RSS':>11} {'after':>9} {'after':>9} {'then 2 s':>9}")
     print(f"{'kernel':10} {'median':>17} {'(best)':>8} {'median':>22} {'p99':>11} {'median':>22} {'p99':>11} "
-          f"{'before':>11} {'%d cells' % a.cells:>14} {'idle':>9}")
+          f"{'before':>11} {'100':>9} {'%d' % a.cells:>9} {'idle':>9}")
     for r in rows:
-        print(f"{r[0]:10} {r[1]:14.1f} ms {r[2]:5.1f} ms {r[3]:19.2f} ms {r[4]:8.2f} ms {r[5]:19.2f} ms {r[6]:8.2f} ms "
-              f"{r[7]:8.1f} MB {r[8]:11.1f} MB {r[9]:6.1f} MB")
+        start = f"{r[1]:14.1f} ms {r[2]:5.1f} ms" if r[1] == r[1] else f"{'-':>17} {'':>8}"
+        print(f"{r[0]:10} {start} {r[3]:19.2f} ms {r[4]:8.2f} ms {r[5]:19.2f} ms {r[6]:8.2f} ms "
+              f"{r[7]:8.1f} MB {r[8]:6.1f} MB {r[9]:6.1f} MB {r[10]:6.1f} MB")
+    floor = [r for r in rows if r[0] == "floor"]
+    if floor:
+        f = floor[0]
+        print()
+        print("floor: the client against a Python responder that does no work (clientfloor.py --serve)")
+        for r in rows:
+            if r[0] != "floor":
+                print(f"{r[0]}: kernel share of the median round trip: client {(r[3] - f[3]) * 1e3:+.0f} us, "
+                      f"session {(r[5] - f[5]) * 1e3:+.0f} us; RSS growth after warm-up: "
+                      f"{r[8] - r[7]:+.1f} MB at 100 cells, {r[9] - r[7]:+.1f} MB at {a.cells}")
     print()
     for line in details:
         print(line)

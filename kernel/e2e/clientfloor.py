@@ -15,6 +15,9 @@ Whatever these take is the floor below which no kernel can be measured by that m
 on this machine (the responder's own work, a few tens of microseconds, is included).
 
 usage: /usr/bin/python3 kernel/e2e/clientfloor.py [--iopub] [--cells 1000]
+       /usr/bin/python3 kernel/e2e/clientfloor.py --serve CONNECTION_FILE
+         (the responder alone, with iopub, on a connection file's ports and key: bench.py
+         runs it as the "floor" kernel, measured exactly as the real kernels are)
 """
 import argparse
 import hashlib
@@ -100,10 +103,17 @@ def stats(name, times):
 
 
 def main():
+    global KEY
     ap = argparse.ArgumentParser()
     ap.add_argument("--iopub", action="store_true", help="publish busy, execute_input, execute_result, idle as a kernel does")
     ap.add_argument("--cells", type=int, default=1000)
+    ap.add_argument("--serve", metavar="CONNECTION_FILE", help="only answer, with iopub, on this connection file's ports")
     a = ap.parse_args()
+    if a.serve:
+        conn = json.load(open(a.serve))
+        KEY = conn["key"].encode()
+        responder([conn[c + "_port"] for c in ("shell", "iopub", "stdin", "control", "hb")], True)
+        return
     from jupyter_client import BlockingKernelClient
     from jupyter_client.session import Session
 
