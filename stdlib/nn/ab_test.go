@@ -99,3 +99,13 @@ func abResNet20(t *testing.T, names []string, set func(k int)) {
 			float64(n)/times[k][0], float64(n)/times[k][len(times[k])/2], float64(n)/cpus[k][0], float64(n)/cpus[k][len(cpus[k])/2])
 	}
 }
+
+// TestABConv3x3Inner (set GOINV_AB=1) times ResNet-20 training steps with the forward
+// 3×3 kernel's inner-vector path off and on.
+func TestABConv3x3Inner(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" || !haveConv3x3 {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(v bool) { conv3x3Inner = v }(conv3x3Inner)
+	abResNet20(t, []string{"general", "inner path"}, func(k int) { conv3x3Inner = k == 1 })
+}

@@ -19,6 +19,11 @@ import "os"
 // GOINV_NN_DIRECT3X3=0 (to compare whole programs, such as nnbench, both ways).
 var useConv3x3 = haveConv3x3 && os.Getenv("GOINV_NN_DIRECT3X3") != "0"
 
+// conv3x3Inner lets the forward kernel take its faster path (fewer masks, fixed
+// addresses) for the vectors away from the top and bottom rows; TestABConv3x3Inner
+// turns it off to time the difference. Both paths give the same bits.
+var conv3x3Inner = true
+
 // direct3x3 reports whether the convolution runs on the direct kernels.
 func (g *convGeom) direct3x3() bool {
 	return useConv3x3 && g.kh == 3 && g.kw == 3 && g.pad == 1 && g.stride == 1 && g.h*g.w >= 1

@@ -59,13 +59,70 @@ AVX512 INLINE void c3_fwd_block(const int MR, const int NV, const float *x, cons
 		_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) _mm512_mask_storeu_ps(y + (o0 + r) * p + (v0 + j) * 16, tail[v0 + j], acc[r][j]);
 }
 
+// c3_fwd_inner is c3_fwd_block for NV vectors that are all inner (conv3x3Plan.inner):
+// every tap's row lies in the plane and the vectors are full, so only the left and
+// right taps need masks, the same for every input channel (kept in mask registers),
+// and the loads are three row pointers per channel with fixed displacements. The
+// products are summed in the same order as in c3_fwd_block (a masked-off lane adds
+// w·0 in both), so the results are the same to the bit.
+AVX512 INLINE void c3_fwd_inner(const int MR, const int NV, const float *x, const float *wp, const float *bias,
+	float *y, long cin, long p, long w, const uint16_t *mask, long o0, long v0) {
+	__m512 acc[8][4];
+	__mmask16 kl[4], kr[4];
+	_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) {
+		kl[j] = mask[(v0 + j) * 9];
+		kr[j] = mask[(v0 + j) * 9 + 2];
+	}
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
+		__m512 b = bias ? _mm512_set1_ps(bias[o0 + r]) : _mm512_setzero_ps();
+		_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) acc[r][j] = b;
+	}
+	const float *xi = x + v0 * 16;
+	const float *wi = wp + o0 * cin * 9;
+	for (long i = 0; i < cin; i++, xi += p, wi += 9 * MR) {
+		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
+			__m512 xv[4];
+			const float *row = xi + (t / 3 - 1) * w + (t % 3 - 1);
+			_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) {
+				if (t % 3 == 0) xv[j] = _mm512_maskz_loadu_ps(kl[j], row + j * 16);
+				else if (t % 3 == 2) xv[j] = _mm512_maskz_loadu_ps(kr[j], row + j * 16);
+				else xv[j] = _mm512_loadu_ps(row + j * 16);
+			}
+			const float *wt = wi + t * MR;
+			_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
+				__m512 b = _mm512_set1_ps(wt[r]);
+				_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(b, xv[j], acc[r][j]);
+			}
+		}
+	}
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
+		_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) _mm512_storeu_ps(y + (o0 + r) * p + (v0 + j) * 16, acc[r][j]);
+}
+
 #define FWD_MR 8
 #define FWD_NV 3
 
-// c3_fwd_cols computes all output channels of the NV pixel vectors from v0.
+// c3_fwd_cols computes all output channels of the NV pixel vectors from v0, on
+// c3_fwd_inner when inner (null to turn it off) marks them all inner.
 AVX512 INLINE void c3_fwd_cols(const int NV, const float *x, const float *wp, const float *bias, float *y,
-	long cin, long cout, long p, const int32_t *off, const uint16_t *mask, const uint16_t *tail, long v0) {
+	long cin, long cout, long p, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner, long v0) {
 	long o = 0;
+	int in = inner != 0;
+	_Pragma("GCC unroll 16") for (int j = 0; j < NV; j++) in = in && inner[v0 + j];
+	if (in) {
+		const long w = -off[1];
+		for (; o + FWD_MR <= cout; o += FWD_MR) c3_fwd_inner(FWD_MR, NV, x, wp, bias, y, cin, p, w, mask, o, v0);
+		switch (cout - o) {
+		case 7: c3_fwd_inner(7, NV, x, wp, bias, y, cin, p, w, mask, o, v0); break;
+		case 6: c3_fwd_inner(6, NV, x, wp, bias, y, cin, p, w, mask, o, v0); break;
+		case 5: c3_fwd_inner(5, NV, x, wp, bias, y, cin, p, w, mask, o, v0); break;
+		case 4: c3_fwd_inner(4, NV, x, wp, bias, y, cin, p, w, mask, o, v0); break;
+		case 3: c3_fwd_inner(3, NV, x, wp, bias, y, cin, p, w, mask, o, v0); break;
+		case 2: c3_fwd_inner(2, NV, x, wp, bias, y, cin, p, w, mask, o, v0); break;
+		case 1: c3_fwd_inner(1, NV, x, wp, bias, y, cin, p, w, mask, o, v0); break;
+		}
+		return;
+	}
 	for (; o + FWD_MR <= cout; o += FWD_MR) c3_fwd_block(FWD_MR, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0);
 	switch (cout - o) {
 	case 7: c3_fwd_block(7, NV, x, wp, bias, y, cin, cout, p, off, mask, tail, o, v0); break;
@@ -85,7 +142,8 @@ AVX512 INLINE void c3_fwd_cols(const int NV, const float *x, const float *wp, co
 // (a batch does not fit in L2, and the hardware prefetchers do not follow cin planes
 // at once).
 AVX512 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
-	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const float *next) {
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner,
+	const float *next) {
 	for (long n = 0; n < nimg; n++) {
 		const float *xn = x + n * cin * p;
 		float *yn = y + n * cout * p;
@@ -95,11 +153,11 @@ AVX512 static void c3_fwd(const float *x, const float *wp, const float *bias, fl
 			if (pf)
 				for (long i = 0; i < cin; i++)
 					for (int l = 0; l < FWD_NV; l++) _mm_prefetch((const char *)(pf + i * p + (v + l) * 16), _MM_HINT_T0);
-			c3_fwd_cols(FWD_NV, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v);
+			c3_fwd_cols(FWD_NV, xn, wp, bias, yn, cin, cout, p, off, mask, tail, inner, v);
 		}
 		switch (nv - v) {
-		case 2: c3_fwd_cols(2, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
-		case 1: c3_fwd_cols(1, xn, wp, bias, yn, cin, cout, p, off, mask, tail, v); break;
+		case 2: c3_fwd_cols(2, xn, wp, bias, yn, cin, cout, p, off, mask, tail, inner, v); break;
+		case 1: c3_fwd_cols(1, xn, wp, bias, yn, cin, cout, p, off, mask, tail, inner, v); break;
 		}
 	}
 }
@@ -172,7 +230,8 @@ AVX512 static void c3_dw(const float *x, const float *dy, float *dw, long nimg, 
 #else
 static int conv3x3_avx512(void) { return 0; }
 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
-	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const float *next) {}
+	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner,
+	const float *next) {}
 static void c3_dw(const float *x, const float *dy, float *dw, long nimg, long cin, long cout, long p,
 	long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner) {}
 #endif
@@ -201,8 +260,12 @@ func conv3x3Fwd(pl *conv3x3Plan, x, wp, bias, y []float32, n, cin, cout int) {
 	if len(x) >= (n+1)*cin*pl.p {
 		nx = fp(x[n*cin*pl.p:])
 	}
+	var in *C.uint8_t
+	if conv3x3Inner {
+		in = (*C.uint8_t)(unsafe.Pointer(&pl.inner[0]))
+	}
 	C.c3_fwd(fp(x), fp(wp), b, fp(y), C.long(n), C.long(cin), C.long(cout), C.long(pl.p), C.long(pl.nv),
-		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])), nx)
+		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])), in, nx)
 }
 
 // conv3x3DW adds to dw (cout×cin×3×3) the weight gradient of the images x (n×cin×p)

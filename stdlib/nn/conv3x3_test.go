@@ -172,3 +172,31 @@ func TestConvThreadIndependent(t *testing.T) {
 		}
 	}
 }
+
+// TestConv3x3InnerSameBits checks that the forward kernel's path for inner vectors
+// (conv3x3Inner) gives the same bits as its general path, so that turning it on
+// changes no model's results.
+func TestConv3x3InnerSameBits(t *testing.T) {
+	defer func(v bool) { conv3x3Inner = v }(conv3x3Inner)
+	for _, c := range []struct{ n, cin, cout, h, w int }{
+		{2, 16, 16, 32, 32}, {3, 32, 32, 16, 16}, {2, 64, 64, 8, 8}, {2, 3, 16, 32, 32},
+		{2, 5, 7, 5, 16}, {1, 9, 11, 12, 48}, {2, 16, 32, 14, 14}, {2, 1, 16, 28, 28},
+	} {
+		r := rand.New(rand.NewSource(int64(c.h*7 + c.cout)))
+		x, w, bias := normals(r, c.n*c.cin*c.h*c.w), normals(r, c.cout*c.cin*9), normals(r, c.cout)
+		pl := newConv3x3Plan(c.h, c.w)
+		wp := make([]float32, len(w))
+		packConv3x3Fwd(w, wp, c.cin, c.cout)
+		var ys [2][]float32
+		for k, on := range []bool{false, true} {
+			conv3x3Inner = on
+			ys[k] = make([]float32, c.n*c.cout*c.h*c.w)
+			conv3x3Fwd(pl, x, wp, bias, ys[k], c.n, c.cin, c.cout)
+		}
+		for i := range ys[0] {
+			if math.Float32bits(ys[0][i]) != math.Float32bits(ys[1][i]) {
+				t.Fatalf("%+v: y[%d] = %g on the inner path, %g on the general one", c, i, ys[1][i], ys[0][i])
+			}
+		}
+	}
+}
