@@ -109,3 +109,14 @@ func TestABConv3x3Inner(t *testing.T) {
 	defer func(v bool) { conv3x3Inner = v }(conv3x3Inner)
 	abResNet20(t, []string{"general", "inner path"}, func(k int) { conv3x3Inner = k == 1 })
 }
+
+// TestABConv3x3DWT (set GOINV_AB=1) times ResNet-20 training steps with the 3×3
+// weight gradients on the pixel-vector kernel (conv3x3DW) and on the channels-last one
+// (conv3x3DWT).
+func TestABConv3x3DWT(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" || !haveConv3x3 {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(v bool) { useDWT = v }(useDWT)
+	abResNet20(t, []string{"pixel lanes", "channel lanes"}, func(k int) { useDWT = k == 1 })
+}

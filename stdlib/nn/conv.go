@@ -572,6 +572,7 @@ type convGradXOp struct {
 	xg    scratch
 	part  scratch
 	wt    scratch // the flipped, transposed filters of doSame
+	xt    scratch // conv3x3DWT's packed images, per worker
 	plan  *conv3x3Plan
 }
 
@@ -744,17 +745,25 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 	nb := g.direct3x3Images()
 	nch := (g.n + nb - 1) / nb
 	groups := partialGroups(nch)
-	parallelChunks(groups, func(_, gi int) {
-		var acc []float32
+	dwt := conv3x3DWTOK(g.c)
+	parallelChunks(groups, func(wk, gi int) {
+		var acc, raw []float32
 		if x != nil {
 			acc = op.part.get(gi, len(w))
 			clear(acc)
+			if dwt {
+				raw = op.xt.get(wk, op.plan.dwtScratchLen(nb, g.c))
+			}
 		}
 		for ch := gi * nch / groups; ch < (gi+1)*nch/groups; ch++ {
 			i0, i1 := ch*nb, min((ch+1)*nb, g.n)
 			d := dy[i0*g.outSize():]
 			conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
-			if x != nil {
+			switch {
+			case x == nil:
+			case dwt:
+				conv3x3DWT(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc, raw)
+			default:
 				conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], d, acc, i1-i0, g.c, g.oc)
 			}
 		}
@@ -779,6 +788,7 @@ type convGradWOp struct {
 	sc   scratch
 	tmp  scratch
 	part scratch
+	xt   scratch // conv3x3DWT's packed images, per worker
 	plan *conv3x3Plan
 }
 
@@ -854,12 +864,22 @@ func (op *convGradWOp) doDirect(x, dy, dw []float32) {
 	nb := g.direct3x3Images()
 	nch := (g.n + nb - 1) / nb
 	groups := partialGroups(nch)
-	parallelChunks(groups, func(_, gi int) {
+	dwt := conv3x3DWTOK(g.c)
+	parallelChunks(groups, func(wk, gi int) {
 		acc := op.part.get(gi, len(dw))
 		clear(acc)
+		var raw []float32
+		if dwt {
+			raw = op.xt.get(wk, op.plan.dwtScratchLen(nb, g.c))
+		}
 		for ch := gi * nch / groups; ch < (gi+1)*nch/groups; ch++ {
 			i0, i1 := ch*nb, min((ch+1)*nb, g.n)
-			conv3x3DW(op.plan, x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()], acc, i1-i0, g.c, g.oc)
+			xs, ds := x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()]
+			if dwt {
+				conv3x3DWT(op.plan, xs, ds, acc, i1-i0, g.c, g.oc, raw)
+			} else {
+				conv3x3DW(op.plan, xs, ds, acc, i1-i0, g.c, g.oc)
+			}
 		}
 	})
 	copy(dw, op.part.get(0, len(dw)))

@@ -1,6 +1,9 @@
 package nn
 
-import "os"
+import (
+	"os"
+	"unsafe"
+)
 
 // Direct 3×3 same convolutions (stride 1, padding 1), the convolutions of a ResNet's
 // residual blocks. With im2col + SGEMM such a convolution with few channels (16 in a
@@ -11,7 +14,13 @@ import "os"
 //
 // The forward kernel also gives the input gradient (a same convolution of dy with the
 // filters flipped in space and with input and output channels swapped), and a second
-// kernel the weight gradient, dw[o][i][t] = Σ_n Σ_q dy[n][o][q]·x[n][i][q+off(t)].
+// kernel the weight gradient, dw[o][i][t] = Σ_n Σ_q dy[n][o][q]·x[n][i][q+off(t)]. With
+// pixels in the lanes, as in the forward kernel, every dw entry ends as a sum across
+// 16 lanes and most loads of x are masked and split across cache lines; so when the
+// input channels come in multiples of 16 (all but a network's first convolution), the
+// weight gradient packs each chunk of images channels-last with a zero border and puts
+// 16 input channels in the lanes instead (conv3x3DWT): per pixel, broadcasts of dy
+// times nine aligned loads of x, 20–50% faster.
 // They need AVX-512 (conv3x3_cgo.go); elsewhere the layers use im2col + SGEMM.
 
 // useConv3x3 switches the direct kernels on where the CPU has them; tests turn it off
@@ -119,6 +128,31 @@ func conv3x3Weight(wp []float32, cin, cout, o, i, t int) float32 {
 	o0 := o / conv3x3MR * conv3x3MR
 	mr := min(conv3x3MR, cout-o0)
 	return wp[o0*cin*9+(i*9+t)*mr+o-o0]
+}
+
+// conv3x3DWTOK says whether the channels-last weight-gradient kernel (conv3x3DWT)
+// takes a convolution with cin input channels: it loads 16 input channels per vector.
+// It is faster than conv3x3DW (no lane sums, no masks, aligned loads), most of all on
+// small planes; conv3x3DWT can be turned off to compare (TestABConv3x3DWT).
+func conv3x3DWTOK(cin int) bool { return useDWT && cin%16 == 0 }
+
+var useDWT = true
+
+// dwtScratchLen is the length of the scratch buffer conv3x3DWT needs for n images
+// of cin channels.
+func (pl *conv3x3Plan) dwtScratchLen(n, cin int) int { return n*(pl.h+2)*(pl.w+2)*cin + 16 }
+
+// dwtScratch returns the 64-byte aligned n floats of raw (n+16 long) that
+// conv3x3DWT packs images into. The kernel never writes the packed images' borders,
+// so they must be zero: raw must be dedicated to one convolution's kernel calls and
+// zero when first allocated (as scratch.get's new buffers are). Its layout depends
+// only on the geometry and raw's address, so it stays valid from call to call.
+func dwtScratch(raw []float32, n int) []float32 {
+	off := 0
+	if a := uintptr(unsafe.Pointer(&raw[0])) % 64; a != 0 {
+		off = int(64-a) / 4
+	}
+	return raw[off : off+n]
 }
 
 // goConv3x3Fwd is the reference for conv3x3Fwd, summing in the same order.

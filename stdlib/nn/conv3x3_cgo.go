@@ -227,8 +227,110 @@ AVX512 static void c3_dw(const float *x, const float *dy, float *dw, long nimg, 
 	}
 }
 
+// tr16 transposes the 16×16 block r (row i = r[i]) in place.
+AVX512 INLINE void tr16(__m512 r[16]) {
+	__m512 t[16], u[16];
+	_Pragma("GCC unroll 16") for (int i = 0; i < 8; i++) {
+		t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+	}
+	_Pragma("GCC unroll 16") for (int a = 0; a < 4; a++) {
+		__m512d t0 = _mm512_castps_pd(t[4 * a]), t1 = _mm512_castps_pd(t[4 * a + 1]), t2 = _mm512_castps_pd(t[4 * a + 2]), t3 = _mm512_castps_pd(t[4 * a + 3]);
+		u[4 * a + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+		u[4 * a + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+		u[4 * a + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+		u[4 * a + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+	}
+	_Pragma("GCC unroll 16") for (int b = 0; b < 4; b++) {
+		__m512 v = _mm512_shuffle_f32x4(u[b], u[4 + b], 0x88), v1 = _mm512_shuffle_f32x4(u[b], u[4 + b], 0xdd);
+		__m512 w = _mm512_shuffle_f32x4(u[8 + b], u[12 + b], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + b], u[12 + b], 0xdd);
+		r[b] = _mm512_shuffle_f32x4(v, w, 0x88);
+		r[8 + b] = _mm512_shuffle_f32x4(v, w, 0xdd);
+		r[4 + b] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+		r[12 + b] = _mm512_shuffle_f32x4(v1, w1, 0xdd);
+	}
+}
+
+// dwt_pack writes the image x (cin×h×w, cin a multiple of 16) into xt channels-last,
+// (h+2)×(w+2)×cin with pixel (y, x) at (y+1, x+1), 16×16 blocks at a time. It never
+// writes the border, which the caller keeps zero: it is the convolution's padding.
+AVX512 static void dwt_pack(const float *x, float *xt, long cin, long h, long w) {
+	long p = h * w, W = w + 2;
+	for (long i0 = 0; i0 < cin; i0 += 16)
+		for (long q0 = 0; q0 < p; q0 += 16) {
+			__mmask16 k = p - q0 >= 16 ? 0xffff : (__mmask16)((1u << (p - q0)) - 1);
+			__m512 r[16];
+			_Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) r[j] = _mm512_maskz_loadu_ps(k, x + (i0 + j) * p + q0);
+			tr16(r);
+			long n = p - q0 < 16 ? p - q0 : 16;
+			for (long c = 0; c < n; c++) {
+				long q = q0 + c, y = q / w, xx = q % w;
+				_mm512_storeu_ps(xt + ((y + 1) * W + xx + 1) * cin + i0, r[c]);
+			}
+		}
+}
+
+// dwt_block adds to dw[o][i][t], for o in [o0, o0+MR) and i in [i0, i0+16), the sum
+// over nimg images and all pixels q of dy[o][q]·x[i][q+off(t)]: per pixel, MR
+// broadcasts of dy and nine loads of 16 input channels of x packed by dwt_pack
+// (images xs floats apart) feed 9·MR accumulators, each lane summing its pixels in
+// order, image by image.
+AVX512 INLINE void dwt_block(const int MR, const float *xt, const float *dy, float *dw, long nimg, long cin, long cout,
+	long h, long w, long xs, long o0, long i0) {
+	const long p = h * w, W = w + 2;
+	__m512 acc[3][9];
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
+		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) acc[r][t] = _mm512_setzero_ps();
+	for (long n = 0; n < nimg; n++) {
+		const float *d = dy + (n * cout + o0) * p;
+		const float *xb = xt + n * xs + i0;
+		for (long y = 0; y < h; y++) {
+			const float *r0 = xb + y * W * cin, *r1 = r0 + W * cin, *r2 = r1 + W * cin;
+			const float *dr = d + y * w;
+			for (long xx = 0; xx < w; xx++, r0 += cin, r1 += cin, r2 += cin) {
+				__m512 dv[3];
+				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_set1_ps(dr[r * p + xx]);
+				__m512 xv;
+#define TAP(t, row, k) xv = _mm512_loadu_ps(row + k * cin); \
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
+				TAP(0, r0, 0) TAP(1, r0, 1) TAP(2, r0, 2)
+				TAP(3, r1, 0) TAP(4, r1, 1) TAP(5, r1, 2)
+				TAP(6, r2, 0) TAP(7, r2, 1) TAP(8, r2, 2)
+#undef TAP
+			}
+		}
+	}
+	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
+		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
+			float a[16];
+			_mm512_storeu_ps(a, acc[r][t]);
+			float *o = dw + ((o0 + r) * cin + i0) * 9 + t;
+			for (int l = 0; l < 16; l++) o[l * 9] += a[l];
+		}
+}
+
+// c3_dwt adds to dw (cout×cin×9) the weight gradient of the nimg images x (cin×h×w
+// each, cin a multiple of 16) and output gradients dy (cout×h×w each): it packs the
+// images into xt (nimg·(h+2)·(w+2)·cin floats, 64-byte aligned, borders zero), then
+// runs dwt_block over blocks of output channels and vectors of input channels. Unlike
+// c3_dw, whose lanes are pixels and must be summed across at the end, its lanes are
+// input channels: every tap is one aligned load, with no masks (the zero border is
+// the padding) and no reductions.
+AVX512 static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout, long h, long w) {
+	long p = h * w, xs = (h + 2) * (w + 2) * cin;
+	for (long n = 0; n < nimg; n++) dwt_pack(x + n * cin * p, xt + n * xs, cin, h, w);
+	long o = 0;
+	for (; o + 3 <= cout; o += 3)
+		for (long i0 = 0; i0 < cin; i0 += 16) dwt_block(3, xt, dy, dw, nimg, cin, cout, h, w, xs, o, i0);
+	for (long i0 = 0; i0 < cin; i0 += 16) {
+		if (cout - o == 2) dwt_block(2, xt, dy, dw, nimg, cin, cout, h, w, xs, o, i0);
+		if (cout - o == 1) dwt_block(1, xt, dy, dw, nimg, cin, cout, h, w, xs, o, i0);
+	}
+}
+
 #else
 static int conv3x3_avx512(void) { return 0; }
+static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout, long h, long w) {}
 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
 	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner,
 	const float *next) {}
@@ -278,4 +380,16 @@ func conv3x3DW(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int) {
 	C.c3_dw(fp(x), fp(dy), fp(dw), C.long(n), C.long(cin), C.long(cout), C.long(pl.p), C.long(pl.nv),
 		(*C.int32_t)(unsafe.Pointer(&pl.off[0])), (*C.uint16_t)(unsafe.Pointer(&pl.mask[0])), (*C.uint16_t)(unsafe.Pointer(&pl.tail[0])),
 		(*C.uint8_t)(unsafe.Pointer(&pl.inner[0])))
+}
+
+// conv3x3DWT is conv3x3DW for cin a multiple of 16 (conv3x3DWTOK) on the
+// channels-last kernel; raw is its scratch, pl.dwtScratchLen(n, cin) floats dedicated
+// to this convolution (see dwtScratch).
+func conv3x3DWT(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int, raw []float32) {
+	if n == 0 {
+		return
+	}
+	_, _, _ = x[n*cin*pl.p-1], dy[n*cout*pl.p-1], dw[cout*cin*9-1]
+	xt := dwtScratch(raw, n*(pl.h+2)*(pl.w+2)*cin)
+	C.c3_dwt(fp(x), fp(dy), fp(dw), fp(xt), C.long(n), C.long(cin), C.long(cout), C.long(pl.h), C.long(pl.w))
 }

@@ -13,3 +13,7 @@ func conv3x3Fwd(pl *conv3x3Plan, x, wp, bias, y []float32, n, cin, cout int) {
 func conv3x3DW(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int) {
 	goConv3x3DW(pl, x, dy, dw, n, cin, cout)
 }
+
+func conv3x3DWT(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int, raw []float32) {
+	goConv3x3DW(pl, x, dy, dw, n, cin, cout)
+}

@@ -139,19 +139,22 @@ func TestConvThreadIndependent(t *testing.T) {
 		gr := gorgonia.NewGraph()
 		r := rand.New(rand.NewSource(3))
 		fill := func(s ...int) *gorgonia.Node { return valueNode(gr, normals(r, prod(s)), s...) }
-		x, w, w2 := fill(37, 6, 9, 10), fill(7, 6, 3, 3), fill(5, 7, 3, 3)
-		gamma, beta := fill(7), fill(7)
-		st := NewBatchNormState(7)
+		// 6 → 16 channels (weight gradient on conv3x3DW), 16 → 7 (on conv3x3DWT), then
+		// a strided convolution.
+		x, w, w3, w2 := fill(37, 6, 9, 10), fill(16, 6, 3, 3), fill(7, 16, 3, 3), fill(5, 7, 3, 3)
+		gamma, beta := fill(16), fill(16)
+		st := NewBatchNormState(16)
 		h := gorgonia.Must(Conv2d(notInput(x), w, 1, 1))
 		h = gorgonia.Must(BatchNormReLU(h, gamma, beta, st, true))
+		h = gorgonia.Must(Conv2d(h, w3, 1, 1))
 		y := gorgonia.Must(Conv2d(h, w2, 1, 2))
 		dy := fill(y.Shape()...)
 		cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, dy))))
-		g, err := gorgonia.Grad(cost, x, w, w2)
+		g, err := gorgonia.Grad(cost, x, w, w3, w2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := copiesOf(runExecutor(t, gr, 2), y, g[0], g[1], g[2])
+		out := copiesOf(runExecutor(t, gr, 2), y, g[0], g[1], g[2], g[3])
 		return append(out, append([]float32(nil), st.Mean...), append([]float32(nil), st.Var...))
 	}
 	for _, direct := range []bool{false, true} {
@@ -162,7 +165,7 @@ func TestConvThreadIndependent(t *testing.T) {
 		want := run(1)
 		for _, th := range []int{2, 3} {
 			got := run(th)
-			for k, name := range []string{"y", "dx", "dw", "dw2", "running mean", "running var"} {
+			for k, name := range []string{"y", "dx", "dw", "dw3", "dw2", "running mean", "running var"} {
 				for i := range want[k] {
 					if got[k][i] != want[k][i] {
 						t.Fatalf("direct=%v, %d threads: %s[%d] = %g, with 1 thread %g", direct, th, name, i, got[k][i], want[k][i])
@@ -197,6 +200,39 @@ func TestConv3x3InnerSameBits(t *testing.T) {
 			if math.Float32bits(ys[0][i]) != math.Float32bits(ys[1][i]) {
 				t.Fatalf("%+v: y[%d] = %g on the inner path, %g on the general one", c, i, ys[1][i], ys[0][i])
 			}
+		}
+	}
+}
+
+// TestConv3x3DWT checks the channels-last weight-gradient kernel (the AVX-512 one
+// where this CPU has it, else the Go reference) against direct summation in float64,
+// on planes with and without tails and on output-channel counts that leave every
+// remainder of its register blocks, calling it twice on one scratch buffer (with
+// fewer images the second time) as the layers do: the packed images' zero borders
+// must survive from call to call.
+func TestConv3x3DWT(t *testing.T) {
+	cases := []struct{ n, cin, cout, h, w int }{
+		{3, 16, 16, 32, 32}, {4, 32, 32, 16, 16}, {5, 64, 64, 8, 8}, {3, 16, 32, 14, 14},
+		{3, 16, 5, 7, 9}, {2, 32, 7, 3, 20}, {3, 16, 1, 33, 1}, {2, 48, 2, 1, 1}, {3, 16, 4, 5, 5},
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("n%d cin%d cout%d %dx%d", c.n, c.cin, c.cout, c.h, c.w)
+		r := rand.New(rand.NewSource(int64(c.h*13 + c.cout)))
+		g := convGeom{n: c.n, c: c.cin, h: c.h, w: c.w, oc: c.cout, kh: 3, kw: 3, pad: 1, stride: 1, oh: c.h, ow: c.w}
+		g.ckk, g.p = c.cin*9, c.h*c.w
+		x, w, dy := normals(r, c.n*c.cin*g.p), normals(r, c.cout*c.cin*9), normals(r, c.n*c.cout*g.p)
+		pl := newConv3x3Plan(c.h, c.w)
+		raw := make([]float32, pl.dwtScratchLen(c.n, c.cin))
+		for _, n := range []int{c.n, c.n - 1} {
+			g.n = n
+			_, _, want := refConv(g, x[:n*c.cin*g.p], w, dy[:n*c.cout*g.p])
+			dw := make([]float32, len(w))
+			for i := range dw {
+				dw[i] = 1 // the kernel adds
+				want[i]++
+			}
+			conv3x3DWT(pl, x, dy, dw, n, c.cin, c.cout, raw)
+			compare(t, fmt.Sprintf("%s, %d images: dw", name, n), dw, want)
 		}
 	}
 }

@@ -32,8 +32,10 @@
 // sums that norm's statistics while its output is still in cache. On CPUs with
 // AVX-512, 3×3 stride-1 convolutions with padding 1 (a ResNet's residual blocks) skip
 // the unfolding and SGEMM altogether: direct kernels read each input plane in place,
-// shifted by the filter tap, for the forward pass, the input gradient and the weight
-// gradient (conv3x3.go; GOINV_NN_DIRECT3X3=0 turns them off). Work is handed to the
+// shifted by the filter tap, for the forward pass and the input gradient, and the
+// weight gradient packs each chunk of images channels-last (16 input channels per
+// vector, a zero border as padding) so that it needs neither masks nor sums across
+// lanes (conv3x3.go; GOINV_NN_DIRECT3X3=0 turns them off). Work is handed to the
 // workers a chunk at a time as they finish, and partial sums are kept per chunk and
 // added in a fixed order, so results do not depend on the thread count. SGEMM is OpenBLAS,
 // loaded at start-up with the kernels for this CPU, or gonum's pure-Go SGEMM when
