@@ -106,6 +106,7 @@ func (x *Executor) Serve(r io.Reader) int {
 			}
 			return 0
 		}
+		ipc.Tracef("executor: read %s", q.Kind)
 		switch q.Kind {
 		case ipc.KindInterrupt:
 			x.interrupt()
@@ -147,6 +148,7 @@ func (x *Executor) worker() {
 	idle := memrelease.New(memrelease.Options{})
 	for q := range x.work {
 		idle.Busy()
+		ipc.Tracef("executor: start %s", q.Kind)
 		var content map[string]any
 		var result *ipc.Event
 		switch q.Kind {
@@ -161,6 +163,7 @@ func (x *Executor) worker() {
 		default:
 			content = map[string]any{"status": "error", "ename": "UnknownRequest", "evalue": "unknown request kind " + q.Kind, "traceback": []string{}}
 		}
+		ipc.Tracef("executor: done %s", q.Kind)
 		if result != nil {
 			// The result and the reply leave in one write: the supervisor wakes
 			// once for both.
@@ -168,6 +171,7 @@ func (x *Executor) worker() {
 		} else {
 			x.reply(q.ID, content)
 		}
+		ipc.Tracef("executor: replied")
 		if len(x.work) == 0 {
 			idle.Idle()
 		}
