@@ -49,10 +49,12 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	var startOnce sync.Once
 	start := func() {
 		startOnce.Do(func() {
-			k.publish(m, "status", map[string]any{"execution_state": "busy"})
-			if !c.Silent {
-				k.publish(m, "execute_input", map[string]any{"code": c.Code, "execution_count": count})
+			busy := pubMsg{"status", map[string]any{"execution_state": "busy"}}
+			if c.Silent {
+				k.publish(m, busy.msgType, busy.content)
+				return
 			}
+			k.publishAll(m, busy, pubMsg{"execute_input", map[string]any{"code": c.Code, "execution_count": count}})
 		})
 	}
 

@@ -283,19 +283,39 @@ func (k *Kernel) reply(s zmq4.Socket, mu *sync.Mutex, req *Message, msgType stri
 
 // publish sends a message on iopub with parent as its parent header.
 func (k *Kernel) publish(parent *Message, msgType string, content any) {
-	m := newMessage(k.session, msgType, parent, content)
-	m.Identities = [][]byte{[]byte("kernel." + k.session + "." + msgType)}
-	frames, err := Encode(m, k.signer)
-	if err != nil {
-		k.log.Printf("encode %s: %v", msgType, err)
-		return
+	k.publishAll(parent, pubMsg{msgType, content})
+}
+
+// pubMsg is a message to publish: its type and content.
+type pubMsg struct {
+	msgType string
+	content any
+}
+
+// publishAll publishes messages with the same parent in order, together: they
+// leave in one write (one wake-up of each subscriber instead of one per message).
+func (k *Kernel) publishAll(parent *Message, msgs ...pubMsg) {
+	all := make([][][]byte, 0, len(msgs))
+	for _, pm := range msgs {
+		m := newMessage(k.session, pm.msgType, parent, pm.content)
+		m.Identities = [][]byte{[]byte("kernel." + k.session + "." + pm.msgType)}
+		frames, err := Encode(m, k.signer)
+		if err != nil {
+			k.log.Printf("encode %s: %v", pm.msgType, err)
+			continue
+		}
+		all = append(all, frames)
 	}
 	k.iopubMu.Lock()
 	defer k.iopubMu.Unlock()
-	if err := k.iopub.Send(frames...); err != nil && k.ctx.Err() == nil {
-		k.log.Printf("publish %s: %v", msgType, err)
+	if err := k.iopub.Send(all...); err != nil && k.ctx.Err() == nil {
+		k.log.Printf("publish: %v", err)
 	}
-	ipc.Tracef("published %s", msgType)
+	if ipc.Tracing() {
+		for _, pm := range msgs {
+			ipc.Tracef("published %s", pm.msgType)
+		}
+	}
 }
 
 // decode unmarshals a request's content, tolerating junk (handlers see zero values).

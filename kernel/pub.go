@@ -118,22 +118,25 @@ func (p *pubSocket) open(c net.Conn) {
 	}
 }
 
-// Send publishes a message of frames (the first is the topic) to every subscriber
-// of a prefix of its topic. It never blocks on a subscriber.
-func (p *pubSocket) Send(frames ...[]byte) error {
-	if len(frames) == 0 {
-		return nil
-	}
+// Send publishes messages, each a list of frames whose first is its topic, to
+// every subscriber of a prefix of their topics. Messages sent together leave in one
+// write where a subscriber can take them (one wake-up of the client for all). It
+// never blocks on a subscriber.
+func (p *pubSocket) Send(msgs ...[][]byte) error {
 	p.mu.Lock()
 	subs := p.subs
 	p.mu.Unlock()
 	if len(subs) == 0 {
 		return nil
 	}
-	wire := encodeZMTP(frames)
-	topic := frames[0]
+	wires := make([][]byte, 0, len(msgs))
+	for _, frames := range msgs {
+		if len(frames) > 0 {
+			wires = append(wires, encodeZMTP(frames))
+		}
+	}
 	for _, s := range subs {
-		s.send(wire, topic)
+		s.send(wires, msgs)
 	}
 	return nil
 }
@@ -215,52 +218,77 @@ func (s *pubConn) subscribed(topic []byte) bool {
 	return false
 }
 
-func (s *pubConn) send(wire, topic []byte) {
+func (s *pubConn) send(wires [][]byte, msgs [][][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dead || !s.subscribed(topic) {
+	if s.dead {
 		return
 	}
-	if !s.writing && s.raw != nil {
-		// Nothing is queued: write now, without blocking. The socket is in
-		// non-blocking mode (the runtime's poller owns it).
-		n := 0
-		var werr error
-		cerr := s.raw.Control(func(fd uintptr) {
-			for n < len(wire) {
-				k, err := syscall.Write(int(fd), wire[n:])
-				if err == syscall.EINTR {
-					continue
-				}
-				if err != nil {
-					if err != syscall.EAGAIN {
-						werr = err
-					}
-					return
-				}
-				n += k
+	var out []byte // what this subscriber gets, in one buffer when there are several
+	n := 0
+	for i, w := range wires {
+		if !s.subscribed(msgs[i][0]) {
+			continue
+		}
+		if s.writing || s.raw == nil {
+			if s.queued >= s.p.hwm {
+				continue // dropped, as libzmq's PUB drops beyond its high-water mark
 			}
-		})
-		if cerr != nil || werr != nil {
-			s.dead = true
-			go s.close()
-			return
+			s.pending = append(s.pending, w...)
+			s.queued++
+			continue
 		}
-		if n == len(wire) {
-			return
+		n++
+		if n == 1 {
+			out = w
+		} else {
+			if n == 2 {
+				out = append(append([]byte(nil), out...), w...)
+			} else {
+				out = append(out, w...)
+			}
 		}
-		// The subscriber is slow: the rest goes through the writer.
-		s.pending = append(s.pending, wire[n:]...)
-		s.queued = 1
-		s.writing = true
+	}
+	if s.writing || s.raw == nil {
+		if len(s.pending) > 0 && !s.writing {
+			s.writing = true
+		}
 		s.signal()
 		return
 	}
-	if s.queued >= s.p.hwm {
-		return // dropped, as libzmq's PUB drops beyond its high-water mark
+	if n == 0 {
+		return
 	}
-	s.pending = append(s.pending, wire...)
-	s.queued++
+	// Nothing is queued: write now, without blocking. The socket is in
+	// non-blocking mode (the runtime's poller owns it).
+	done := 0
+	var werr error
+	cerr := s.raw.Control(func(fd uintptr) {
+		for done < len(out) {
+			k, err := syscall.Write(int(fd), out[done:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				if err != syscall.EAGAIN {
+					werr = err
+				}
+				return
+			}
+			done += k
+		}
+	})
+	if cerr != nil || werr != nil {
+		s.dead = true
+		go s.close()
+		return
+	}
+	if done == len(out) {
+		return
+	}
+	// The subscriber is slow: the rest goes through the writer.
+	s.pending = append(s.pending, out[done:]...)
+	s.queued = n
 	s.writing = true
 	s.signal()
 }
