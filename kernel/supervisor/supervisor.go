@@ -40,6 +40,7 @@ package supervisor
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -621,6 +622,7 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 			continue
 		}
 		evBuf = append(evBuf, chunk[:k]...)
+		drained := false
 		for {
 			ev, rest, ok := nextFrame(evBuf)
 			if !ok {
@@ -634,7 +636,13 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 			// Output written before the event goes first. For an event that waits
 			// for its ack, the executor is held until the ack: what it prints next
 			// is not in the pipes yet, and is read after this event is handled.
-			drain()
+			// Events read together were all written before this read, and so was
+			// the output before them: one drain serves them all (a second would
+			// only pull output written after the last of them ahead of it).
+			if !drained || ev.Seq != 0 {
+				drain()
+				drained = true
+			}
 			if ev.Seq != 0 {
 				p.send(ipc.Request{Kind: ipc.KindAck, Seq: ev.Seq})
 			}
@@ -682,8 +690,11 @@ func nextFrame(buf []byte) (ev *ipc.Event, rest []byte, ok bool) {
 	if len(buf) < 4+n {
 		return nil, buf, false
 	}
+	if n > ipc.MaxFrame {
+		return nil, nil, true // a corrupt length: nothing after it can be framed
+	}
 	var e ipc.Event
-	if err := ipc.ReadFrame(bytes.NewReader(buf[:4+n]), &e); err != nil {
+	if err := json.Unmarshal(buf[4:4+n], &e); err != nil {
 		return nil, buf[4+n:], true
 	}
 	return &e, buf[4+n:], true
