@@ -127,10 +127,8 @@ func isObject(b []byte) bool {
 
 // Encode returns the frames of m, signed.
 func Encode(m *Message, s *Signer) ([][]byte, error) {
-	h, err := json.Marshal(m.Header)
-	if err != nil {
-		return nil, err
-	}
+	var err error
+	h := appendHeader(make([]byte, 0, 256), &m.Header)
 	p := []byte(m.Parent)
 	if len(p) == 0 {
 		p = []byte("{}")
@@ -150,6 +148,39 @@ func Encode(m *Message, s *Signer) ([][]byte, error) {
 	frames = append(frames, []byte(delimiter), s.Sign(h, p, md, c), h, p, md, c)
 	frames = append(frames, m.Buffers...)
 	return frames, nil
+}
+
+// appendHeader appends h as JSON, as json.Marshal writes it (same keys, same
+// order) but without reflection: a kernel encodes a header for every message it
+// sends.
+func appendHeader(b []byte, h *Header) []byte {
+	b = append(b, `{"msg_id":`...)
+	b = appendJSONString(b, h.MsgID)
+	b = append(b, `,"session":`...)
+	b = appendJSONString(b, h.Session)
+	b = append(b, `,"username":`...)
+	b = appendJSONString(b, h.Username)
+	b = append(b, `,"date":`...)
+	b = appendJSONString(b, h.Date)
+	b = append(b, `,"msg_type":`...)
+	b = appendJSONString(b, h.MsgType)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, h.Version)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Plain ASCII (every header field the
+// kernel writes) is copied as is; anything else goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // newID returns a random UUID-4 string.

@@ -133,3 +133,17 @@ func TestNewIDAndIsObject(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendHeader checks the hand-written header encoding against encoding/json,
+// for the kernel's own headers and for strings that need escaping.
+func TestAppendHeader(t *testing.T) {
+	for _, h := range []Header{
+		{MsgID: newID(), Session: newID(), Username: "goinv", Date: "2026-11-29T12:00:00.000000Z", MsgType: "execute_reply", Version: ProtocolVersion},
+		{MsgID: "a\"b\\c", Session: "é\n\t", Username: "<&>", Date: "", MsgType: "\u2028", Version: "\x01"},
+	} {
+		want, _ := json.Marshal(h)
+		if got := appendHeader(nil, &h); string(got) != string(want) {
+			t.Errorf("appendHeader:\n got %s\nwant %s", got, want)
+		}
+	}
+}
