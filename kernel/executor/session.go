@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -390,7 +391,7 @@ func (x *Executor) run(q ipc.Request) (content map[string]any, result *ipc.Event
 	}
 	x.mu.Unlock()
 	defer func() {
-		// An interrupted Eval's goroutine may still be running (EvalWithContext
+		// An interrupted Eval's goroutine may still be running (ExecuteWithContext
 		// returns without waiting for it); leave its roots alone then.
 		if ctx.Err() == nil {
 			dropRoots(s.i)
@@ -449,7 +450,7 @@ func (x *Executor) run(q ipc.Request) (content map[string]any, result *ipc.Event
 }
 
 func (s *session) userExpression(ctx context.Context, expr string) map[string]any {
-	v, err := s.i.EvalWithContext(ctx, ";"+expr)
+	v, err := s.eval(ctx, ";"+expr)
 	if err != nil {
 		return map[string]any{"status": "error", "ename": "CompileError", "evalue": err.Error(), "traceback": []string{err.Error()}}
 	}
@@ -523,7 +524,7 @@ var posPrefix = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+):(\d+): `)
 func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt cell.Options) (retry bool, cerr *cellError) {
 	s.stderr.take() // frames of panics recovered earlier
 	if plan.Decls != nil {
-		_, err := s.i.EvalWithContext(ctx, plan.Decls.Code)
+		_, err := s.eval(ctx, plan.Decls.Code)
 		if err != nil {
 			if r := s.rangeRetry(err, plan.Decls, plan, opt); r {
 				return true, nil
@@ -550,7 +551,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 	case cell.LastMaybe:
 		// Run all but the last statement, then decide how to run the last one: a
 		// call whose function has exactly one result is shown.
-		if _, err := s.i.EvalWithContext(ctx, plan.Head.Code); err != nil {
+		if _, err := s.eval(ctx, plan.Head.Code); err != nil {
 			if r := s.rangeRetry(err, plan.Head, plan, opt); r {
 				return true, nil
 			}
@@ -568,11 +569,11 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 	if show && !plainShow {
 		in = showCode(in)
 	}
-	v, err := s.i.EvalWithContext(ctx, in)
+	v, err := s.eval(ctx, in)
 	if err != nil && src == plan.ShowTail && isCompileError(err) {
 		// The call has no single value after all: run it as a plain statement.
 		src, show = plan.Tail, false
-		_, err = s.i.EvalWithContext(ctx, src.Code)
+		_, err = s.eval(ctx, src.Code)
 	}
 	if err != nil {
 		if r := s.rangeRetry(err, src, plan, opt); r {
@@ -595,6 +596,32 @@ func (s *session) richDeclared() bool {
 		}
 	}
 	return false
+}
+
+// eval evaluates src as yaegi's EvalWithContext does, in two steps: it compiles
+// on the calling goroutine and only runs the program on a goroutine of its own
+// (whose context ends it on interrupt). EvalWithContext does both on a fresh
+// goroutine, whose stack then grows through the parser's and the compiler's deep
+// recursion on every cell (copying it four or five times: ~15% of a small cell's
+// CPU); this goroutine's stack stays grown between cells. A panic while compiling
+// (an interpreter bug) is returned as an interp.Panic, as EvalWithContext does.
+func (s *session) eval(ctx context.Context, src string) (v reflect.Value, err error) {
+	prog, err := s.compile(src)
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	return s.i.ExecuteWithContext(ctx, prog)
+}
+
+func (s *session) compile(src string) (prog *interp.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var pc [64]uintptr
+			n := runtime.Callers(1, pc[:])
+			err = interp.Panic{Value: r, Callers: pc[:n], Stack: debug.Stack()}
+		}
+	}()
+	return s.i.Compile(src)
 }
 
 // showCode appends a statement naming LastVar to a show source, whose last
