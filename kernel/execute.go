@@ -4,8 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-zeromq/zmq4"
-
 	"github.com/goinv/goinv/kernel/ipc"
 	"github.com/goinv/goinv/kernel/supervisor"
 )
@@ -24,7 +22,7 @@ type executeRequest struct {
 // been handed to the executor, while the cell runs, instead of before it: that takes
 // their encoding and signing off the round trip. Nothing the cell produces is
 // published before them (the output callbacks wait for them).
-func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 	if k.abortedBefore(m) {
 		k.publish(m, "status", map[string]any{"execution_state": "busy"})
 		k.replyAborted(s, mu, m)
@@ -149,7 +147,7 @@ func (k *Kernel) execute(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 // received after that reply is no part of the queue the failure aborts (a fast
 // client may have sent it on seeing the error): it is handled as usual, after the
 // failed request's idle status, and so is everything after it. Runs on the shell worker, which owns the queue.
-func (k *Kernel) abortReceived(s zmq4.Socket, mu *sync.Mutex, repliedAt time.Time) {
+func (k *Kernel) abortReceived(s *routerSocket, mu *sync.Mutex, repliedAt time.Time) {
 	for {
 		select {
 		case q := <-k.queue:
@@ -195,7 +193,7 @@ func (k *Kernel) abortedBefore(m *Message) bool {
 }
 
 // replyAborted answers an execute request that stop_on_error keeps from running.
-func (k *Kernel) replyAborted(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) replyAborted(s *routerSocket, mu *sync.Mutex, m *Message) {
 	k.mu.Lock()
 	count := k.executionCount
 	k.mu.Unlock()

@@ -5,13 +5,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-zeromq/zmq4"
-
 	"github.com/goinv/goinv/kernel/ipc"
 )
 
 // A handler answers one request type. s and mu are the socket it came on.
-type handler func(k *Kernel, s zmq4.Socket, mu *sync.Mutex, m *Message)
+type handler func(k *Kernel, s *routerSocket, mu *sync.Mutex, m *Message)
 
 var handlers map[string]handler
 
@@ -25,15 +23,15 @@ func init() {
 		"history_request":     (*Kernel).history,
 		"comm_info_request":   (*Kernel).commInfo,
 		"comm_open":           (*Kernel).commOpen,
-		"comm_msg":            func(*Kernel, zmq4.Socket, *sync.Mutex, *Message) {},
-		"comm_close":          func(*Kernel, zmq4.Socket, *sync.Mutex, *Message) {},
+		"comm_msg":            func(*Kernel, *routerSocket, *sync.Mutex, *Message) {},
+		"comm_close":          func(*Kernel, *routerSocket, *sync.Mutex, *Message) {},
 		"interrupt_request":   (*Kernel).interrupt,
 		"shutdown_request":    (*Kernel).shutdown,
 	}
 }
 
 // dispatch runs the handler for m between busy and idle status messages.
-func (k *Kernel) dispatch(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) dispatch(s *routerSocket, mu *sync.Mutex, m *Message) {
 	h, ok := handlers[m.Header.MsgType]
 	defer k.publish(m, "status", map[string]any{"execution_state": "idle"})
 	if ok && m.Header.MsgType == "execute_request" {
@@ -60,7 +58,7 @@ func LanguageInfo() map[string]any {
 	}
 }
 
-func (k *Kernel) kernelInfo(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) kernelInfo(s *routerSocket, mu *sync.Mutex, m *Message) {
 	k.reply(s, mu, m, "kernel_info_reply", map[string]any{
 		"status": "ok", "protocol_version": ProtocolVersion, "implementation": "goinv",
 		"implementation_version": Version, "language_info": LanguageInfo(),
@@ -76,7 +74,7 @@ func (k *Kernel) kernelInfo(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 
 // forward sends a request to the executor and relays its reply.
 func forward(kind, replyType string) handler {
-	return func(k *Kernel, s zmq4.Socket, mu *sync.Mutex, m *Message) {
+	return func(k *Kernel, s *routerSocket, mu *sync.Mutex, m *Message) {
 		var c struct {
 			Code        string `json:"code"`
 			CursorPos   int    `json:"cursor_pos"`
@@ -91,12 +89,12 @@ func forward(kind, replyType string) handler {
 	}
 }
 
-func (k *Kernel) commInfo(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) commInfo(s *routerSocket, mu *sync.Mutex, m *Message) {
 	k.reply(s, mu, m, "comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}})
 }
 
 // commOpen closes every comm: goinv registers no comm targets.
-func (k *Kernel) commOpen(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) commOpen(s *routerSocket, mu *sync.Mutex, m *Message) {
 	var c struct {
 		CommID     string `json:"comm_id"`
 		TargetName string `json:"target_name"`
@@ -106,7 +104,7 @@ func (k *Kernel) commOpen(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	k.publish(m, "comm_close", map[string]any{"comm_id": c.CommID, "data": map[string]any{}})
 }
 
-func (k *Kernel) interrupt(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) interrupt(s *routerSocket, mu *sync.Mutex, m *Message) {
 	if trace {
 		k.log.Printf("trace: interrupt")
 	}
@@ -117,7 +115,7 @@ func (k *Kernel) interrupt(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 // shutdown ends the kernel. With restart set the process ends too: the kernel
 // manager starts a new kernel process (and with it a fresh executor), as it does
 // for every kernel; history survives in its file.
-func (k *Kernel) shutdown(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) shutdown(s *routerSocket, mu *sync.Mutex, m *Message) {
 	var c struct {
 		Restart bool `json:"restart"`
 	}

@@ -11,8 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-
-	"github.com/go-zeromq/zmq4"
 )
 
 // History keeps executed cells in a JSONL file, one {"session", "line", "source",
@@ -387,7 +385,7 @@ func globRegexp(p string) *regexp.Regexp {
 	return re
 }
 
-func (k *Kernel) history(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) history(s *routerSocket, mu *sync.Mutex, m *Message) {
 	var q HistoryQuery
 	decode(m, &q)
 	entries := k.hist.Query(q)

@@ -3,7 +3,6 @@ package kernel
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -65,7 +64,8 @@ type Kernel struct {
 	hist    *History
 	log     *log.Logger
 
-	shell, control, stdin, hb   zmq4.Socket
+	shell, control, stdin       *routerSocket
+	hb                          zmq4.Socket
 	iopub                       *pubSocket
 	shellMu, controlMu, stdinMu sync.Mutex
 	iopubMu                     sync.Mutex // keeps each publisher's messages in order
@@ -120,9 +120,12 @@ func New(conn ConnectionInfo, opts Options) (*Kernel, error) {
 	}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	o := zmq4.WithTimeout(to)
-	k.shell = zmq4.NewRouter(k.ctx, o)
-	k.control = zmq4.NewRouter(k.ctx, o)
-	k.stdin = zmq4.NewRouter(k.ctx, o)
+	// Messages are decoded on the connection's goroutine: shell requests queue
+	// for the shell worker; control requests are handled at once (interrupt and
+	// shutdown while a cell runs); stdin carries input replies.
+	k.shell = newRouterSocket(to, k.receiver("shell", func(m *Message) { k.queue <- m }))
+	k.control = newRouterSocket(to, k.receiver("control", func(m *Message) { k.dispatch(k.control, &k.controlMu, m) }))
+	k.stdin = newRouterSocket(to, k.receiver("stdin", k.onStdin))
 	// A subscriber that does not read (a client that never reads iopub, or a
 	// stuck one) must not make the kernel's memory grow with every message:
 	// libzmq, and so ipykernel, drops beyond 1,000 queued messages by default;
@@ -175,9 +178,6 @@ func (k *Kernel) Run() error {
 	}()
 	k.publish(nil, "status", map[string]any{"execution_state": "starting"})
 	go k.heartbeat()
-	go k.recvLoop(k.control, "control", func(m *Message) { k.dispatch(k.control, &k.controlMu, m) })
-	go k.recvLoop(k.stdin, "stdin", k.onStdin)
-	go k.recvLoop(k.shell, "shell", func(m *Message) { k.queue <- m })
 	go k.shellWorker()
 	<-k.ctx.Done()
 	time.Sleep(20 * time.Millisecond) // let the last replies leave
@@ -187,10 +187,9 @@ func (k *Kernel) Run() error {
 }
 
 func (k *Kernel) closeSockets() {
-	for _, s := range []zmq4.Socket{k.shell, k.control, k.stdin, k.hb} {
+	for _, s := range []interface{ Close() error }{k.shell, k.control, k.stdin, k.iopub, k.hb} {
 		s.Close()
 	}
-	k.iopub.Close()
 }
 
 // Shutdown stops Run.
@@ -211,25 +210,19 @@ func (k *Kernel) heartbeat() {
 	}
 }
 
-// recvLoop decodes messages from s and hands valid ones to handle. Malformed or
-// badly signed messages are logged and dropped.
-func (k *Kernel) recvLoop(s zmq4.Socket, name string, handle func(*Message)) {
-	for {
-		raw, err := s.Recv()
-		if err != nil {
-			if k.ctx.Err() != nil {
-				return
-			}
-			if !errors.Is(err, io.EOF) {
-				k.log.Printf("%s: receive: %v", name, err)
-			}
-			continue
+// receiver returns a socket's handler of raw frames: it decodes them and hands
+// valid messages to handle. Malformed or badly signed messages are logged and
+// dropped.
+func (k *Kernel) receiver(name string, handle func(*Message)) func([][]byte) {
+	return func(frames [][]byte) {
+		if k.ctx.Err() != nil {
+			return
 		}
 		ipc.Tracef("%s: received", name)
-		m, err := Decode(raw.Frames, k.signer)
+		m, err := Decode(frames, k.signer)
 		if err != nil {
 			k.log.Printf("%s: dropped a message: %v", name, err)
-			continue
+			return
 		}
 		m.recvAt = time.Now()
 		handle(m)
@@ -259,7 +252,7 @@ func (k *Kernel) shellWorker() {
 }
 
 // send sends m on a ROUTER socket.
-func (k *Kernel) send(s zmq4.Socket, mu *sync.Mutex, m *Message) {
+func (k *Kernel) send(s *routerSocket, mu *sync.Mutex, m *Message) {
 	frames, err := Encode(m, k.signer)
 	if err != nil {
 		k.log.Printf("encode %s: %v", m.Header.MsgType, err)
@@ -267,13 +260,13 @@ func (k *Kernel) send(s zmq4.Socket, mu *sync.Mutex, m *Message) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if err := s.Send(zmq4.NewMsgFrom(frames...)); err != nil && k.ctx.Err() == nil {
+	if err := s.Send(frames...); err != nil && k.ctx.Err() == nil {
 		k.log.Printf("send %s: %v", m.Header.MsgType, err)
 	}
 }
 
 // reply answers req on the socket it came from.
-func (k *Kernel) reply(s zmq4.Socket, mu *sync.Mutex, req *Message, msgType string, content any) {
+func (k *Kernel) reply(s *routerSocket, mu *sync.Mutex, req *Message, msgType string, content any) {
 	if trace {
 		k.log.Printf("trace: sending %s", msgType)
 	}

@@ -1,18 +1,15 @@
 package kernel
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/go-zeromq/zmq4"
-	"github.com/go-zeromq/zmq4/transport"
 )
 
 // pubSocket is the iopub socket: a ZeroMQ PUB socket (ZMTP 3.0, NULL security) of
@@ -41,19 +38,7 @@ func newPubSocket(hwm int) *pubSocket { return &pubSocket{hwm: hwm} }
 
 // Listen binds endpoint (tcp://host:port or ipc://path) and accepts subscribers.
 func (p *pubSocket) Listen(endpoint string) error {
-	network, addr, ok := strings.Cut(endpoint, "://")
-	if !ok {
-		return fmt.Errorf("invalid endpoint %q", endpoint)
-	}
-	if network == "ipc" {
-		network = "unix"
-	}
-	tr := transport.New(network)
-	addr, err := tr.Addr(addr)
-	if err != nil {
-		return err
-	}
-	ln, err := tr.Listen(context.Background(), addr)
+	ln, err := listen(endpoint)
 	if err != nil {
 		return err
 	}
