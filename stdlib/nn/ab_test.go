@@ -120,3 +120,15 @@ func TestABConv3x3DWT(t *testing.T) {
 	defer func(v bool) { useDWT = v }(useDWT)
 	abResNet20(t, []string{"pixel lanes", "channel lanes"}, func(k int) { useDWT = k == 1 })
 }
+
+// TestABStride2DWT (set GOINV_AB=1) times ResNet-20 training steps with the weight
+// gradients of the stride-2 convolutions on im2col + SGEMM and on the channels-last
+// direct kernel (conv3x3DWTStride). Each graph is built under its setting, since the
+// SGEMM path keeps the forward pass's unfolded input.
+func TestABStride2DWT(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" || !haveConv3x3 {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(v bool) { noDWTStride2 = v }(noDWTStride2)
+	abResNet20(t, []string{"sgemm", "direct"}, func(k int) { noDWTStride2 = k == 0 })
+}

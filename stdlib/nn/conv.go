@@ -460,7 +460,17 @@ const maxPartials = 8
 // enough to amortise summing its lane vectors, few enough that their x and dy stay in
 // a core's L2 cache while every block of output channels reads them again.
 func (g *convGeom) direct3x3Images() int {
-	return max(1, direct3x3Bytes/(4*(g.c+g.oc)*g.p))
+	return max(1, direct3x3Bytes/(4*(g.inSize()+g.outSize())))
+}
+
+// noDWTStride2 turns dwtStride2 off (for TestABStride2DWT).
+var noDWTStride2 = false
+
+// dwtStride2 reports whether the weight gradient of a 3×3 stride-2 convolution with
+// padding 1 runs on the channels-last direct kernel (conv3x3DWTStride) instead of
+// im2col + SGEMM; then the forward pass need not keep its unfolded input either.
+func (g *convGeom) dwtStride2() bool {
+	return useConv3x3 && !noDWTStride2 && g.kh == 3 && g.kw == 3 && g.pad == 1 && g.stride == 2 && conv3x3DWTOK(g.c)
 }
 
 const direct3x3Bytes = 256 << 10
@@ -544,7 +554,7 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgo
 			}, nil, out[0])
 		return out, err
 	}
-	if !g.pointwise && !g.direct3x3() && g.n*g.ckk*g.p*4 <= cacheColBytes {
+	if !g.pointwise && !g.direct3x3() && !g.dwtStride2() && g.n*g.ckk*g.p*4 <= cacheColBytes {
 		op.cols = make([]float32, g.n*g.ckk*g.p)
 	}
 	if out[1], err = gorgonia.ApplyOp(&convGradWOp{opBase: newOpBase("Conv2dGradW"), g: g, fwd: op}, in[0], grad); err != nil {
@@ -806,7 +816,7 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	x, dy := in[0], in[1]
 	out := op.output(g.oc, g.c, g.kh, g.kw)
 	dw := out.Data().([]float32)
-	if g.direct3x3() && (op.fwd == nil || op.fwd.cols == nil) {
+	if (g.direct3x3() || g.dwtStride2()) && (op.fwd == nil || op.fwd.cols == nil) {
 		op.doDirect(x, dy, dw)
 		return out, nil
 	}
@@ -855,7 +865,8 @@ func (op *convGradWOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// doDirect is Do for 3×3 same convolutions on the direct weight-gradient kernel.
+// doDirect is Do for 3×3 same convolutions, and stride-2 ones with 16k input
+// channels, on the direct weight-gradient kernels.
 func (op *convGradWOp) doDirect(x, dy, dw []float32) {
 	g := &op.g
 	if op.plan == nil {
@@ -876,7 +887,7 @@ func (op *convGradWOp) doDirect(x, dy, dw []float32) {
 			i0, i1 := ch*nb, min((ch+1)*nb, g.n)
 			xs, ds := x[i0*g.inSize():i1*g.inSize()], dy[i0*g.outSize():i1*g.outSize()]
 			if dwt {
-				conv3x3DWT(op.plan, xs, ds, acc, i1-i0, g.c, g.oc, raw)
+				conv3x3DWTStride(op.plan, g.stride, xs, ds, acc, i1-i0, g.c, g.oc, raw)
 			} else {
 				conv3x3DW(op.plan, xs, ds, acc, i1-i0, g.c, g.oc)
 			}

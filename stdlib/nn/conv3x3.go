@@ -205,3 +205,31 @@ func goConv3x3DW(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int) {
 		}
 	}
 }
+
+// goConv3x3DWStride is the reference for conv3x3DWTStride (in float64): the weight
+// gradient of a 3×3 convolution with padding 1 and stride 1 or 2 from the images x
+// (n×cin×pl.h×pl.w) and output gradients dy (n×cout×oh×ow), added to dw.
+func goConv3x3DWStride(pl *conv3x3Plan, stride int, x, dy, dw []float32, n, cin, cout int) {
+	h, w := pl.h, pl.w
+	oh, ow := (h-1)/stride+1, (w-1)/stride+1
+	for o := 0; o < cout; o++ {
+		for i := 0; i < cin; i++ {
+			for t := 0; t < 9; t++ {
+				var s float64
+				for im := 0; im < n; im++ {
+					xi, d := x[(im*cin+i)*h*w:], dy[(im*cout+o)*oh*ow:]
+					for y := 0; y < oh; y++ {
+						for xx := 0; xx < ow; xx++ {
+							iy, ix := stride*y+t/3-1, stride*xx+t%3-1
+							if iy < 0 || iy >= h || ix < 0 || ix >= w {
+								continue
+							}
+							s += float64(d[y*ow+xx]) * float64(xi[iy*w+ix])
+						}
+					}
+				}
+				dw[(o*cin+i)*9+t] += float32(s)
+			}
+		}
+	}
+}

@@ -271,25 +271,26 @@ AVX512 static void dwt_pack(const float *x, float *xt, long cin, long h, long w)
 }
 
 // dwt_block adds to dw[o][i][t], for o in [o0, o0+MR) and i in [i0, i0+16), the sum
-// over nimg images and all pixels q of dy[o][q]·x[i][q+off(t)]: per pixel, MR
-// broadcasts of dy and nine loads of 16 input channels of x packed by dwt_pack
-// (images xs floats apart) feed 9·MR accumulators, each lane summing its pixels in
-// order, image by image.
-AVX512 INLINE void dwt_block(const int MR, const float *xt, const float *dy, float *dw, long nimg, long cin, long cout,
-	long h, long w, long xs, long o0, long i0) {
-	const long p = h * w, W = w + 2;
+// over nimg images and all output pixels q = (y, x) (oh×ow, stride S) of
+// dy[o][q]·x[i][S·y+ky−1][S·x+kx−1], t = 3ky+kx: per pixel, MR broadcasts of dy and
+// nine loads of 16 input channels of x packed by dwt_pack ((h+2)×(w+2)×cin, images xs
+// floats apart) feed 9·MR accumulators, each lane summing its pixels in order, image
+// by image.
+AVX512 INLINE void dwt_block(const int MR, const int S, const float *xt, const float *dy, float *dw, long nimg,
+	long cin, long cout, long w, long oh, long ow, long xs, long o0, long i0) {
+	const long op = oh * ow, W = w + 2;
 	__m512 acc[3][9];
 	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++)
 		_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) acc[r][t] = _mm512_setzero_ps();
 	for (long n = 0; n < nimg; n++) {
-		const float *d = dy + (n * cout + o0) * p;
+		const float *d = dy + (n * cout + o0) * op;
 		const float *xb = xt + n * xs + i0;
-		for (long y = 0; y < h; y++) {
-			const float *r0 = xb + y * W * cin, *r1 = r0 + W * cin, *r2 = r1 + W * cin;
-			const float *dr = d + y * w;
-			for (long xx = 0; xx < w; xx++, r0 += cin, r1 += cin, r2 += cin) {
+		for (long y = 0; y < oh; y++) {
+			const float *r0 = xb + S * y * W * cin, *r1 = r0 + W * cin, *r2 = r1 + W * cin;
+			const float *dr = d + y * ow;
+			for (long xx = 0; xx < ow; xx++, r0 += S * cin, r1 += S * cin, r2 += S * cin) {
 				__m512 dv[3];
-				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_set1_ps(dr[r * p + xx]);
+				_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) dv[r] = _mm512_set1_ps(dr[r * op + xx]);
 				__m512 xv;
 #define TAP(t, row, k) xv = _mm512_loadu_ps(row + k * cin); \
 	_Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) acc[r][t] = _mm512_fmadd_ps(dv[r], xv, acc[r][t]);
@@ -309,28 +310,38 @@ AVX512 INLINE void dwt_block(const int MR, const float *xt, const float *dy, flo
 		}
 }
 
-// c3_dwt adds to dw (cout×cin×9) the weight gradient of the nimg images x (cin×h×w
-// each, cin a multiple of 16) and output gradients dy (cout×h×w each): it packs the
-// images into xt (nimg·(h+2)·(w+2)·cin floats, 64-byte aligned, borders zero), then
-// runs dwt_block over blocks of output channels and vectors of input channels. Unlike
-// c3_dw, whose lanes are pixels and must be summed across at the end, its lanes are
-// input channels: every tap is one aligned load, with no masks (the zero border is
-// the padding) and no reductions.
-AVX512 static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout, long h, long w) {
-	long p = h * w, xs = (h + 2) * (w + 2) * cin;
-	for (long n = 0; n < nimg; n++) dwt_pack(x + n * cin * p, xt + n * xs, cin, h, w);
+AVX512 INLINE void dwt_blocks(const int S, const float *xt, const float *dy, float *dw, long nimg, long cin, long cout,
+	long w, long oh, long ow, long xs) {
 	long o = 0;
 	for (; o + 3 <= cout; o += 3)
-		for (long i0 = 0; i0 < cin; i0 += 16) dwt_block(3, xt, dy, dw, nimg, cin, cout, h, w, xs, o, i0);
+		for (long i0 = 0; i0 < cin; i0 += 16) dwt_block(3, S, xt, dy, dw, nimg, cin, cout, w, oh, ow, xs, o, i0);
 	for (long i0 = 0; i0 < cin; i0 += 16) {
-		if (cout - o == 2) dwt_block(2, xt, dy, dw, nimg, cin, cout, h, w, xs, o, i0);
-		if (cout - o == 1) dwt_block(1, xt, dy, dw, nimg, cin, cout, h, w, xs, o, i0);
+		if (cout - o == 2) dwt_block(2, S, xt, dy, dw, nimg, cin, cout, w, oh, ow, xs, o, i0);
+		if (cout - o == 1) dwt_block(1, S, xt, dy, dw, nimg, cin, cout, w, oh, ow, xs, o, i0);
 	}
+}
+
+// c3_dwt adds to dw (cout×cin×9) the weight gradient of a 3×3 convolution with
+// padding 1 and stride s (1 or 2) for the nimg images x (cin×h×w each, cin a multiple
+// of 16) and output gradients dy (cout×oh×ow each): it packs the images into xt
+// (nimg·(h+2)·(w+2)·cin floats, 64-byte aligned, borders zero), then runs dwt_block
+// over blocks of output channels and vectors of input channels. Unlike c3_dw, whose
+// lanes are pixels and must be summed across at the end, its lanes are input
+// channels: every tap is one aligned load, with no masks (the zero border is the
+// padding) and no reductions.
+AVX512 static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout,
+	long h, long w, long s) {
+	long p = h * w, xs = (h + 2) * (w + 2) * cin;
+	long oh = (h - 1) / s + 1, ow = (w - 1) / s + 1;
+	for (long n = 0; n < nimg; n++) dwt_pack(x + n * cin * p, xt + n * xs, cin, h, w);
+	if (s == 2) dwt_blocks(2, xt, dy, dw, nimg, cin, cout, w, oh, ow, xs);
+	else dwt_blocks(1, xt, dy, dw, nimg, cin, cout, w, oh, ow, xs);
 }
 
 #else
 static int conv3x3_avx512(void) { return 0; }
-static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout, long h, long w) {}
+static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout, long h, long w,
+	long s) {}
 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
 	long cout, long p, long nv, const int32_t *off, const uint16_t *mask, const uint16_t *tail, const uint8_t *inner,
 	const float *next) {}
@@ -386,10 +397,17 @@ func conv3x3DW(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int) {
 // channels-last kernel; raw is its scratch, pl.dwtScratchLen(n, cin) floats dedicated
 // to this convolution (see dwtScratch).
 func conv3x3DWT(pl *conv3x3Plan, x, dy, dw []float32, n, cin, cout int, raw []float32) {
+	conv3x3DWTStride(pl, 1, x, dy, dw, n, cin, cout, raw)
+}
+
+// conv3x3DWTStride is conv3x3DWT for stride 1 or 2: the images x are pl.h×pl.w, the
+// output gradients dy (pl.h−1)/stride+1 × (pl.w−1)/stride+1.
+func conv3x3DWTStride(pl *conv3x3Plan, stride int, x, dy, dw []float32, n, cin, cout int, raw []float32) {
 	if n == 0 {
 		return
 	}
-	_, _, _ = x[n*cin*pl.p-1], dy[n*cout*pl.p-1], dw[cout*cin*9-1]
+	op := ((pl.h-1)/stride + 1) * ((pl.w-1)/stride + 1)
+	_, _, _ = x[n*cin*pl.p-1], dy[n*cout*op-1], dw[cout*cin*9-1]
 	xt := dwtScratch(raw, n*(pl.h+2)*(pl.w+2)*cin)
-	C.c3_dwt(fp(x), fp(dy), fp(dw), fp(xt), C.long(n), C.long(cin), C.long(cout), C.long(pl.h), C.long(pl.w))
+	C.c3_dwt(fp(x), fp(dy), fp(dw), fp(xt), C.long(n), C.long(cin), C.long(cout), C.long(pl.h), C.long(pl.w), C.long(stride))
 }

@@ -139,9 +139,9 @@ func TestConvThreadIndependent(t *testing.T) {
 		gr := gorgonia.NewGraph()
 		r := rand.New(rand.NewSource(3))
 		fill := func(s ...int) *gorgonia.Node { return valueNode(gr, normals(r, prod(s)), s...) }
-		// 6 → 16 channels (weight gradient on conv3x3DW), 16 → 7 (on conv3x3DWT), then
-		// a strided convolution.
-		x, w, w3, w2 := fill(37, 6, 9, 10), fill(16, 6, 3, 3), fill(7, 16, 3, 3), fill(5, 7, 3, 3)
+		// 6 → 16 channels (weight gradient on conv3x3DW), 16 → 16 (on conv3x3DWT), then
+		// a strided convolution (on conv3x3DWTStride).
+		x, w, w3, w2 := fill(37, 6, 9, 10), fill(16, 6, 3, 3), fill(16, 16, 3, 3), fill(5, 16, 3, 3)
 		gamma, beta := fill(16), fill(16)
 		st := NewBatchNormState(16)
 		h := gorgonia.Must(Conv2d(notInput(x), w, 1, 1))
@@ -211,28 +211,38 @@ func TestConv3x3InnerSameBits(t *testing.T) {
 // fewer images the second time) as the layers do: the packed images' zero borders
 // must survive from call to call.
 func TestConv3x3DWT(t *testing.T) {
-	cases := []struct{ n, cin, cout, h, w int }{
-		{3, 16, 16, 32, 32}, {4, 32, 32, 16, 16}, {5, 64, 64, 8, 8}, {3, 16, 32, 14, 14},
-		{3, 16, 5, 7, 9}, {2, 32, 7, 3, 20}, {3, 16, 1, 33, 1}, {2, 48, 2, 1, 1}, {3, 16, 4, 5, 5},
+	cases := []struct{ n, cin, cout, h, w, stride int }{
+		{3, 16, 16, 32, 32, 1}, {4, 32, 32, 16, 16, 1}, {5, 64, 64, 8, 8, 1}, {3, 16, 32, 14, 14, 1},
+		{3, 16, 5, 7, 9, 1}, {2, 32, 7, 3, 20, 1}, {3, 16, 1, 33, 1, 1}, {2, 48, 2, 1, 1, 1}, {3, 16, 4, 5, 5, 1},
+		{3, 16, 32, 32, 32, 2}, {4, 32, 64, 16, 16, 2}, {3, 16, 5, 7, 9, 2}, {2, 32, 2, 10, 6, 2}, {2, 16, 4, 1, 1, 2},
 	}
 	for _, c := range cases {
-		name := fmt.Sprintf("n%d cin%d cout%d %dx%d", c.n, c.cin, c.cout, c.h, c.w)
+		name := fmt.Sprintf("n%d cin%d cout%d %dx%d stride %d", c.n, c.cin, c.cout, c.h, c.w, c.stride)
 		r := rand.New(rand.NewSource(int64(c.h*13 + c.cout)))
-		g := convGeom{n: c.n, c: c.cin, h: c.h, w: c.w, oc: c.cout, kh: 3, kw: 3, pad: 1, stride: 1, oh: c.h, ow: c.w}
-		g.ckk, g.p = c.cin*9, c.h*c.w
-		x, w, dy := normals(r, c.n*c.cin*g.p), normals(r, c.cout*c.cin*9), normals(r, c.n*c.cout*g.p)
+		g, err := newConvGeom([]int{c.n, c.cin, c.h, c.w}, []int{c.cout, c.cin, 3, 3}, 1, c.stride)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, w, dy := normals(r, c.n*c.cin*c.h*c.w), normals(r, c.cout*c.cin*9), normals(r, c.n*c.cout*g.p)
 		pl := newConv3x3Plan(c.h, c.w)
 		raw := make([]float32, pl.dwtScratchLen(c.n, c.cin))
 		for _, n := range []int{c.n, c.n - 1} {
 			g.n = n
-			_, _, want := refConv(g, x[:n*c.cin*g.p], w, dy[:n*c.cout*g.p])
+			_, _, want := refConv(g, x[:n*c.cin*c.h*c.w], w, dy[:n*c.cout*g.p])
 			dw := make([]float32, len(w))
 			for i := range dw {
 				dw[i] = 1 // the kernel adds
 				want[i]++
 			}
-			conv3x3DWT(pl, x, dy, dw, n, c.cin, c.cout, raw)
+			conv3x3DWTStride(pl, c.stride, x, dy, dw, n, c.cin, c.cout, raw)
 			compare(t, fmt.Sprintf("%s, %d images: dw", name, n), dw, want)
+			// The Go reference agrees too (purego builds run it).
+			gdw := make([]float32, len(w))
+			goConv3x3DWStride(pl, c.stride, x, dy, gdw, n, c.cin, c.cout)
+			for i := range want {
+				want[i]--
+			}
+			compare(t, fmt.Sprintf("%s, %d images: go dw", name, n), gdw, want)
 		}
 	}
 }
