@@ -24,7 +24,7 @@ type executeRequest struct {
 // published before them (the output callbacks wait for them).
 func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 	if k.abortedBefore(m) {
-		k.publish(m, "status", map[string]any{"execution_state": "busy"})
+		k.publish(m, "status", statusBusy)
 		k.replyAborted(s, mu, m)
 		return
 	}
@@ -47,7 +47,7 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 	var startOnce sync.Once
 	start := func() {
 		startOnce.Do(func() {
-			busy := pubMsg{"status", map[string]any{"execution_state": "busy"}}
+			busy := pubMsg{"status", statusBusy}
 			if c.Silent {
 				k.publish(m, busy.msgType, busy.content)
 				return
@@ -156,9 +156,9 @@ func (k *Kernel) abortReceived(s *routerSocket, mu *sync.Mutex, repliedAt time.T
 				return
 			}
 			if q.Header.MsgType == "execute_request" {
-				k.publish(q, "status", map[string]any{"execution_state": "busy"})
+				k.publish(q, "status", statusBusy)
 				k.replyAborted(s, mu, q)
-				k.publish(q, "status", map[string]any{"execution_state": "idle"})
+				k.publish(q, "status", statusIdle)
 			} else {
 				k.dispatch(s, mu, q)
 			}

@@ -33,12 +33,12 @@ func init() {
 // dispatch runs the handler for m between busy and idle status messages.
 func (k *Kernel) dispatch(s *routerSocket, mu *sync.Mutex, m *Message) {
 	h, ok := handlers[m.Header.MsgType]
-	defer k.publish(m, "status", map[string]any{"execution_state": "idle"})
+	defer k.publish(m, "status", statusIdle)
 	if ok && m.Header.MsgType == "execute_request" {
 		k.execute(s, mu, m) // publishes busy once the cell is on its way
 		return
 	}
-	k.publish(m, "status", map[string]any{"execution_state": "busy"})
+	k.publish(m, "status", statusBusy)
 	if !ok {
 		k.log.Printf("unsupported message type %q", m.Header.MsgType)
 		if strings.HasSuffix(m.Header.MsgType, "_request") {
@@ -124,6 +124,6 @@ func (k *Kernel) shutdown(s *routerSocket, mu *sync.Mutex, m *Message) {
 	k.exec.Interrupt()
 	k.reply(s, mu, m, "shutdown_reply", content)
 	k.publish(m, "shutdown_reply", content)
-	k.publish(m, "status", map[string]any{"execution_state": "idle"})
+	k.publish(m, "status", statusIdle)
 	k.cancel()
 }

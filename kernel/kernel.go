@@ -176,7 +176,7 @@ func (k *Kernel) Run() error {
 			}
 		}
 	}()
-	k.publish(nil, "status", map[string]any{"execution_state": "starting"})
+	k.publish(nil, "status", statusStarting)
 	go k.heartbeat()
 	go k.shellWorker()
 	<-k.ctx.Done()

@@ -202,12 +202,19 @@ func newID() string {
 	return string(s[:])
 }
 
+// The contents of status messages, encoded once.
+var (
+	statusBusy     = json.RawMessage(`{"execution_state":"busy"}`)
+	statusIdle     = json.RawMessage(`{"execution_state":"idle"}`)
+	statusStarting = json.RawMessage(`{"execution_state":"starting"}`)
+)
+
 // newMessage makes a message of type msgType in reply to parent (nil for none).
 func newMessage(session, msgType string, parent *Message, content any) *Message {
 	m := &Message{Header: Header{
 		MsgID: newID(), Session: session, Username: "goinv", MsgType: msgType, Version: ProtocolVersion,
 		Date: time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"),
-	}, Metadata: map[string]any{}}
+	}}
 	if parent != nil {
 		m.Parent = parent.headerRaw
 		if len(m.Parent) == 0 {
@@ -215,7 +222,13 @@ func newMessage(session, msgType string, parent *Message, content any) *Message 
 		}
 		m.Identities = parent.Identities
 	}
-	b, err := json.Marshal(content)
+	var b []byte
+	var err error
+	if raw, ok := content.(json.RawMessage); ok {
+		b = raw // already JSON (the status contents below)
+	} else {
+		b, err = json.Marshal(content)
+	}
 	if err != nil {
 		b, _ = json.Marshal(map[string]any{"status": "error", "ename": "EncodeError", "evalue": err.Error(), "traceback": []string{}})
 	}
