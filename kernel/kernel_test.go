@@ -60,6 +60,7 @@ type client struct {
 	t                     testing.TB
 	signer                *Signer
 	shell, control, iopub zmq4.Socket
+	shellEndpoint         string
 }
 
 func (c *client) send(s zmq4.Socket, msgType string, content any) string {
@@ -100,7 +101,8 @@ func startKernel(t testing.TB) (*client, *fakeExec) {
 	time.Sleep(50 * time.Millisecond)
 	ctx := context.Background()
 	o := zmq4.WithTimeout(2 * time.Second)
-	c := &client{t: t, signer: NewSigner("k"), shell: zmq4.NewDealer(ctx, o), control: zmq4.NewDealer(ctx, o), iopub: zmq4.NewSub(ctx, o)}
+	c := &client{t: t, signer: NewSigner("k"), shell: zmq4.NewDealer(ctx, o), control: zmq4.NewDealer(ctx, o), iopub: zmq4.NewSub(ctx, o),
+		shellEndpoint: conn.Endpoint(p[0])}
 	for s, port := range map[zmq4.Socket]int{c.shell: p[0], c.control: p[1], c.iopub: p[3]} {
 		if err := s.Dial(conn.Endpoint(port)); err != nil {
 			t.Fatal(err)

@@ -2,8 +2,14 @@ package kernel
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"net"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
 )
 
 // recConn records each write that reaches the network.
@@ -72,5 +78,47 @@ func TestZconnCoalescesMessages(t *testing.T) {
 	write(frame(0, []byte("end")))
 	if len(rc.writes) != 5 || string(rc.writes[4]) != "\x00\x03end" {
 		t.Fatalf("after huge frame: %d writes, last %q", len(rc.writes), rc.writes[len(rc.writes)-1])
+	}
+}
+
+// TestRouterPeers checks goinv's ROUTER socket with two peers of their own
+// identities, one without any, and a peer that sends junk: every reply reaches the
+// peer that asked, and junk is dropped without harm.
+func TestRouterPeers(t *testing.T) {
+	c, _ := startKernel(t)
+	ctx := context.Background()
+	o := zmq4.WithTimeout(2 * time.Second)
+	var peers []*client
+	for _, id := range []string{"alice", "bob", ""} {
+		opts := []zmq4.Option{o}
+		if id != "" {
+			opts = append(opts, zmq4.WithID(zmq4.SocketIdentity(id)))
+		}
+		s := zmq4.NewDealer(ctx, opts...)
+		if err := s.Dial(c.shellEndpoint); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		peers = append(peers, &client{t: t, signer: c.signer, shell: s})
+	}
+	// Junk: a raw connection that sends a greeting's worth of garbage, then goes.
+	if raw, err := net.Dial("tcp", strings.TrimPrefix(c.shellEndpoint, "tcp://")); err == nil {
+		raw.Write(bytes.Repeat([]byte{0xff}, 200))
+		raw.Close()
+	}
+	time.Sleep(100 * time.Millisecond)
+	for round := 0; round < 3; round++ {
+		ids := make([]string, len(peers))
+		for i, p := range peers {
+			ids[i] = p.send(p.shell, "kernel_info_request", map[string]any{})
+		}
+		for i, p := range peers {
+			r := p.recv(p.shell)
+			var parent Header
+			json.Unmarshal(r.Parent, &parent)
+			if parent.MsgID != ids[i] || r.Header.MsgType != "kernel_info_reply" {
+				t.Fatalf("peer %d got %s to %s, want the reply to %s", i, r.Header.MsgType, parent.MsgID, ids[i])
+			}
+		}
 	}
 }
