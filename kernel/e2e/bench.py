@@ -358,6 +358,7 @@ def main():
     ap.add_argument("--no-floor", action="store_true", help="skip the responder that does no work")
     a = ap.parse_args()
     rows, details, failures = [], [], []
+    load0 = os.getloadavg()
     names = a.kernels.split(",")
     if not a.no_floor:
         names = ["floor"] + names
@@ -396,6 +397,9 @@ def main():
     print()
     for line in details:
         print(line)
+    load1 = os.getloadavg()
+    print(f"load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the start, "
+          f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end (this machine has {os.cpu_count()} CPUs)")
     print(f"launch failures: {len(failures)}")
     for f in failures:
         print("  " + f)
