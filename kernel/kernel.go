@@ -69,6 +69,7 @@ type Kernel struct {
 	iopub                       *pubSocket
 	shellMu, controlMu, stdinMu sync.Mutex
 	iopubMu                     sync.Mutex // keeps each publisher's messages in order
+	topics                      sync.Map   // msg_type → iopub topic
 
 	queue   chan *Message
 	ctx     context.Context
@@ -285,13 +286,23 @@ type pubMsg struct {
 	content any
 }
 
+// topic returns the iopub topic of messages of msgType, made once per type.
+func (k *Kernel) topic(msgType string) []byte {
+	if t, ok := k.topics.Load(msgType); ok {
+		return t.([]byte)
+	}
+	t := []byte("kernel." + k.session + "." + msgType)
+	k.topics.Store(msgType, t)
+	return t
+}
+
 // publishAll publishes messages with the same parent in order, together: they
 // leave in one write (one wake-up of each subscriber instead of one per message).
 func (k *Kernel) publishAll(parent *Message, msgs ...pubMsg) {
 	all := make([][][]byte, 0, len(msgs))
 	for _, pm := range msgs {
 		m := newMessage(k.session, pm.msgType, parent, pm.content)
-		m.Identities = [][]byte{[]byte("kernel." + k.session + "." + pm.msgType)}
+		m.Identities = [][]byte{k.topic(pm.msgType)}
 		frames, err := Encode(m, k.signer)
 		if err != nil {
 			k.log.Printf("encode %s: %v", pm.msgType, err)

@@ -25,7 +25,8 @@ type Releaser struct {
 	opts Options
 
 	mu        sync.Mutex
-	gen       uint64 // counts Busy and Idle calls: a timer of an older gen does nothing
+	gen       uint64 // counts Busy and Idle calls
+	armed     uint64 // gen of the last Idle: the timer fires for it only
 	busy      bool
 	t         *time.Timer
 	allocated uint64 // cumulative heap allocation at the last release
@@ -77,18 +78,21 @@ func (r *Releaser) Idle() {
 	defer r.mu.Unlock()
 	r.gen++
 	r.busy = false
-	gen := r.gen
-	if r.t != nil {
-		r.t.Stop()
+	r.armed = r.gen
+	// One timer, reset at every idle period: a kernel goes idle after every
+	// request, and a fresh timer each time was garbage each time.
+	if r.t == nil {
+		r.t = time.AfterFunc(r.opts.After, r.fire)
+	} else {
+		r.t.Reset(r.opts.After)
 	}
-	r.t = time.AfterFunc(r.opts.After, func() { r.fire(gen) })
 }
 
-func (r *Releaser) fire(gen uint64) {
+func (r *Releaser) fire() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.gen != gen || r.busy {
-		return
+	if r.gen != r.armed || r.busy {
+		return // Busy came since (or a stale firing of an earlier period)
 	}
 	live, allocated := heapStats()
 	if allocated-r.allocated < r.opts.MinAllocated || live > r.opts.MaxLive {
