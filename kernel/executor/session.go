@@ -423,9 +423,9 @@ func (x *Executor) run(q ipc.Request) (content map[string]any, result *ipc.Event
 		return map[string]any{"status": "ok", "execution_count": q.ExecutionCount, "user_expressions": map[string]any{}, "payload": []any{page}}, nil
 	}
 	s.count = q.ExecutionCount
+	// What the cell printed is in the stdout and stderr pipes already (os.File
+	// writes are unbuffered), ahead of the reply written next: nothing to flush.
 	cerr := s.runCell(ctx, q.Code)
-	os.Stdout.Sync()
-	os.Stderr.Sync()
 	if cerr != nil {
 		tb := append([]string{}, cerr.traceback...)
 		return map[string]any{"status": "error", "execution_count": q.ExecutionCount, "ename": cerr.ename, "evalue": cerr.evalue, "traceback": tb}, nil
