@@ -132,3 +132,14 @@ func TestABStride2DWT(t *testing.T) {
 	defer func(v bool) { noDWTStride2 = v }(noDWTStride2)
 	abResNet20(t, []string{"sgemm", "direct"}, func(k int) { noDWTStride2 = k == 0 })
 }
+
+// TestABConv3x3FwdT (set GOINV_AB=1) times ResNet-20 training steps with the forward
+// 3×3 convolutions and input gradients of the later stages on conv3x3Fwd and on the
+// channels-last conv3x3FwdT.
+func TestABConv3x3FwdT(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" || !haveConv3x3 {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(v bool) { useFwdT = v }(useFwdT)
+	abResNet20(t, []string{"pixel lanes", "channel lanes"}, func(k int) { useFwdT = k == 1 })
+}

@@ -283,9 +283,11 @@ type convOp struct {
 	// cols keeps the im2col matrices of the whole batch for the weight gradient when
 	// they are small (cacheColBytes); otherwise the gradient unfolds x again.
 	cols []float32
-	// plan and wp (the packed filters) serve the direct 3×3 kernels.
+	// plan and wp (the packed filters) serve the direct 3×3 kernels, xt (per worker)
+	// conv3x3FwdT.
 	plan *conv3x3Plan
 	wp   scratch
+	xt   scratch
 	// stats, when a training batch norm reads this op's output, receives the
 	// per-channel sums of the output computed while each chunk is still in cache.
 	stats *convStats
@@ -436,11 +438,20 @@ func (op *convOp) doDirect(x, w, bias, y []float32) {
 		op.plan = newConv3x3Plan(g.h, g.w)
 	}
 	wp := op.wp.get(0, len(w))
-	packConv3x3Fwd(w, wp, g.c, g.oc)
+	fwdt := conv3x3FwdTOK(g.c, g.oc, g.w)
+	if fwdt {
+		packConv3x3T(wp, g.c, g.oc, func(o, i, t int) float32 { return w[(o*g.c+i)*9+t] })
+	} else {
+		packConv3x3Fwd(w, wp, g.c, g.oc)
+	}
 	st := op.stats
-	parallelChunks(g.n, func(_, i int) {
+	parallelChunks(g.n, func(wk, i int) {
 		yi := y[i*g.outSize() : (i+1)*g.outSize()]
-		conv3x3Fwd(op.plan, x[i*g.inSize():], wp, bias, yi, 1, g.c, g.oc) // x[i+1] is prefetched
+		if fwdt {
+			conv3x3FwdT(op.plan, x[i*g.inSize():(i+1)*g.inSize()], wp, bias, yi, 1, g.c, g.oc, op.xt.get(wk, op.plan.fwdtScratchLen(g.c)))
+		} else {
+			conv3x3Fwd(op.plan, x[i*g.inSize():], wp, bias, yi, 1, g.c, g.oc) // x[i+1] is prefetched
+		}
 		if st != nil {
 			bnStats(yi, 1, g.oc, g.p, 0, g.oc, st.shift, st.sum[i], st.sq[i])
 		}
@@ -583,6 +594,7 @@ type convGradXOp struct {
 	part  scratch
 	wt    scratch // the flipped, transposed filters of doSame
 	xt    scratch // conv3x3DWT's packed images, per worker
+	xf    scratch // conv3x3FwdT's, per worker
 	plan  *conv3x3Plan
 }
 
@@ -751,7 +763,12 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 		op.plan = newConv3x3Plan(g.h, g.w)
 	}
 	wp := op.wt.get(0, len(w))
-	packConv3x3Back(w, wp, g.c, g.oc)
+	fwdt := conv3x3FwdTOK(g.oc, g.c, g.w)
+	if fwdt {
+		packConv3x3T(wp, g.oc, g.c, func(i, o, t int) float32 { return w[(o*g.c+i)*9+8-t] })
+	} else {
+		packConv3x3Back(w, wp, g.c, g.oc)
+	}
 	nb := g.direct3x3Images()
 	nch := (g.n + nb - 1) / nb
 	groups := partialGroups(nch)
@@ -768,7 +785,11 @@ func (op *convGradXOp) doDirect(w, dy, x, dx []float32) {
 		for ch := gi * nch / groups; ch < (gi+1)*nch/groups; ch++ {
 			i0, i1 := ch*nb, min((ch+1)*nb, g.n)
 			d := dy[i0*g.outSize():]
-			conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
+			if fwdt {
+				conv3x3FwdT(op.plan, d[:(i1-i0)*g.outSize()], wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c, op.xf.get(wk, op.plan.fwdtScratchLen(g.oc)))
+			} else {
+				conv3x3Fwd(op.plan, d, wp, nil, dx[i0*g.inSize():i1*g.inSize()], i1-i0, g.oc, g.c)
+			}
 			switch {
 			case x == nil:
 			case dwt:

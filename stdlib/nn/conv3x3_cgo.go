@@ -338,8 +338,88 @@ AVX512 static void c3_dwt(const float *x, const float *dy, float *dw, float *xt,
 	else dwt_blocks(1, xt, dy, dw, nimg, cin, cout, w, oh, ow, xs);
 }
 
+// fwdt_pack writes the image x (cin×h×w, cin a multiple of 16) into xb in blocks of
+// 16 channels, each (h+2)×(w+2) pixels of 16 channels (bs pixels apart), pixel (y, x)
+// at (y+1, x+1). As dwt_pack, it never writes the border, which stays zero.
+AVX512 static void fwdt_pack(const float *x, float *xb, long cin, long h, long w, long bs) {
+	long p = h * w, W = w + 2;
+	for (long i0 = 0; i0 < cin; i0 += 16) {
+		float *blk = xb + (i0 / 16) * bs * 16;
+		for (long q0 = 0; q0 < p; q0 += 16) {
+			__mmask16 k = p - q0 >= 16 ? 0xffff : (__mmask16)((1u << (p - q0)) - 1);
+			__m512 r[16];
+			_Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) r[j] = _mm512_maskz_loadu_ps(k, x + (i0 + j) * p + q0);
+			tr16(r);
+			long n = p - q0 < 16 ? p - q0 : 16;
+			for (long c = 0; c < n; c++) {
+				long q = q0 + c, y = q / w, xx = q % w;
+				_mm512_store_ps(blk + ((y + 1) * W + xx + 1) * 16, r[c]);
+			}
+		}
+	}
+}
+
+// fwdt_block computes the 8 output pixels of row yy from x0 for the 32 output
+// channels from o0, with 16 output channels per vector: per input channel and tap,
+// two loads of filters (packed by packConv3x3T) and eight broadcasts of x packed by
+// fwdt_pack feed 16 accumulators. Each output sums its products in the same order as
+// c3_fwd_block, input channel by input channel, tap by tap, with the zero border in
+// place of the masked-off lanes, so the two kernels agree to the bit.
+AVX512 INLINE void fwdt_block(const float *xb, const float *wq, const float *bias, float *y, long cin, long p, long w,
+	long bs, long yy, long x0, long o0) {
+	const long W = w + 2;
+	__m512 acc[8][2];
+	_Pragma("GCC unroll 16") for (int ov = 0; ov < 2; ov++) {
+		__m512 b = bias ? _mm512_loadu_ps(bias + o0 + ov * 16) : _mm512_setzero_ps();
+		_Pragma("GCC unroll 16") for (int j = 0; j < 8; j++) acc[j][ov] = b;
+	}
+	const float *wp = wq;
+	for (long ib = 0; ib < cin / 16; ib++) {
+		const float *r0 = xb + (ib * bs + yy * W + x0) * 16, *r1 = r0 + W * 16, *r2 = r1 + W * 16;
+		for (int l = 0; l < 16; l++, r0++, r1++, r2++, wp += 9 * 32) {
+			_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
+				const float *row = t < 3 ? r0 : t < 6 ? r1 : r2;
+				const int kx = t % 3;
+				__m512 w0 = _mm512_load_ps(wp + t * 32), w1 = _mm512_load_ps(wp + t * 32 + 16);
+				_Pragma("GCC unroll 16") for (int j = 0; j < 8; j++) {
+					__m512 xv = _mm512_set1_ps(row[(j + kx) * 16]);
+					acc[j][0] = _mm512_fmadd_ps(w0, xv, acc[j][0]);
+					acc[j][1] = _mm512_fmadd_ps(w1, xv, acc[j][1]);
+				}
+			}
+		}
+	}
+	// acc[j][ov] holds pixel j's 16 channels: transpose to rows of channels.
+	_Pragma("GCC unroll 16") for (int ov = 0; ov < 2; ov++) {
+		__m512 r[16];
+		_Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) r[j] = j < 8 ? acc[j][ov] : _mm512_setzero_ps();
+		tr16(r);
+		float *yo = y + (o0 + ov * 16) * p + yy * w + x0;
+		_Pragma("GCC unroll 16") for (int c = 0; c < 16; c++) _mm256_storeu_ps(yo + c * p, _mm512_castps512_ps256(r[c]));
+	}
+}
+
+// c3_fwdt is c3_fwd, to the bit, for cin a multiple of 16, cout of 32 and w of 8 (the
+// later stages of a ResNet, and their input gradients): the filters packed by
+// packConv3x3T put 16 output channels in the lanes, each image is packed channels-last
+// into xb ((cin/16)·bs·16 floats, 64-byte aligned, borders zero; bs = (h+2)·(w+2)),
+// and the loads need neither masks nor unaligned addresses.
+AVX512 static void c3_fwdt(const float *x, const float *wq, const float *bias, float *y, float *xb, long nimg, long cin,
+	long cout, long h, long w) {
+	long p = h * w, bs = (h + 2) * (w + 2);
+	for (long n = 0; n < nimg; n++) {
+		fwdt_pack(x + n * cin * p, xb, cin, h, w, bs);
+		float *yn = y + n * cout * p;
+		for (long yy = 0; yy < h; yy++)
+			for (long x0 = 0; x0 < w; x0 += 8)
+				for (long o = 0; o < cout; o += 32) fwdt_block(xb, wq + o * cin * 9, bias, yn, cin, p, w, bs, yy, x0, o);
+	}
+}
+
 #else
 static int conv3x3_avx512(void) { return 0; }
+static void c3_fwdt(const float *x, const float *wq, const float *bias, float *y, float *xb, long nimg, long cin,
+	long cout, long h, long w) {}
 static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout, long h, long w,
 	long s) {}
 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
@@ -410,4 +490,22 @@ func conv3x3DWTStride(pl *conv3x3Plan, stride int, x, dy, dw []float32, n, cin, 
 	_, _, _ = x[n*cin*pl.p-1], dy[n*cout*op-1], dw[cout*cin*9-1]
 	xt := dwtScratch(raw, n*(pl.h+2)*(pl.w+2)*cin)
 	C.c3_dwt(fp(x), fp(dy), fp(dw), fp(xt), C.long(n), C.long(cin), C.long(cout), C.long(pl.h), C.long(pl.w), C.long(stride))
+}
+
+// conv3x3FwdT is conv3x3Fwd for the geometries of conv3x3FwdTOK, with the filters
+// packed by packConv3x3T; raw is its scratch, pl.fwdtScratchLen(cin) floats dedicated
+// to this convolution (see dwtScratch).
+func conv3x3FwdT(pl *conv3x3Plan, x, wq, bias, y []float32, n, cin, cout int, raw []float32) {
+	if n == 0 {
+		return
+	}
+	_, _ = x[n*cin*pl.p-1], y[n*cout*pl.p-1]
+	_ = wq[cin*9*cout-1]
+	var b *C.float
+	if bias != nil {
+		_ = bias[cout-1]
+		b = fp(bias)
+	}
+	xb := dwtScratch(raw, pl.fwdtScratchLen(cin)-16)
+	C.c3_fwdt(fp(x), fp(wq), b, fp(y), fp(xb), C.long(n), C.long(cin), C.long(cout), C.long(pl.h), C.long(pl.w))
 }

@@ -246,3 +246,45 @@ func TestConv3x3DWT(t *testing.T) {
 		}
 	}
 }
+
+// TestConv3x3FwdT checks that the channels-last forward kernel (the AVX-512 one where
+// this CPU has it, else its Go reference) gives the same bits as conv3x3Fwd, with and
+// without bias, calling it twice on one scratch buffer as the layers do, and that
+// its Go reference does too.
+func TestConv3x3FwdT(t *testing.T) {
+	cases := []struct{ n, cin, cout, h, w int }{
+		{3, 16, 32, 16, 16}, {2, 32, 32, 16, 16}, {3, 64, 64, 8, 8}, {2, 32, 64, 8, 8},
+		{2, 16, 32, 5, 8}, {2, 48, 96, 3, 16}, {2, 16, 32, 1, 8},
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("n%d cin%d cout%d %dx%d", c.n, c.cin, c.cout, c.h, c.w)
+		if !conv3x3FwdTOK(c.cin, c.cout, c.w) {
+			t.Fatalf("%s: conv3x3FwdTOK is false", name)
+		}
+		r := rand.New(rand.NewSource(int64(c.h*17 + c.cout)))
+		pl := newConv3x3Plan(c.h, c.w)
+		raw := make([]float32, pl.fwdtScratchLen(c.cin))
+		for k, withBias := range []bool{false, true} {
+			x, w := normals(r, c.n*c.cin*pl.p), normals(r, c.cout*c.cin*9)
+			var bias []float32
+			if withBias {
+				bias = normals(r, c.cout)
+			}
+			wp, wq := make([]float32, len(w)), make([]float32, len(w))
+			packConv3x3Fwd(w, wp, c.cin, c.cout)
+			packConv3x3T(wq, c.cin, c.cout, func(o, i, t int) float32 { return w[(o*c.cin+i)*9+t] })
+			n := c.n * c.cout * pl.p
+			want, got, gwant, gold := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			conv3x3Fwd(pl, x, wp, bias, want, c.n, c.cin, c.cout)
+			conv3x3FwdT(pl, x, wq, bias, got, c.n, c.cin, c.cout, raw)
+			// The Go references (which do not fuse multiply and add) agree with each other.
+			goConv3x3Fwd(pl, x, wp, bias, gwant, c.n, c.cin, c.cout)
+			goConv3x3FwdT(pl, x, wq, bias, gold, c.n, c.cin, c.cout)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(gold[i]) != math.Float32bits(gwant[i]) {
+					t.Fatalf("%s, call %d: y[%d] = %g (Go reference %g), conv3x3Fwd gives %g (%g)", name, k, i, got[i], gold[i], want[i], gwant[i])
+				}
+			}
+		}
+	}
+}
