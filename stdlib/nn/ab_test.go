@@ -121,10 +121,11 @@ func TestABConv3x3DWT(t *testing.T) {
 	abResNet20(t, []string{"pixel lanes", "channel lanes"}, func(k int) { useDWT = k == 1 })
 }
 
-// TestABStride2DWT (set GOINV_AB=1) times ResNet-20 training steps with the weight
-// gradients of the stride-2 convolutions on im2col + SGEMM and on the channels-last
-// direct kernel (conv3x3DWTStride). Each graph is built under its setting, since the
-// SGEMM path keeps the forward pass's unfolded input.
+// TestABStride2DWT (set GOINV_AB=1) times ResNet-20 training steps with the forward
+// pass and weight gradient of the stride-2 convolutions on im2col + SGEMM and on the
+// channels-last direct kernels (conv3x3FwdTStride, conv3x3DWTStride). Each graph is
+// built under its setting, since the SGEMM path keeps the forward pass's unfolded
+// input.
 func TestABStride2DWT(t *testing.T) {
 	if os.Getenv("GOINV_AB") == "" || !haveConv3x3 {
 		t.Skip("set GOINV_AB=1")

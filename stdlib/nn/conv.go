@@ -336,7 +336,7 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(g.n, g.oc, g.oh, g.ow)
 	y := out.Data().([]float32)
 	b := g.batch()
-	direct := g.direct3x3() && op.cols == nil
+	direct := (g.direct3x3() || g.fwdtStride2()) && op.cols == nil
 	st := op.stats
 	if st != nil {
 		nw := g.chunks() // one partial per chunk of images
@@ -428,9 +428,9 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// doDirect is Do for 3×3 same convolutions on the direct kernels (conv3x3.go): the
-// workers take images one at a time, convolve them straight into y and sum each
-// image's batch-norm statistics (into its own partial sums, so that the totals do not
+// doDirect is Do for 3×3 same convolutions, and the stride-2 ones of fwdtStride2, on
+// the direct kernels (conv3x3.go): the workers take images one at a time, convolve
+// them straight into y and sum each image's batch-norm statistics (into its own partial sums, so that the totals do not
 // depend on which worker ran it) while it is still in cache.
 func (op *convOp) doDirect(x, w, bias, y []float32) {
 	g := &op.g
@@ -438,7 +438,7 @@ func (op *convOp) doDirect(x, w, bias, y []float32) {
 		op.plan = newConv3x3Plan(g.h, g.w)
 	}
 	wp := op.wp.get(0, len(w))
-	fwdt := conv3x3FwdTOK(g.c, g.oc, g.w)
+	fwdt := g.stride == 2 || conv3x3FwdTOK(g.c, g.oc, g.w)
 	if fwdt {
 		packConv3x3T(wp, g.c, g.oc, func(o, i, t int) float32 { return w[(o*g.c+i)*9+t] })
 	} else {
@@ -448,7 +448,7 @@ func (op *convOp) doDirect(x, w, bias, y []float32) {
 	parallelChunks(g.n, func(wk, i int) {
 		yi := y[i*g.outSize() : (i+1)*g.outSize()]
 		if fwdt {
-			conv3x3FwdT(op.plan, x[i*g.inSize():(i+1)*g.inSize()], wp, bias, yi, 1, g.c, g.oc, op.xt.get(wk, op.plan.fwdtScratchLen(g.c)))
+			conv3x3FwdTStride(op.plan, g.stride, x[i*g.inSize():(i+1)*g.inSize()], wp, bias, yi, 1, g.c, g.oc, op.xt.get(wk, op.plan.fwdtScratchLen(g.c)))
 		} else {
 			conv3x3Fwd(op.plan, x[i*g.inSize():], wp, bias, yi, 1, g.c, g.oc) // x[i+1] is prefetched
 		}
@@ -474,8 +474,15 @@ func (g *convGeom) direct3x3Images() int {
 	return max(1, direct3x3Bytes/(4*(g.inSize()+g.outSize())))
 }
 
-// noDWTStride2 turns dwtStride2 off (for TestABStride2DWT).
+// noDWTStride2 turns dwtStride2 off (for TestABStride2DWT), and fwdtStride2.
 var noDWTStride2 = false
+
+// fwdtStride2 reports whether a 3×3 stride-2 convolution with padding 1 runs forward
+// on the channels-last direct kernel (conv3x3FwdTStride) instead of im2col + SGEMM.
+func (g *convGeom) fwdtStride2() bool {
+	return useConv3x3 && !noDWTStride2 && useFwdT && g.kh == 3 && g.kw == 3 && g.pad == 1 && g.stride == 2 &&
+		g.c%16 == 0 && g.oc%32 == 0 && g.ow%8 == 0 && g.ow <= 16
+}
 
 // dwtStride2 reports whether the weight gradient of a 3×3 stride-2 convolution with
 // padding 1 runs on the channels-last direct kernel (conv3x3DWTStride) instead of

@@ -271,3 +271,31 @@ func goConv3x3FwdT(pl *conv3x3Plan, x, wq, bias, y []float32, n, cin, cout int) 
 	packConv3x3(wp, cin, cout, func(o, i, t int) float32 { return wq[(o/32*32)*cin*9+(i*9+t)*32+o%32] })
 	goConv3x3Fwd(pl, x, wp, bias, y, n, cin, cout)
 }
+
+// goConv3x3FwdTStride is the reference for conv3x3FwdTStride (in float64): a 3×3
+// convolution with padding 1 and stride 1 or 2 of the images x (n×cin×pl.h×pl.w) with
+// the filters wq packed by packConv3x3T, plus bias (nil or cout values).
+func goConv3x3FwdTStride(pl *conv3x3Plan, stride int, x, wq, bias, y []float32, n, cin, cout int) {
+	h, w := pl.h, pl.w
+	oh, ow := (h-1)/stride+1, (w-1)/stride+1
+	for im := 0; im < n; im++ {
+		for o := 0; o < cout; o++ {
+			for q := 0; q < oh*ow; q++ {
+				var s float64
+				if bias != nil {
+					s = float64(bias[o])
+				}
+				for i := 0; i < cin; i++ {
+					for t := 0; t < 9; t++ {
+						iy, ix := stride*(q/ow)+t/3-1, stride*(q%ow)+t%3-1
+						if iy < 0 || iy >= h || ix < 0 || ix >= w {
+							continue
+						}
+						s += float64(wq[(o/32*32)*cin*9+(i*9+t)*32+o%32]) * float64(x[((im*cin+i)*h+iy)*w+ix])
+					}
+				}
+				y[(im*cout+o)*oh*ow+q] = float32(s)
+			}
+		}
+	}
+}

@@ -359,14 +359,14 @@ AVX512 static void fwdt_pack(const float *x, float *xb, long cin, long h, long w
 	}
 }
 
-// fwdt_block computes the 8 output pixels of row yy from x0 for the 32 output
-// channels from o0, with 16 output channels per vector: per input channel and tap,
-// two loads of filters (packed by packConv3x3T) and eight broadcasts of x packed by
-// fwdt_pack feed 16 accumulators. Each output sums its products in the same order as
-// c3_fwd_block, input channel by input channel, tap by tap, with the zero border in
-// place of the masked-off lanes, so the two kernels agree to the bit.
-AVX512 INLINE void fwdt_block(const float *xb, const float *wq, const float *bias, float *y, long cin, long p, long w,
-	long bs, long yy, long x0, long o0) {
+// fwdt_block computes the 8 output pixels of row yy from x0 (oh×ow, stride S) for
+// the 32 output channels from o0, with 16 output channels per vector: per input
+// channel and tap, two loads of filters (packed by packConv3x3T) and eight broadcasts
+// of x packed by fwdt_pack feed 16 accumulators. Each output sums its products in the
+// same order as c3_fwd_block, input channel by input channel, tap by tap, with the
+// zero border in place of the masked-off lanes, so the two kernels agree to the bit.
+AVX512 INLINE void fwdt_block(const int S, const float *xb, const float *wq, const float *bias, float *y, long cin,
+	long w, long op, long ow, long bs, long yy, long x0, long o0) {
 	const long W = w + 2;
 	__m512 acc[8][2];
 	_Pragma("GCC unroll 16") for (int ov = 0; ov < 2; ov++) {
@@ -375,14 +375,14 @@ AVX512 INLINE void fwdt_block(const float *xb, const float *wq, const float *bia
 	}
 	const float *wp = wq;
 	for (long ib = 0; ib < cin / 16; ib++) {
-		const float *r0 = xb + (ib * bs + yy * W + x0) * 16, *r1 = r0 + W * 16, *r2 = r1 + W * 16;
+		const float *r0 = xb + (ib * bs + S * yy * W + S * x0) * 16, *r1 = r0 + W * 16, *r2 = r1 + W * 16;
 		for (int l = 0; l < 16; l++, r0++, r1++, r2++, wp += 9 * 32) {
 			_Pragma("GCC unroll 16") for (int t = 0; t < 9; t++) {
 				const float *row = t < 3 ? r0 : t < 6 ? r1 : r2;
 				const int kx = t % 3;
 				__m512 w0 = _mm512_load_ps(wp + t * 32), w1 = _mm512_load_ps(wp + t * 32 + 16);
 				_Pragma("GCC unroll 16") for (int j = 0; j < 8; j++) {
-					__m512 xv = _mm512_set1_ps(row[(j + kx) * 16]);
+					__m512 xv = _mm512_set1_ps(row[(S * j + kx) * 16]);
 					acc[j][0] = _mm512_fmadd_ps(w0, xv, acc[j][0]);
 					acc[j][1] = _mm512_fmadd_ps(w1, xv, acc[j][1]);
 				}
@@ -394,32 +394,40 @@ AVX512 INLINE void fwdt_block(const float *xb, const float *wq, const float *bia
 		__m512 r[16];
 		_Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) r[j] = j < 8 ? acc[j][ov] : _mm512_setzero_ps();
 		tr16(r);
-		float *yo = y + (o0 + ov * 16) * p + yy * w + x0;
-		_Pragma("GCC unroll 16") for (int c = 0; c < 16; c++) _mm256_storeu_ps(yo + c * p, _mm512_castps512_ps256(r[c]));
+		float *yo = y + (o0 + ov * 16) * op + yy * ow + x0;
+		_Pragma("GCC unroll 16") for (int c = 0; c < 16; c++) _mm256_storeu_ps(yo + c * op, _mm512_castps512_ps256(r[c]));
 	}
 }
 
-// c3_fwdt is c3_fwd, to the bit, for cin a multiple of 16, cout of 32 and w of 8 (the
-// later stages of a ResNet, and their input gradients): the filters packed by
-// packConv3x3T put 16 output channels in the lanes, each image is packed channels-last
-// into xb ((cin/16)·bs·16 floats, 64-byte aligned, borders zero; bs = (h+2)·(w+2)),
-// and the loads need neither masks nor unaligned addresses.
+AVX512 INLINE void fwdt_image(const int S, const float *xb, const float *wq, const float *bias, float *yn, long cin,
+	long cout, long w, long oh, long ow, long bs) {
+	for (long yy = 0; yy < oh; yy++)
+		for (long x0 = 0; x0 < ow; x0 += 8)
+			for (long o = 0; o < cout; o += 32) fwdt_block(S, xb, wq + o * cin * 9, bias, yn, cin, w, oh * ow, ow, bs, yy, x0, o);
+}
+
+// c3_fwdt is c3_fwd (stride 1), to the bit, for cin a multiple of 16, cout of 32 and
+// an output width of 8 (the later stages of a ResNet, and their input gradients), and
+// also runs 3×3 stride-2 convolutions with padding 1 (s = 2): the filters packed by
+// packConv3x3T put 16 output channels in the lanes, each h×w image is packed
+// channels-last into xb ((cin/16)·bs·16 floats, 64-byte aligned, borders zero; bs =
+// (h+2)·(w+2)), and the loads need neither masks nor unaligned addresses.
 AVX512 static void c3_fwdt(const float *x, const float *wq, const float *bias, float *y, float *xb, long nimg, long cin,
-	long cout, long h, long w) {
+	long cout, long h, long w, long s) {
 	long p = h * w, bs = (h + 2) * (w + 2);
+	long oh = (h - 1) / s + 1, ow = (w - 1) / s + 1;
 	for (long n = 0; n < nimg; n++) {
 		fwdt_pack(x + n * cin * p, xb, cin, h, w, bs);
-		float *yn = y + n * cout * p;
-		for (long yy = 0; yy < h; yy++)
-			for (long x0 = 0; x0 < w; x0 += 8)
-				for (long o = 0; o < cout; o += 32) fwdt_block(xb, wq + o * cin * 9, bias, yn, cin, p, w, bs, yy, x0, o);
+		float *yn = y + n * cout * oh * ow;
+		if (s == 2) fwdt_image(2, xb, wq, bias, yn, cin, cout, w, oh, ow, bs);
+		else fwdt_image(1, xb, wq, bias, yn, cin, cout, w, oh, ow, bs);
 	}
 }
 
 #else
 static int conv3x3_avx512(void) { return 0; }
 static void c3_fwdt(const float *x, const float *wq, const float *bias, float *y, float *xb, long nimg, long cin,
-	long cout, long h, long w) {}
+	long cout, long h, long w, long s) {}
 static void c3_dwt(const float *x, const float *dy, float *dw, float *xt, long nimg, long cin, long cout, long h, long w,
 	long s) {}
 static void c3_fwd(const float *x, const float *wp, const float *bias, float *y, long nimg, long cin,
@@ -496,10 +504,17 @@ func conv3x3DWTStride(pl *conv3x3Plan, stride int, x, dy, dw []float32, n, cin, 
 // packed by packConv3x3T; raw is its scratch, pl.fwdtScratchLen(cin) floats dedicated
 // to this convolution (see dwtScratch).
 func conv3x3FwdT(pl *conv3x3Plan, x, wq, bias, y []float32, n, cin, cout int, raw []float32) {
+	conv3x3FwdTStride(pl, 1, x, wq, bias, y, n, cin, cout, raw)
+}
+
+// conv3x3FwdTStride is conv3x3FwdT for stride 1 or 2 (padding 1): the images x are
+// pl.h×pl.w, the outputs y (pl.h−1)/stride+1 × (pl.w−1)/stride+1.
+func conv3x3FwdTStride(pl *conv3x3Plan, stride int, x, wq, bias, y []float32, n, cin, cout int, raw []float32) {
 	if n == 0 {
 		return
 	}
-	_, _ = x[n*cin*pl.p-1], y[n*cout*pl.p-1]
+	op := ((pl.h-1)/stride + 1) * ((pl.w-1)/stride + 1)
+	_, _ = x[n*cin*pl.p-1], y[n*cout*op-1]
 	_ = wq[cin*9*cout-1]
 	var b *C.float
 	if bias != nil {
@@ -507,5 +522,5 @@ func conv3x3FwdT(pl *conv3x3Plan, x, wq, bias, y []float32, n, cin, cout int, ra
 		b = fp(bias)
 	}
 	xb := dwtScratch(raw, pl.fwdtScratchLen(cin)-16)
-	C.c3_fwdt(fp(x), fp(wq), b, fp(y), fp(xb), C.long(n), C.long(cin), C.long(cout), C.long(pl.h), C.long(pl.w))
+	C.c3_fwdt(fp(x), fp(wq), b, fp(y), fp(xb), C.long(n), C.long(cin), C.long(cout), C.long(pl.h), C.long(pl.w), C.long(stride))
 }

@@ -25,3 +25,7 @@ func conv3x3DWTStride(pl *conv3x3Plan, stride int, x, dy, dw []float32, n, cin, 
 func conv3x3FwdT(pl *conv3x3Plan, x, wq, bias, y []float32, n, cin, cout int, raw []float32) {
 	goConv3x3FwdT(pl, x, wq, bias, y, n, cin, cout)
 }
+
+func conv3x3FwdTStride(pl *conv3x3Plan, stride int, x, wq, bias, y []float32, n, cin, cout int, raw []float32) {
+	goConv3x3FwdTStride(pl, stride, x, wq, bias, y, n, cin, cout)
+}

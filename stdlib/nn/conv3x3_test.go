@@ -140,8 +140,8 @@ func TestConvThreadIndependent(t *testing.T) {
 		r := rand.New(rand.NewSource(3))
 		fill := func(s ...int) *gorgonia.Node { return valueNode(gr, normals(r, prod(s)), s...) }
 		// 6 → 16 channels (weight gradient on conv3x3DW), 16 → 16 (on conv3x3DWT), then
-		// a strided convolution (on conv3x3DWTStride).
-		x, w, w3, w2 := fill(37, 6, 9, 10), fill(16, 6, 3, 3), fill(16, 16, 3, 3), fill(5, 16, 3, 3)
+		// a strided convolution (on conv3x3FwdTStride and conv3x3DWTStride).
+		x, w, w3, w2 := fill(37, 6, 8, 16), fill(16, 6, 3, 3), fill(16, 16, 3, 3), fill(32, 16, 3, 3)
 		gamma, beta := fill(16), fill(16)
 		st := NewBatchNormState(16)
 		h := gorgonia.Must(Conv2d(notInput(x), w, 1, 1))
@@ -285,6 +285,40 @@ func TestConv3x3FwdT(t *testing.T) {
 					t.Fatalf("%s, call %d: y[%d] = %g (Go reference %g), conv3x3Fwd gives %g (%g)", name, k, i, got[i], gold[i], want[i], gwant[i])
 				}
 			}
+		}
+	}
+}
+
+// TestConv3x3FwdTStride2 checks conv3x3FwdTStride with stride 2 (the AVX-512 kernel
+// where this CPU has it, else the Go reference) against direct summation in float64,
+// calling it twice on one scratch buffer.
+func TestConv3x3FwdTStride2(t *testing.T) {
+	cases := []struct{ n, cin, cout, h, w int }{
+		{3, 16, 32, 32, 32}, {2, 32, 64, 16, 16}, {2, 16, 32, 5, 16}, {2, 48, 64, 4, 15},
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("n%d cin%d cout%d %dx%d", c.n, c.cin, c.cout, c.h, c.w)
+		g, err := newConvGeom([]int{c.n, c.cin, c.h, c.w}, []int{c.cout, c.cin, 3, 3}, 1, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewSource(int64(c.h*19 + c.cout)))
+		pl := newConv3x3Plan(c.h, c.w)
+		raw := make([]float32, pl.fwdtScratchLen(c.cin))
+		for k := 0; k < 2; k++ {
+			x, w, bias := normals(r, c.n*c.cin*c.h*c.w), normals(r, c.cout*c.cin*9), normals(r, c.cout)
+			wq := make([]float32, len(w))
+			packConv3x3T(wq, c.cin, c.cout, func(o, i, t int) float32 { return w[(o*c.cin+i)*9+t] })
+			want, _, _ := refConv(g, x, w, make([]float32, c.n*c.cout*g.p))
+			for i := range want {
+				want[i] += float64(bias[i/g.p%c.cout])
+			}
+			y := make([]float32, len(want))
+			conv3x3FwdTStride(pl, 2, x, wq, bias, y, c.n, c.cin, c.cout, raw)
+			compare(t, fmt.Sprintf("%s, call %d: y", name, k), y, want)
+			gy := make([]float32, len(want))
+			goConv3x3FwdTStride(pl, 2, x, wq, bias, gy, c.n, c.cin, c.cout)
+			compare(t, fmt.Sprintf("%s, call %d: go y", name, k), gy, want)
 		}
 	}
 }
