@@ -254,15 +254,36 @@ func (k *Kernel) shellWorker() {
 
 // send sends m on a ROUTER socket.
 func (k *Kernel) send(s *routerSocket, mu *sync.Mutex, m *Message) {
-	frames, err := Encode(m, k.signer)
+	if len(m.Identities) == 0 {
+		k.log.Printf("send %s: no peer identity", m.Header.MsgType)
+		return
+	}
+	// The routing identity is not sent: the rest of the message goes out as is.
+	id := m.Identities[0]
+	mm := *m
+	mm.Identities = m.Identities[1:]
+	bp := wireBufs.Get().(*[]byte)
+	defer putWire(bp)
+	wire, err := appendWire((*bp)[:0], &mm, k.signer)
+	*bp = wire
 	if err != nil {
 		k.log.Printf("encode %s: %v", m.Header.MsgType, err)
 		return
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if err := s.Send(frames...); err != nil && k.ctx.Err() == nil {
+	if err := s.SendWire(id, wire); err != nil && k.ctx.Err() == nil {
 		k.log.Printf("send %s: %v", m.Header.MsgType, err)
+	}
+}
+
+// wireBufs holds buffers for messages in wire form; a buffer that grew past 64 KB
+// (a large output) is let go.
+var wireBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func putWire(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		wireBufs.Put(bp)
 	}
 }
 
@@ -299,22 +320,28 @@ func (k *Kernel) topic(msgType string) []byte {
 // publishAll publishes messages with the same parent in order, together: they
 // leave in one write (one wake-up of each subscriber instead of one per message).
 func (k *Kernel) publishAll(parent *Message, msgs ...pubMsg) {
-	all := make([][][]byte, 0, len(msgs))
+	bp := wireBufs.Get().(*[]byte)
+	defer putWire(bp)
+	wire := (*bp)[:0]
+	var endsA [4]int
+	var topicsA [4][]byte
+	ends, topics := endsA[:0], topicsA[:0]
 	for _, pm := range msgs {
 		m := newMessage(k.session, pm.msgType, parent, pm.content)
-		m.Identities = [][]byte{k.topic(pm.msgType)}
-		frames, err := Encode(m, k.signer)
-		if err != nil {
+		t := k.topic(pm.msgType)
+		m.Identities = [][]byte{t}
+		var err error
+		if wire, err = appendWire(wire, m, k.signer); err != nil {
 			k.log.Printf("encode %s: %v", pm.msgType, err)
 			continue
 		}
-		all = append(all, frames)
+		ends = append(ends, len(wire))
+		topics = append(topics, t)
 	}
+	*bp = wire
 	k.iopubMu.Lock()
 	defer k.iopubMu.Unlock()
-	if err := k.iopub.Send(all...); err != nil && k.ctx.Err() == nil {
-		k.log.Printf("publish: %v", err)
-	}
+	k.iopub.SendWire(wire, ends, topics)
 	if ipc.Tracing() {
 		for _, pm := range msgs {
 			ipc.Tracef("published %s", pm.msgType)

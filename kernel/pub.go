@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -108,22 +107,30 @@ func (p *pubSocket) open(c net.Conn) {
 // write where a subscriber can take them (one wake-up of the client for all). It
 // never blocks on a subscriber.
 func (p *pubSocket) Send(msgs ...[][]byte) error {
+	var b []byte
+	ends := make([]int, 0, len(msgs))
+	topics := make([][]byte, 0, len(msgs))
+	for _, frames := range msgs {
+		if len(frames) > 0 {
+			b = append(b, encodeZMTP(frames)...)
+			ends = append(ends, len(b))
+			topics = append(topics, frames[0])
+		}
+	}
+	p.SendWire(b, ends, topics)
+	return nil
+}
+
+// SendWire publishes messages already in wire form: wire holds them back to back,
+// message i ending at ends[i], with topics[i] its topic. wire is not kept: the
+// caller may reuse it once SendWire returns.
+func (p *pubSocket) SendWire(wire []byte, ends []int, topics [][]byte) {
 	p.mu.Lock()
 	subs := p.subs
 	p.mu.Unlock()
-	if len(subs) == 0 {
-		return nil
-	}
-	wires := make([][]byte, 0, len(msgs))
-	for _, frames := range msgs {
-		if len(frames) > 0 {
-			wires = append(wires, encodeZMTP(frames))
-		}
-	}
 	for _, s := range subs {
-		s.send(wires, msgs)
+		s.send(wire, ends, topics)
 	}
-	return nil
 }
 
 // Close stops accepting and closes every subscriber's connection.
@@ -154,9 +161,7 @@ func (p *pubSocket) remove(s *pubConn) {
 	}
 }
 
-// encodeZMTP returns the ZMTP 3 wire form of a message: per frame a flags byte
-// (MORE on all but the last; LONG for bodies over 255 bytes), its size in 1 or 8
-// bytes, and its body.
+// encodeZMTP returns the ZMTP 3 wire form of a message's frames.
 func encodeZMTP(frames [][]byte) []byte {
 	n := 0
 	for _, f := range frames {
@@ -164,17 +169,7 @@ func encodeZMTP(frames [][]byte) []byte {
 	}
 	b := make([]byte, 0, n)
 	for i, f := range frames {
-		var flags byte
-		if i < len(frames)-1 {
-			flags |= flagMore
-		}
-		if len(f) > 255 {
-			b = append(b, flags|flagLong)
-			b = binary.BigEndian.AppendUint64(b, uint64(len(f)))
-		} else {
-			b = append(b, flags, byte(len(f)))
-		}
-		b = append(b, f...)
+		b = appendZMTPFrame(b, f, i < len(frames)-1)
 	}
 	return b
 }
@@ -203,45 +198,40 @@ func (s *pubConn) subscribed(topic []byte) bool {
 	return false
 }
 
-func (s *pubConn) send(wires [][]byte, msgs [][][]byte) {
+func (s *pubConn) send(wire []byte, ends []int, topics [][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dead {
 		return
 	}
-	var out []byte // what this subscriber gets, in one buffer when there are several
-	n := 0
-	for i, w := range wires {
-		if !s.subscribed(msgs[i][0]) {
-			continue
-		}
-		if s.writing || s.raw == nil {
-			if s.queued >= s.p.hwm {
-				continue // dropped, as libzmq's PUB drops beyond its high-water mark
+	// out: the messages this subscriber takes (all of them, usually: Jupyter
+	// clients subscribe to every topic).
+	out, n := wire, len(ends)
+	for i := range ends {
+		if !s.subscribed(topics[i]) {
+			out, n = nil, 0
+			start := 0
+			for j, end := range ends {
+				if s.subscribed(topics[j]) {
+					out = append(out, wire[start:end]...)
+					n++
+				}
+				start = end
 			}
-			s.pending = append(s.pending, w...)
-			s.queued++
-			continue
+			break
 		}
-		n++
-		if n == 1 {
-			out = w
-		} else {
-			if n == 2 {
-				out = append(append([]byte(nil), out...), w...)
-			} else {
-				out = append(out, w...)
-			}
-		}
-	}
-	if s.writing || s.raw == nil {
-		if len(s.pending) > 0 && !s.writing {
-			s.writing = true
-		}
-		s.signal()
-		return
 	}
 	if n == 0 {
+		return
+	}
+	if s.writing || s.raw == nil {
+		if s.queued+n > s.p.hwm {
+			return // dropped, as libzmq's PUB drops beyond its high-water mark
+		}
+		s.pending = append(s.pending, out...)
+		s.queued += n
+		s.writing = true
+		s.signal()
 		return
 	}
 	// Nothing is queued: write now, without blocking. The socket is in

@@ -176,19 +176,21 @@ func (r *routerSocket) Send(frames ...[]byte) error {
 	if len(frames) < 2 {
 		return errors.New("router: a message needs an identity and a frame")
 	}
-	id := frames[0]
+	return r.SendWire(frames[0], encodeZMTP(frames[1:]))
+}
+
+// SendWire sends a message already in wire form (without the identity) to the
+// peers with identity id. wire is not kept.
+func (r *routerSocket) SendWire(id, wire []byte) error {
 	r.mu.Lock()
-	var to []*routerConn
+	var toA [2]*routerConn
+	to := toA[:0]
 	for _, c := range r.conns {
 		if bytes.Equal(c.id, id) {
 			to = append(to, c)
 		}
 	}
 	r.mu.Unlock()
-	if len(to) == 0 {
-		return nil // as ZeroMQ does for a peer that is gone
-	}
-	wire := encodeZMTP(frames[1:])
 	var first error
 	for _, c := range to {
 		c.wmu.Lock()
@@ -202,7 +204,7 @@ func (r *routerSocket) Send(frames ...[]byte) error {
 			}
 		}
 	}
-	return first
+	return first // nil for a peer that is gone, as ZeroMQ does
 }
 
 func (r *routerSocket) remove(c *routerConn) {

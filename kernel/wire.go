@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -62,16 +63,19 @@ func (s *Signer) Sign(parts ...[]byte) []byte {
 	if len(s.key) == 0 {
 		return nil
 	}
+	return s.appendSign(nil, parts...)
+}
+
+// appendSign appends the hex signature of parts to dst.
+func (s *Signer) appendSign(dst []byte, parts ...[]byte) []byte {
 	h := s.pool.Get().(hash.Hash)
 	defer s.pool.Put(h)
 	h.Reset()
 	for _, p := range parts {
 		h.Write(p)
 	}
-	sum := h.Sum(nil)
-	out := make([]byte, hex.EncodedLen(len(sum)))
-	hex.Encode(out, sum)
-	return out
+	var sum [sha256.Size]byte
+	return hex.AppendEncode(dst, h.Sum(sum[:0]))
 }
 
 // ErrSignature is returned by Decode for a missing or wrong signature.
@@ -148,6 +152,75 @@ func Encode(m *Message, s *Signer) ([][]byte, error) {
 	frames = append(frames, []byte(delimiter), s.Sign(h, p, md, c), h, p, md, c)
 	frames = append(frames, m.Buffers...)
 	return frames, nil
+}
+
+// scratch holds the header JSON while a message is encoded.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// appendWire appends m, signed, in ZMTP wire form to b: one frame per identity, the
+// delimiter, the signature, header, parent header, metadata, content and buffers
+// (what Encode returns, framed). A sender writes it as it is, without building the
+// frames first.
+func appendWire(b []byte, m *Message, s *Signer) ([]byte, error) {
+	hp := scratch.Get().(*[]byte)
+	defer scratch.Put(hp)
+	h := appendHeader((*hp)[:0], &m.Header)
+	*hp = h[:0]
+	p := []byte(m.Parent)
+	if len(p) == 0 {
+		p = []byte("{}")
+	}
+	md := []byte("{}")
+	if len(m.Metadata) > 0 {
+		var err error
+		if md, err = json.Marshal(m.Metadata); err != nil {
+			return b, err
+		}
+	}
+	c := []byte(m.Content)
+	if len(c) == 0 {
+		c = []byte("{}")
+	}
+	var sigBuf [2 * sha256.Size]byte
+	sig := sigBuf[:0]
+	if len(s.key) > 0 {
+		sig = s.appendSign(sig, h, p, md, c)
+	}
+	n := len(m.Identities) + 6 + len(m.Buffers)
+	i := 0
+	add := func(f []byte) {
+		i++
+		b = appendZMTPFrame(b, f, i < n)
+	}
+	for _, id := range m.Identities {
+		add(id)
+	}
+	add([]byte(delimiter))
+	add(sig)
+	add(h)
+	add(p)
+	add(md)
+	add(c)
+	for _, buf := range m.Buffers {
+		add(buf)
+	}
+	return b, nil
+}
+
+// appendZMTPFrame appends one ZMTP 3 frame: a flags byte (MORE if more follows;
+// LONG for bodies over 255 bytes), the size in 1 or 8 bytes, the body.
+func appendZMTPFrame(b, f []byte, more bool) []byte {
+	var flags byte
+	if more {
+		flags |= flagMore
+	}
+	if len(f) > 255 {
+		b = append(b, flags|flagLong)
+		b = binary.BigEndian.AppendUint64(b, uint64(len(f)))
+	} else {
+		b = append(b, flags, byte(len(f)))
+	}
+	return append(b, f...)
 }
 
 // appendHeader appends h as JSON, as json.Marshal writes it (same keys, same

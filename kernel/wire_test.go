@@ -147,3 +147,26 @@ func TestAppendHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendWire checks the direct wire encoding against Encode's frames, framed.
+func TestAppendWire(t *testing.T) {
+	long := bytes.Repeat([]byte("x"), 300)
+	for _, key := range []string{"k", ""} {
+		s := NewSigner(key)
+		m := testMessage()
+		m.Identities = [][]byte{[]byte("id1"), []byte("id2")}
+		m.Metadata = map[string]any{"a": 1.0}
+		m.Buffers = [][]byte{long, nil}
+		frames, err := Encode(m, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendWire([]byte("prefix"), m, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := append([]byte("prefix"), encodeZMTP(frames)...); !bytes.Equal(got, want) {
+			t.Errorf("key %q: appendWire\n%q\nwant\n%q", key, got, want)
+		}
+	}
+}
