@@ -35,7 +35,10 @@
 // shifted by the filter tap, for the forward pass and the input gradient, and the
 // weight gradient packs each chunk of images channels-last (16 input channels per
 // vector, a zero border as padding) so that it needs neither masks nor sums across
-// lanes (conv3x3.go; GOINV_NN_DIRECT3X3=0 turns them off). Work is handed to the
+// lanes. On the smaller planes of a ResNet's later stages the forward pass and input
+// gradient pack their input channels-last too (16 output channels per vector, same
+// bits), and so do the 3×3 stride-2 convolutions' forward pass and weight gradient
+// (conv3x3.go; GOINV_NN_DIRECT3X3=0 turns them off). Work is handed to the
 // workers a chunk at a time as they finish, and partial sums are kept per chunk and
 // added in a fixed order, so results do not depend on the thread count. SGEMM is OpenBLAS,
 // loaded at start-up with the kernels for this CPU, or gonum's pure-Go SGEMM when
