@@ -144,3 +144,17 @@ func TestABConv3x3FwdT(t *testing.T) {
 	defer func(v bool) { useFwdT = v }(useFwdT)
 	abResNet20(t, []string{"pixel lanes", "channel lanes"}, func(k int) { useFwdT = k == 1 })
 }
+
+// TestABChannelsLast (set GOINV_AB=1) times ResNet-20 training steps with all the
+// channels-last kernels and the forward kernel's inner path off (the direct kernels as
+// they were before them) and on.
+func TestABChannelsLast(t *testing.T) {
+	if os.Getenv("GOINV_AB") == "" || !haveConv3x3 {
+		t.Skip("set GOINV_AB=1")
+	}
+	defer func(a, b, c, d bool) { useDWT, useFwdT, conv3x3Inner, noDWTStride2 = a, b, c, d }(useDWT, useFwdT, conv3x3Inner, noDWTStride2)
+	abResNet20(t, []string{"pixel lanes", "channels-last"}, func(k int) {
+		on := k == 1
+		useDWT, useFwdT, conv3x3Inner, noDWTStride2 = on, on, on, !on
+	})
+}
