@@ -26,12 +26,15 @@ import (
 // their allocations, on every request and reply. Here each connection's reader
 // goroutine decodes a message and hands it straight to the socket's handler, and
 // Send writes the message to the peer's connection on the caller's goroutine, in
-// one write. As in zmq4, a peer's routing identity is the Identity property of its
-// handshake (empty if it sets none), and a message goes to every connection with
-// that identity.
+// one write. A peer's routing identity is the Identity property of its handshake;
+// a peer that sets none (pyzmq's and jupyter_client's default) gets one made up for
+// its connection, as libzmq's ROUTER does, so that two frontends attached to one
+// kernel (a notebook and `jupyter console --existing`, two browser tabs) each get
+// only their own replies. A message goes to every connection with its identity.
 type routerSocket struct {
 	timeout time.Duration         // bounds each write
 	handle  func(frames [][]byte) // the peer's identity, then the message's frames
+	anon    uint32                // the last identity made up for an anonymous peer
 
 	hmu sync.Mutex // handle runs for one message at a time
 
@@ -107,6 +110,12 @@ func (r *routerSocket) serve(c net.Conn) {
 		r.mu.Unlock()
 		c.Close()
 		return
+	}
+	if len(rc.id) == 0 {
+		// libzmq's form: a zero byte, which ZeroMQ reserves (a peer's own identity
+		// cannot start with it), then a counter.
+		r.anon++
+		rc.id = binary.BigEndian.AppendUint32([]byte{0}, r.anon)
 	}
 	r.conns = append(r.conns, rc)
 	r.mu.Unlock()

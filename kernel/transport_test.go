@@ -82,8 +82,10 @@ func TestZconnCoalescesMessages(t *testing.T) {
 }
 
 // TestRouterPeers checks goinv's ROUTER socket with two peers of their own
-// identities, one without any, and a peer that sends junk: every reply reaches the
-// peer that asked, and junk is dropped without harm.
+// identities, one with zmq4's default (a random one), and a peer that sends junk:
+// every reply reaches the peer that asked, and junk is dropped without harm. Peers
+// that set no identity (pyzmq's default) are tested end to end
+// (test_two_frontends_get_their_own_replies).
 func TestRouterPeers(t *testing.T) {
 	c, _ := startKernel(t)
 	ctx := context.Background()

@@ -181,6 +181,50 @@ def test_forged_signature_dropped(kernel):
     assert c["status"] == "ok"
 
 
+def test_two_frontends_get_their_own_replies(kernel):
+    """Two frontends on one kernel (a notebook and `jupyter console --existing`, two
+    browser tabs): each gets the replies to its own requests and no others. Two
+    jupyter_client clients (they name their sockets after their session) and two raw
+    pyzmq DEALERs that set no identity, which the kernel's ROUTER must tell apart."""
+    km, kc = kernel
+    # A frontend of its own has a session of its own (km.client() would share kc's).
+    other = km.client(session=Session(key=km.session.key, signature_scheme=km.session.signature_scheme))
+    other.start_channels()
+    ctx = zmq.Context.instance()
+    conn = km.get_connection_info()
+    url = f"{conn['transport']}://{conn['ip']}:{conn['shell_port']}"
+    raws = []
+    for _ in range(2):
+        sock = ctx.socket(zmq.DEALER)
+        sock.linger = 0
+        sock.connect(url)
+        raws.append(sock)
+    try:
+        time.sleep(0.2)  # the raw sockets' handshakes
+        for round in range(3):
+            mids = [kc.kernel_info(), other.kernel_info()]
+            for sock in raws:
+                msg = kc.session.msg("kernel_info_request", {})
+                kc.session.send(sock, msg)
+                mids.append(msg["header"]["msg_id"])
+            for i, c in enumerate((kc, other)):
+                r = c.get_shell_msg(timeout=TIMEOUT)
+                assert r["parent_header"]["msg_id"] == mids[i], f"client {i} got the reply to another's request"
+            for i, sock in enumerate(raws):
+                assert sock.poll(TIMEOUT * 1000), f"raw DEALER {i} got no reply"
+                _, r = kc.session.recv(sock)
+                assert r["parent_header"]["msg_id"] == mids[2 + i], f"raw DEALER {i} got the reply to another's request"
+        for c in (kc, other):
+            with pytest.raises(queue.Empty):
+                c.get_shell_msg(timeout=0.3)
+        for i, sock in enumerate(raws):
+            assert not sock.poll(300), f"raw DEALER {i} got a reply it did not ask for"
+    finally:
+        for sock in raws:
+            sock.close()
+        other.stop_channels()
+
+
 def test_stdin(kernel):
     _, kc = kernel
     mid = kc.execute('import "bufio"\nline, _ := bufio.NewReader(os.Stdin).ReadString(\'\\n\')\nfmt.Println("got", line)',
