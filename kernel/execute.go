@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -98,7 +99,7 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 		k.stdinFor = m
 		k.mu.Unlock()
 	}
-	reply, err := k.exec.Execute(ipc.Request{
+	raw, err := k.executeRaw(ipc.Request{
 		Code: c.Code, Silent: c.Silent, StoreHistory: store, AllowStdin: allowStdin,
 		UserExpressions: c.UserExpressions, ExecutionCount: count,
 	}, out)
@@ -106,11 +107,20 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 	k.mu.Lock()
 	k.stdinFor = nil
 	k.mu.Unlock()
+	if err == nil && completeOK(raw, count) {
+		// The executor's content is a whole execute_reply: forward it as it is.
+		k.reply(s, mu, m, "execute_reply", raw)
+		if store {
+			k.hist.Add(count, c.Code, result)
+		}
+		return
+	}
+	var reply map[string]any
 	if err != nil {
 		reply = map[string]any{"status": "error", "ename": "ExecutorUnavailable", "evalue": err.Error(), "traceback": []string{err.Error()}}
-	}
-	if reply == nil {
-		reply = map[string]any{"status": "ok"}
+	} else if json.Unmarshal(raw, &reply) != nil || reply == nil {
+		msg := "the executor's reply content does not decode"
+		reply = map[string]any{"status": "error", "ename": "ExecutorError", "evalue": msg, "traceback": []string{msg}}
 	}
 	reply["execution_count"] = count
 	if _, ok := reply["user_expressions"]; !ok {
@@ -138,6 +148,52 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 		k.abortQueued(failedAt)
 		k.abortReceived(s, mu, repliedAt)
 	}
+}
+
+// rawExecutor is an Executor that can return the execute_reply content as the
+// executor encoded it (a *supervisor.Session can).
+type rawExecutor interface {
+	ExecuteRaw(req ipc.Request, out supervisor.Outputs) (json.RawMessage, error)
+}
+
+// executeRaw runs req on k.exec and returns the reply content as JSON, without
+// decoding it when the executor can hand it over as it is.
+func (k *Kernel) executeRaw(req ipc.Request, out supervisor.Outputs) (json.RawMessage, error) {
+	if r, ok := k.exec.(rawExecutor); ok {
+		return r.ExecuteRaw(req, out)
+	}
+	reply, err := k.exec.Execute(req, out)
+	if err != nil {
+		return nil, err
+	}
+	if reply == nil {
+		reply = map[string]any{"status": "ok"}
+	}
+	return json.Marshal(reply)
+}
+
+// completeOK reports whether raw is an execute_reply content that can be sent as
+// it is: status "ok", this request's execution_count, user_expressions and payload
+// present. Anything else (errors, a content missing a field) takes the path that
+// decodes, completes and, for errors, publishes it. Decoding into this struct skips
+// the values of other fields without building them.
+func completeOK(raw json.RawMessage, count int) bool {
+	var c struct {
+		Status          string          `json:"status"`
+		ExecutionCount  *int            `json:"execution_count"`
+		UserExpressions json.RawMessage `json:"user_expressions"`
+		Payload         json.RawMessage `json:"payload"`
+	}
+	if json.Unmarshal(raw, &c) != nil {
+		return false
+	}
+	return c.Status == "ok" && c.ExecutionCount != nil && *c.ExecutionCount == count &&
+		isJSONKind(c.UserExpressions, '{') && isJSONKind(c.Payload, '[')
+}
+
+// isJSONKind reports whether v is a JSON object ('{') or array ('[').
+func isJSONKind(v json.RawMessage, open byte) bool {
+	return len(v) > 0 && v[0] == open
 }
 
 // abortReceived answers, after a failure under stop_on_error, every execute request

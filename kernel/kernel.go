@@ -399,6 +399,34 @@ func (l *lazyExec) Execute(req ipc.Request, out supervisor.Outputs) (map[string]
 	return e.Execute(req, out)
 }
 
+// ExecuteRaw is Execute returning the content as the executor encoded it; see
+// rawExecutor.
+func (l *lazyExec) ExecuteRaw(req ipc.Request, out supervisor.Outputs) (json.RawMessage, error) {
+	select {
+	case <-l.ready:
+	default:
+		if out.Sent != nil {
+			out.Sent()
+			out.Sent = nil
+		}
+	}
+	e, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := e.(rawExecutor); ok {
+		return r.ExecuteRaw(req, out)
+	}
+	reply, err := e.Execute(req, out)
+	if err != nil {
+		return nil, err
+	}
+	if reply == nil {
+		reply = map[string]any{"status": "ok"}
+	}
+	return json.Marshal(reply)
+}
+
 func (l *lazyExec) Request(req ipc.Request) (map[string]any, error) {
 	e, err := l.get()
 	if err != nil {

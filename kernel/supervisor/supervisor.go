@@ -153,6 +153,13 @@ func Start(opts Options) (*Session, error) {
 // that arrives later without a request (goroutines outliving their cell) until the
 // next Execute.
 func (s *Session) Execute(req ipc.Request, out Outputs) (map[string]any, error) {
+	return decodeContent(s.ExecuteRaw(req, out))
+}
+
+// ExecuteRaw is Execute returning the execute_reply content as the JSON object the
+// executor sent: a caller that forwards it (the kernel) need not decode and encode
+// it again.
+func (s *Session) ExecuteRaw(req ipc.Request, out Outputs) (json.RawMessage, error) {
 	req.Kind = ipc.KindExecute
 	return s.do(req, &out)
 }
@@ -160,10 +167,24 @@ func (s *Session) Execute(req ipc.Request, out Outputs) (map[string]any, error) 
 // Request sends a non-execute request (complete, inspect, is_complete) and returns
 // its reply content. Output produced meanwhile goes to the latest execute's Outputs.
 func (s *Session) Request(req ipc.Request) (map[string]any, error) {
-	return s.do(req, nil)
+	return decodeContent(s.do(req, nil))
 }
 
-func (s *Session) do(req ipc.Request, out *Outputs) (map[string]any, error) {
+// decodeContent decodes a reply content; one that is not a JSON object (which the
+// executor never sends) reads as an error reply saying so.
+func decodeContent(raw json.RawMessage, err error) (map[string]any, error) {
+	if err != nil {
+		return nil, err
+	}
+	var content map[string]any
+	if err := json.Unmarshal(raw, &content); err != nil || content == nil {
+		msg := fmt.Sprintf("the executor's reply content does not decode: %v", err)
+		return map[string]any{"status": "error", "ename": "ExecutorError", "evalue": msg, "traceback": []string{msg}}, nil
+	}
+	return content, nil
+}
+
+func (s *Session) do(req ipc.Request, out *Outputs) (json.RawMessage, error) {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
 	p, err := s.running()
@@ -177,7 +198,7 @@ func (s *Session) do(req ipc.Request, out *Outputs) (map[string]any, error) {
 		s.outputs = *out
 	}
 	s.mu.Unlock()
-	call := &call{id: req.ID, kind: req.Kind, out: out, done: make(chan map[string]any, 1)}
+	call := &call{id: req.ID, kind: req.Kind, out: out, done: make(chan json.RawMessage, 1)}
 	if out == nil {
 		call.out = nil
 	}
@@ -280,7 +301,7 @@ type call struct {
 	id   uint64
 	kind string
 	out  *Outputs
-	done chan map[string]any
+	done chan json.RawMessage // the reply's content
 }
 
 // process is one executor.
@@ -647,7 +668,7 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 				p.send(ipc.Request{Kind: ipc.KindAck, Seq: ev.Seq})
 			}
 			flush(false)
-			p.event(*ev)
+			p.event(ev)
 		}
 	}
 	flush(true)
@@ -680,9 +701,17 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 	}
 }
 
+// wireEvent is an ipc.Event as the supervisor decodes it: a reply's content is kept
+// as the executor encoded it (see Session.ExecuteRaw). This field, shallower than
+// the embedded Event's, is the one encoding/json fills.
+type wireEvent struct {
+	ipc.Event
+	Content json.RawMessage `json:"content,omitempty"`
+}
+
 // nextFrame splits one ipc frame off buf. A frame that does not decode is skipped
 // (ev nil) rather than stopping the session.
-func nextFrame(buf []byte) (ev *ipc.Event, rest []byte, ok bool) {
+func nextFrame(buf []byte) (ev *wireEvent, rest []byte, ok bool) {
 	if len(buf) < 4 {
 		return nil, buf, false
 	}
@@ -693,7 +722,7 @@ func nextFrame(buf []byte) (ev *ipc.Event, rest []byte, ok bool) {
 	if n > ipc.MaxFrame {
 		return nil, nil, true // a corrupt length: nothing after it can be framed
 	}
-	var e ipc.Event
+	var e wireEvent
 	if err := json.Unmarshal(buf[4:4+n], &e); err != nil {
 		return nil, buf[4+n:], true
 	}
@@ -716,7 +745,7 @@ func (p *process) stream(name, text string) {
 	}
 }
 
-func (p *process) event(ev ipc.Event) {
+func (p *process) event(ev *wireEvent) {
 	switch ev.Kind {
 	case ipc.EventReady:
 		p.mu.Lock()
@@ -736,14 +765,14 @@ func (p *process) event(ev ipc.Event) {
 		p.mu.Unlock()
 		if c != nil {
 			content := ev.Content
-			if content == nil {
-				content = map[string]any{"status": "ok"}
+			if len(content) == 0 || string(content) == "null" {
+				content = json.RawMessage(`{"status":"ok"}`)
 			}
 			c.done <- content
 		}
 	default:
 		if o := p.outputsFor(ev.ID); o.Event != nil {
-			o.Event(ev)
+			o.Event(ev.Event)
 		}
 	}
 }
@@ -839,7 +868,15 @@ func lastLines(b []byte, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func lostReply(c *call, msg string) map[string]any {
+func lostReply(c *call, msg string) json.RawMessage {
+	b, err := json.Marshal(lostContent(c, msg))
+	if err != nil { // cannot happen: strings, slices and maps of them
+		panic(err)
+	}
+	return b
+}
+
+func lostContent(c *call, msg string) map[string]any {
 	switch c.kind {
 	case ipc.KindExecute:
 		return map[string]any{
