@@ -60,6 +60,16 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 	var result string
 	out := supervisor.Outputs{
 		Sent: start,
+		Result: func(data, md json.RawMessage) {
+			start()
+			if c.Silent {
+				return
+			}
+			result = textPlain(data)
+			// Published before the reply, not after it: jupyter console shows
+			// only the iopub messages that are there when the reply arrives.
+			k.publish(m, "execute_result", executeResult{count, orEmptyObject(data), orEmptyObject(md)})
+		},
 		Stream: func(name, text string) {
 			start()
 			k.publish(m, "stream", map[string]any{"name": name, "text": text})
@@ -255,6 +265,36 @@ func (k *Kernel) replyAborted(s *routerSocket, mu *sync.Mutex, m *Message) {
 	k.mu.Unlock()
 	k.reply(s, mu, m, "execute_reply", map[string]any{
 		"status": "aborted", "execution_count": count, "user_expressions": map[string]any{}, "payload": []any{}})
+}
+
+// executeResult is an execute_result content whose bundle and metadata are JSON
+// objects already encoded (by the executor).
+type executeResult struct {
+	ExecutionCount int             `json:"execution_count"`
+	Data           json.RawMessage `json:"data"`
+	Metadata       json.RawMessage `json:"metadata"`
+}
+
+// orEmptyObject returns v, or an empty JSON object if v is not a JSON object.
+func orEmptyObject(v json.RawMessage) json.RawMessage {
+	if !isJSONKind(v, '{') {
+		return json.RawMessage("{}")
+	}
+	return v
+}
+
+// textPlain returns the "text/plain" entry of an encoded MIME bundle, "" if it
+// has none. The other entries (images) are skipped, not decoded.
+func textPlain(data json.RawMessage) string {
+	var b map[string]json.RawMessage
+	if json.Unmarshal(data, &b) != nil {
+		return ""
+	}
+	var t string
+	if json.Unmarshal(b["text/plain"], &t) != nil {
+		return ""
+	}
+	return t
 }
 
 func orEmpty(m map[string]any) map[string]any {

@@ -30,3 +30,22 @@ func TestCompleteOK(t *testing.T) {
 		}
 	}
 }
+
+func TestTextPlainAndEmptyObject(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"text/plain":"2","image/png":"iVBOR"}`: "2",
+		`{"image/png":"iVBOR"}`:                  "",
+		`{"text/plain":3}`:                       "",
+		`{"Text/Plain":"x"}`:                     "",
+		``:                                       "",
+	} {
+		if got := textPlain(json.RawMessage(raw)); got != want {
+			t.Errorf("textPlain(%s) = %q, want %q", raw, got, want)
+		}
+	}
+	for raw, want := range map[string]string{`{"a":1}`: `{"a":1}`, `{}`: `{}`, ``: `{}`, `null`: `{}`, `[]`: `{}`} {
+		if got := string(orEmptyObject(json.RawMessage(raw))); got != want {
+			t.Errorf("orEmptyObject(%s) = %s, want %s", raw, got, want)
+		}
+	}
+}

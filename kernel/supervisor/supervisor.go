@@ -93,6 +93,11 @@ type Outputs struct {
 	Stream func(name, text string)
 	// Event receives display, clear_output, execute_result and input_request events.
 	Event func(ev ipc.Event)
+	// Result, if not nil, receives the execute_result events instead of Event,
+	// with the MIME bundle and the metadata as the JSON objects the executor sent
+	// (each nil when it sent none): a caller that forwards them (the kernel) need
+	// not decode and encode them again.
+	Result func(data, metadata json.RawMessage)
 }
 
 // Session is a supervised executor. Its methods are safe for concurrent use.
@@ -701,12 +706,16 @@ func (p *process) readLoop(outFd, errFd, evFd int) {
 	}
 }
 
-// wireEvent is an ipc.Event as the supervisor decodes it: a reply's content is kept
-// as the executor encoded it (see Session.ExecuteRaw). This field, shallower than
-// the embedded Event's, is the one encoding/json fills.
+// wireEvent is an ipc.Event as the supervisor decodes it: a reply's content, and an
+// event's data and metadata, are kept as the executor encoded them (see
+// Session.ExecuteRaw and Outputs.Result) and decoded only for a consumer that needs
+// maps. These fields, shallower than the embedded Event's, are the ones
+// encoding/json fills.
 type wireEvent struct {
 	ipc.Event
-	Content json.RawMessage `json:"content,omitempty"`
+	Content  json.RawMessage `json:"content,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // nextFrame splits one ipc frame off buf. A frame that does not decode is skipped
@@ -771,8 +780,22 @@ func (p *process) event(ev *wireEvent) {
 			c.done <- content
 		}
 	default:
-		if o := p.outputsFor(ev.ID); o.Event != nil {
-			o.Event(ev.Event)
+		o := p.outputsFor(ev.ID)
+		if ev.Kind == ipc.EventExecuteResult && o.Result != nil {
+			o.Result(ev.Data, ev.Metadata)
+			return
+		}
+		if o.Event != nil {
+			e := ev.Event
+			// The whole frame decoded, so these decode too unless they are not
+			// objects, which the executor never sends: then they are left out.
+			if len(ev.Data) > 0 {
+				json.Unmarshal(ev.Data, &e.Data)
+			}
+			if len(ev.Metadata) > 0 {
+				json.Unmarshal(ev.Metadata, &e.Metadata)
+			}
+			o.Event(e)
 		}
 	}
 }
