@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/json"
+	"strconv"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 			result = textPlain(data)
 			// Published before the reply, not after it: jupyter console shows
 			// only the iopub messages that are there when the reply arrives.
-			k.publish(m, "execute_result", executeResult{count, orEmptyObject(data), orEmptyObject(md)})
+			k.publish(m, "execute_result", executeResult(count, data, md))
 		},
 		Stream: func(name, text string) {
 			start()
@@ -267,12 +268,20 @@ func (k *Kernel) replyAborted(s *routerSocket, mu *sync.Mutex, m *Message) {
 		"status": "aborted", "execution_count": count, "user_expressions": map[string]any{}, "payload": []any{}})
 }
 
-// executeResult is an execute_result content whose bundle and metadata are JSON
-// objects already encoded (by the executor).
-type executeResult struct {
-	ExecutionCount int             `json:"execution_count"`
-	Data           json.RawMessage `json:"data"`
-	Metadata       json.RawMessage `json:"metadata"`
+// executeResult returns the execute_result content for a bundle and metadata that
+// are JSON already (the executor's, which decoded as part of a valid frame): they
+// are copied in as they are, not encoded again (json.Marshal would scan and
+// compact them once more); a value that is not an object is sent as {}.
+func executeResult(count int, data, md json.RawMessage) json.RawMessage {
+	data, md = orEmptyObject(data), orEmptyObject(md)
+	b := make([]byte, 0, len(`{"execution_count":,"data":,"metadata":}`)+20+len(data)+len(md))
+	b = append(b, `{"execution_count":`...)
+	b = strconv.AppendInt(b, int64(count), 10)
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, `,"metadata":`...)
+	b = append(b, md...)
+	return append(b, '}')
 }
 
 // orEmptyObject returns v, or an empty JSON object if v is not a JSON object.

@@ -49,3 +49,18 @@ func TestTextPlainAndEmptyObject(t *testing.T) {
 		}
 	}
 }
+
+func TestExecuteResultContent(t *testing.T) {
+	got := executeResult(12, json.RawMessage(`{"text/plain":"2","image/png":"iVBOR"}`), nil)
+	want := `{"execution_count":12,"data":{"text/plain":"2","image/png":"iVBOR"},"metadata":{}}`
+	if string(got) != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(got, &c); err != nil || c["execution_count"] != 12.0 {
+		t.Errorf("does not decode as an execute_result: %v %v", c, err)
+	}
+	if got := string(executeResult(1, json.RawMessage(`null`), json.RawMessage(`{"isolated":true}`))); got != `{"execution_count":1,"data":{},"metadata":{"isolated":true}}` {
+		t.Errorf("got %s", got)
+	}
+}
