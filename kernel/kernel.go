@@ -381,18 +381,23 @@ func (l *lazyExec) get() (Executor, error) {
 	return l.e, l.err
 }
 
-func (l *lazyExec) Execute(req ipc.Request, out supervisor.Outputs) (map[string]any, error) {
+// forExecute waits for the executor for an execute request. While the executor is
+// still starting, what out.Sent publishes (busy) goes out at once instead of
+// waiting for it.
+func (l *lazyExec) forExecute(out *supervisor.Outputs) (Executor, error) {
 	select {
 	case <-l.ready:
 	default:
-		// The executor is still starting: what Sent publishes (busy) need not
-		// wait for it.
 		if out.Sent != nil {
 			out.Sent()
 			out.Sent = nil
 		}
 	}
-	e, err := l.get()
+	return l.get()
+}
+
+func (l *lazyExec) Execute(req ipc.Request, out supervisor.Outputs) (map[string]any, error) {
+	e, err := l.forExecute(&out)
 	if err != nil {
 		return nil, err
 	}
@@ -402,15 +407,7 @@ func (l *lazyExec) Execute(req ipc.Request, out supervisor.Outputs) (map[string]
 // ExecuteRaw is Execute returning the content as the executor encoded it; see
 // rawExecutor.
 func (l *lazyExec) ExecuteRaw(req ipc.Request, out supervisor.Outputs) (json.RawMessage, error) {
-	select {
-	case <-l.ready:
-	default:
-		if out.Sent != nil {
-			out.Sent()
-			out.Sent = nil
-		}
-	}
-	e, err := l.get()
+	e, err := l.forExecute(&out)
 	if err != nil {
 		return nil, err
 	}

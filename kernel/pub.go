@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -44,22 +43,8 @@ func (p *pubSocket) Listen(endpoint string) error {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
-	go p.accept(ln)
+	go acceptLoop(ln, p.open)
 	return nil
-}
-
-func (p *pubSocket) accept(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return // closed
-		}
-		go p.open(c)
-	}
 }
 
 // open does the ZMTP handshake with a new subscriber, then reads its

@@ -64,20 +64,24 @@ func (r *routerSocket) Listen(endpoint string) error {
 	r.mu.Lock()
 	r.ln = ln
 	r.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					continue
-				}
-				return // closed
-			}
-			go r.serve(c)
-		}
-	}()
+	go acceptLoop(ln, r.serve)
 	return nil
+}
+
+// acceptLoop serves each connection ln accepts on a goroutine of its own, until ln
+// is closed.
+func acceptLoop(ln net.Listener, serve func(net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return // closed
+		}
+		go serve(c)
+	}
 }
 
 // listen binds a tcp:// or ipc:// endpoint as zmq4 does.
