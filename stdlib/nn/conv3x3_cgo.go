@@ -251,12 +251,14 @@ AVX512 INLINE void tr16(__m512 r[16]) {
 	}
 }
 
-// dwt_pack writes the image x (cin×h×w, cin a multiple of 16) into xt channels-last,
-// (h+2)×(w+2)×cin with pixel (y, x) at (y+1, x+1), 16×16 blocks at a time. It never
-// writes the border, which the caller keeps zero: it is the convolution's padding.
-AVX512 static void dwt_pack(const float *x, float *xt, long cin, long h, long w) {
+// pack16 writes the image x (cin×h×w, cin a multiple of 16) into dst with a
+// one-pixel border, 16×16 blocks at a time: channel i of pixel (y, x) goes to
+// dst[(i/16)·bstride + ((y+1)·(w+2) + x+1)·pstride + i%16]. It never writes the
+// border, which the caller keeps zero: it is the convolution's padding.
+AVX512 static void pack16(const float *x, float *dst, long cin, long h, long w, long bstride, long pstride) {
 	long p = h * w, W = w + 2;
-	for (long i0 = 0; i0 < cin; i0 += 16)
+	for (long i0 = 0; i0 < cin; i0 += 16) {
+		float *blk = dst + (i0 / 16) * bstride;
 		for (long q0 = 0; q0 < p; q0 += 16) {
 			__mmask16 k = p - q0 >= 16 ? 0xffff : (__mmask16)((1u << (p - q0)) - 1);
 			__m512 r[16];
@@ -265,9 +267,15 @@ AVX512 static void dwt_pack(const float *x, float *xt, long cin, long h, long w)
 			long n = p - q0 < 16 ? p - q0 : 16;
 			for (long c = 0; c < n; c++) {
 				long q = q0 + c, y = q / w, xx = q % w;
-				_mm512_storeu_ps(xt + ((y + 1) * W + xx + 1) * cin + i0, r[c]);
+				_mm512_storeu_ps(blk + ((y + 1) * W + xx + 1) * pstride, r[c]);
 			}
 		}
+	}
+}
+
+// dwt_pack writes x channels-last into xt: (h+2)×(w+2)×cin, pixel (y, x) at (y+1, x+1).
+AVX512 INLINE void dwt_pack(const float *x, float *xt, long cin, long h, long w) {
+	pack16(x, xt, cin, h, w, 16, cin);
 }
 
 // dwt_block adds to dw[o][i][t], for o in [o0, o0+MR) and i in [i0, i0+16), the sum
@@ -341,25 +349,10 @@ AVX512 static void c3_dwt(const float *x, const float *dy, float *dw, float *xt,
 	else dwt_blocks(1, xt, dy, dw, nimg, cin, cout, w, oh, ow, xs);
 }
 
-// fwdt_pack writes the image x (cin×h×w, cin a multiple of 16) into xb in blocks of
-// 16 channels, each (h+2)×(w+2) pixels of 16 channels (bs pixels apart), pixel (y, x)
-// at (y+1, x+1). As dwt_pack, it never writes the border, which stays zero.
-AVX512 static void fwdt_pack(const float *x, float *xb, long cin, long h, long w, long bs) {
-	long p = h * w, W = w + 2;
-	for (long i0 = 0; i0 < cin; i0 += 16) {
-		float *blk = xb + (i0 / 16) * bs * 16;
-		for (long q0 = 0; q0 < p; q0 += 16) {
-			__mmask16 k = p - q0 >= 16 ? 0xffff : (__mmask16)((1u << (p - q0)) - 1);
-			__m512 r[16];
-			_Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) r[j] = _mm512_maskz_loadu_ps(k, x + (i0 + j) * p + q0);
-			tr16(r);
-			long n = p - q0 < 16 ? p - q0 : 16;
-			for (long c = 0; c < n; c++) {
-				long q = q0 + c, y = q / w, xx = q % w;
-				_mm512_store_ps(blk + ((y + 1) * W + xx + 1) * 16, r[c]);
-			}
-		}
-	}
+// fwdt_pack writes x into xb in blocks of 16 channels, each (h+2)×(w+2) pixels of 16
+// channels (bs pixels apart), pixel (y, x) at (y+1, x+1).
+AVX512 INLINE void fwdt_pack(const float *x, float *xb, long cin, long h, long w, long bs) {
+	pack16(x, xb, cin, h, w, bs * 16, 16);
 }
 
 // fwdt_block computes the 8 output pixels of row yy from x0 (oh×ow, stride S) for
