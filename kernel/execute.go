@@ -110,7 +110,7 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 		k.stdinFor = m
 		k.mu.Unlock()
 	}
-	raw, err := k.executeRaw(ipc.Request{
+	raw, err := executeRaw(k.exec, ipc.Request{
 		Code: c.Code, Silent: c.Silent, StoreHistory: store, AllowStdin: allowStdin,
 		UserExpressions: c.UserExpressions, ExecutionCount: count,
 	}, out)
@@ -167,13 +167,13 @@ type rawExecutor interface {
 	ExecuteRaw(req ipc.Request, out supervisor.Outputs) (json.RawMessage, error)
 }
 
-// executeRaw runs req on k.exec and returns the reply content as JSON, without
-// decoding it when the executor can hand it over as it is.
-func (k *Kernel) executeRaw(req ipc.Request, out supervisor.Outputs) (json.RawMessage, error) {
-	if r, ok := k.exec.(rawExecutor); ok {
+// executeRaw runs req on e and returns the reply content as JSON, without decoding
+// it when e can hand it over as it is.
+func executeRaw(e Executor, req ipc.Request, out supervisor.Outputs) (json.RawMessage, error) {
+	if r, ok := e.(rawExecutor); ok {
 		return r.ExecuteRaw(req, out)
 	}
-	reply, err := k.exec.Execute(req, out)
+	reply, err := e.Execute(req, out)
 	if err != nil {
 		return nil, err
 	}

@@ -411,17 +411,7 @@ func (l *lazyExec) ExecuteRaw(req ipc.Request, out supervisor.Outputs) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	if r, ok := e.(rawExecutor); ok {
-		return r.ExecuteRaw(req, out)
-	}
-	reply, err := e.Execute(req, out)
-	if err != nil {
-		return nil, err
-	}
-	if reply == nil {
-		reply = map[string]any{"status": "ok"}
-	}
-	return json.Marshal(reply)
+	return executeRaw(e, req, out)
 }
 
 func (l *lazyExec) Request(req ipc.Request) (map[string]any, error) {
