@@ -2,10 +2,13 @@ package kernel
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/goinv/goinv/kernel/internal/jsonscan"
 	"github.com/goinv/goinv/kernel/ipc"
 	"github.com/goinv/goinv/kernel/supervisor"
 )
@@ -17,6 +20,61 @@ type executeRequest struct {
 	UserExpressions map[string]string `json:"user_expressions"`
 	AllowStdin      *bool             `json:"allow_stdin"`
 	StopOnError     *bool             `json:"stop_on_error"`
+}
+
+// decode fills c from an execute_request's content as json.Unmarshal would (decode
+// errors leave fields as they are), reading the usual content directly: it is on
+// the path of every cell. Anything unusual (a field of another type, a key in
+// another case) is left to json.Unmarshal.
+func (c *executeRequest) decode(content []byte) {
+	errUnusual := errors.New("unusual")
+	boolPtr := func(v []byte, f **bool) error {
+		if jsonscan.IsNull(v) {
+			*f = nil
+			return nil
+		}
+		b, ok := jsonscan.Bool(v)
+		if !ok {
+			return errUnusual
+		}
+		*f = &b
+		return nil
+	}
+	err := jsonscan.Object(content, func(k, v []byte) error {
+		switch key := jsonscan.Key(k); key {
+		case "code":
+			s, ok := jsonscan.String(v)
+			if !ok {
+				return errUnusual
+			}
+			c.Code = s
+		case "silent":
+			b, ok := jsonscan.Bool(v)
+			if !ok {
+				return errUnusual
+			}
+			c.Silent = b
+		case "store_history":
+			return boolPtr(v, &c.StoreHistory)
+		case "allow_stdin":
+			return boolPtr(v, &c.AllowStdin)
+		case "stop_on_error":
+			return boolPtr(v, &c.StopOnError)
+		case "user_expressions":
+			return json.Unmarshal(v, &c.UserExpressions)
+		default:
+			for _, f := range [...]string{"code", "silent", "store_history", "allow_stdin", "stop_on_error", "user_expressions"} {
+				if strings.EqualFold(key, f) {
+					return errUnusual
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		*c = executeRequest{}
+		json.Unmarshal(content, c)
+	}
 }
 
 // execute runs an execute_request. It publishes the busy status itself (dispatch
@@ -31,7 +89,7 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 		return
 	}
 	var c executeRequest
-	decode(m, &c)
+	c.decode(m.Content)
 	store := !c.Silent && (c.StoreHistory == nil || *c.StoreHistory)
 	allowStdin := c.AllowStdin == nil || *c.AllowStdin
 	stopOnError := c.StopOnError == nil || *c.StopOnError
@@ -186,20 +244,26 @@ func executeRaw(e Executor, req ipc.Request, out supervisor.Outputs) (json.RawMe
 // completeOK reports whether raw is an execute_reply content that can be sent as
 // it is: status "ok", this request's execution_count, user_expressions and payload
 // present. Anything else (errors, a content missing a field) takes the path that
-// decodes, completes and, for errors, publishes it. Decoding into this struct skips
-// the values of other fields without building them.
+// decodes, completes and, for errors, publishes it. Only the four fields are read;
+// the values of others are skipped without being built.
 func completeOK(raw json.RawMessage, count int) bool {
-	var c struct {
-		Status          string          `json:"status"`
-		ExecutionCount  *int            `json:"execution_count"`
-		UserExpressions json.RawMessage `json:"user_expressions"`
-		Payload         json.RawMessage `json:"payload"`
-	}
-	if json.Unmarshal(raw, &c) != nil {
-		return false
-	}
-	return c.Status == "ok" && c.ExecutionCount != nil && *c.ExecutionCount == count &&
-		isJSONKind(c.UserExpressions, '{') && isJSONKind(c.Payload, '[')
+	var status, ue, payload bool
+	var n int64 = -1
+	err := jsonscan.Object(raw, func(k, v []byte) error {
+		switch jsonscan.Key(k) {
+		case "status":
+			s, _ := jsonscan.String(v)
+			status = s == "ok"
+		case "execution_count":
+			n, _ = jsonscan.Int(v)
+		case "user_expressions":
+			ue = isJSONKind(v, '{')
+		case "payload":
+			payload = isJSONKind(v, '[')
+		}
+		return nil
+	})
+	return err == nil && status && n == int64(count) && ue && payload
 }
 
 // isJSONKind reports whether v is a JSON object ('{') or array ('[').
@@ -295,14 +359,13 @@ func orEmptyObject(v json.RawMessage) json.RawMessage {
 // textPlain returns the "text/plain" entry of an encoded MIME bundle, "" if it
 // has none. The other entries (images) are skipped, not decoded.
 func textPlain(data json.RawMessage) string {
-	var b map[string]json.RawMessage
-	if json.Unmarshal(data, &b) != nil {
-		return ""
-	}
 	var t string
-	if json.Unmarshal(b["text/plain"], &t) != nil {
-		return ""
-	}
+	jsonscan.Object(data, func(k, v []byte) error {
+		if jsonscan.Key(k) == "text/plain" {
+			t, _ = jsonscan.String(v)
+		}
+		return nil
+	})
 	return t
 }
 

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -22,6 +23,7 @@ func TestCompleteOK(t *testing.T) {
 		{`{"execution_count":3,"payload":null,"status":"ok","user_expressions":{}}`, 3, false},
 		{`{"execution_count":3,"ename":"X","evalue":"","payload":[],"status":"error","traceback":[],"user_expressions":{}}`, 3, false},
 		{`{"status":"ok"}`, 0, false},
+		{`{"execution_count":3,"payload":[],"status":"ok","user_expressions":{}`, 3, false},
 		{`not json`, 0, false},
 		{``, 0, false},
 	} {
@@ -37,6 +39,8 @@ func TestTextPlainAndEmptyObject(t *testing.T) {
 		`{"image/png":"iVBOR"}`:                  "",
 		`{"text/plain":3}`:                       "",
 		`{"Text/Plain":"x"}`:                     "",
+		`{"text/plain":"<b \"x\">\u00e9"}`:       `<b "x">é`,
+		`{"text/plain":"2"`:                      "",
 		``:                                       "",
 	} {
 		if got := textPlain(json.RawMessage(raw)); got != want {
@@ -62,5 +66,26 @@ func TestExecuteResultContent(t *testing.T) {
 	}
 	if got := string(executeResult(1, json.RawMessage(`null`), json.RawMessage(`{"isolated":true}`))); got != `{"execution_count":1,"data":{},"metadata":{"isolated":true}}` {
 		t.Errorf("got %s", got)
+	}
+}
+
+// TestExecuteRequestDecode checks the direct decoding of execute_request contents
+// against json.Unmarshal, for what clients send and for unusual contents.
+func TestExecuteRequestDecode(t *testing.T) {
+	for _, s := range []string{
+		`{"code": "1 + 1", "silent": false, "store_history": true, "user_expressions": {}, "allow_stdin": true, "stop_on_error": true}`,
+		`{"code":"fmt.Println(\"\u00e9\\n\")","silent":true,"user_expressions":{"a":"x + 1"}}`,
+		`{"code":"x","store_history":null,"allow_stdin":false,"stop_on_error":false,"other":[1,{"a":2}]}`,
+		`{"Code":"upper case key","Silent":true}`,
+		`{"code":1,"silent":"yes"}`,
+		`{"code":"x","user_expressions":{"a":1}}`,
+		`{}`,
+	} {
+		var want, got executeRequest
+		json.Unmarshal([]byte(s), &want)
+		got.decode([]byte(s))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", s, got, want)
+		}
 	}
 }

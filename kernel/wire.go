@@ -13,6 +13,8 @@ import (
 	"hash"
 	"sync"
 	"time"
+
+	"github.com/goinv/goinv/kernel/internal/jsonscan"
 )
 
 // ProtocolVersion is the messaging protocol version in every header.
@@ -102,31 +104,72 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 		}
 	}
 	m := &Message{Identities: frames[:i], Buffers: rest[5:]}
-	if err := json.Unmarshal(rest[1], &m.Header); err != nil {
+	if err := decodeHeader(rest[1], &m.Header); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	if m.Header.MsgType == "" {
 		return nil, errors.New("header without msg_type")
 	}
-	m.headerRaw = append(json.RawMessage(nil), rest[1]...)
-	if !isObject(rest[2]) {
+	if !jsonscan.IsObject(rest[2]) {
 		return nil, errors.New("parent_header is not a JSON object")
 	}
-	m.Parent = append(json.RawMessage(nil), rest[2]...)
-	if err := json.Unmarshal(rest[3], &m.Metadata); err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	if !isObject(rest[4]) {
+	if !jsonscan.IsObject(rest[4]) {
 		return nil, errors.New("content is not a JSON object")
 	}
-	m.Content = append(json.RawMessage(nil), rest[4]...)
+	if err := decodeMetadata(rest[3], &m.Metadata); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	// One copy for the three frames kept: they alias a read buffer that is reused.
+	kept := make([]byte, 0, len(rest[1])+len(rest[2])+len(rest[4]))
+	kept = append(kept, rest[1]...)
+	kept = append(kept, rest[2]...)
+	kept = append(kept, rest[4]...)
+	h, p := len(rest[1]), len(rest[1])+len(rest[2])
+	m.headerRaw, m.Parent, m.Content = kept[:h:h], kept[h:p:p], kept[p:]
 	return m, nil
 }
 
-// isObject reports whether b is a JSON object, without building it.
-func isObject(b []byte) bool {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+// decodeHeader reads a header's fields. It is what json.Unmarshal into a Header
+// does (unknown keys ignored, null leaves a field empty, any other non-string is
+// an error), without reflection: every request's round trip waits for it.
+func decodeHeader(b []byte, h *Header) error {
+	return jsonscan.Object(b, func(k, v []byte) error {
+		var f *string
+		switch jsonscan.Key(k) {
+		case "msg_id":
+			f = &h.MsgID
+		case "session":
+			f = &h.Session
+		case "username":
+			f = &h.Username
+		case "date":
+			f = &h.Date
+		case "msg_type":
+			f = &h.MsgType
+		case "version":
+			f = &h.Version
+		default:
+			return nil
+		}
+		if jsonscan.IsNull(v) {
+			return nil
+		}
+		s, ok := jsonscan.String(v)
+		if !ok {
+			return fmt.Errorf("%s is %s, not a string", k, v)
+		}
+		*f = s
+		return nil
+	})
+}
+
+// decodeMetadata decodes a metadata frame; the common empty object costs nothing.
+func decodeMetadata(b []byte, md *map[string]any) error {
+	if string(b) == "{}" {
+		*md = nil
+		return nil
+	}
+	return json.Unmarshal(b, md)
 }
 
 // Encode returns the frames of m, signed.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"testing"
+
+	"github.com/goinv/goinv/kernel/internal/jsonscan"
 )
 
 func testMessage() *Message {
@@ -128,8 +130,8 @@ func TestNewIDAndIsObject(t *testing.T) {
 		s  string
 		ok bool
 	}{{"{}", true}, {" {\"a\":1}", true}, {"[]", false}, {"null", false}, {"{", false}, {"", false}, {"{} x", false}} {
-		if isObject([]byte(c.s)) != c.ok {
-			t.Errorf("isObject(%q) = %v", c.s, !c.ok)
+		if jsonscan.IsObject([]byte(c.s)) != c.ok {
+			t.Errorf("IsObject(%q) = %v", c.s, !c.ok)
 		}
 	}
 }

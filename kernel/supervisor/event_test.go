@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/goinv/goinv/kernel/ipc"
@@ -74,5 +75,35 @@ func TestEventDispatch(t *testing.T) {
 	p.event(ev)
 	if got, err := decodeContent(<-c.done, nil); err != nil || got["status"] != "ok" {
 		t.Errorf("empty reply: %v, %v", got, err)
+	}
+}
+
+// TestWireEventDecode checks the direct decoding of event frames against
+// json.Unmarshal, for the executor's usual events and for unusual ones.
+func TestWireEventDecode(t *testing.T) {
+	for _, s := range []string{
+		`{"id":7,"kind":"execute_result","data":{"text/plain":"2"},"metadata":{}}`,
+		`{"id":7,"kind":"reply","content":{"execution_count":1,"payload":[],"status":"ok","user_expressions":{}}}`,
+		`{"id":0,"kind":"display","data":{"image/png":"iVBOR"},"metadata":{"x":1},"display_id":"d\u00e91","update":true,"seq":3}`,
+		`{"id":2,"kind":"clear_output","wait":true}`,
+		`{"id":2,"kind":"input_request","prompt":"name? \"x\"","password":false}`,
+		`{"id":2,"kind":"ready","content":null}`,
+		`{"ID":5,"Kind":"reply"}`,          // other case: json.Unmarshal matches it
+		`{"id":"5","kind":"reply"}`,        // wrong type
+		`{"id":5,"kind":null,"extra":[1]}`, // null, unknown key
+		`{"id":-1,"kind":"reply"}`,
+		`[1,2]`, `{"id":1`,
+	} {
+		var want wireEvent
+		werr := json.Unmarshal([]byte(s), &want)
+		var got wireEvent
+		gerr := got.decode([]byte(s))
+		if (gerr == nil) != (werr == nil) {
+			t.Errorf("%s: error %v, json.Unmarshal %v", s, gerr, werr)
+			continue
+		}
+		if werr == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", s, got, want)
+		}
 	}
 }

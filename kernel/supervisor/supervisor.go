@@ -56,6 +56,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goinv/goinv/kernel/internal/jsonscan"
 	"github.com/goinv/goinv/kernel/ipc"
 )
 
@@ -732,10 +733,78 @@ func nextFrame(buf []byte) (ev *wireEvent, rest []byte, ok bool) {
 		return nil, nil, true // a corrupt length: nothing after it can be framed
 	}
 	var e wireEvent
-	if err := json.Unmarshal(buf[4:4+n], &e); err != nil {
+	if err := e.decode(buf[4 : 4+n]); err != nil {
 		return nil, buf[4+n:], true
 	}
 	return &e, buf[4+n:], true
+}
+
+// decode fills e from an event frame's JSON as json.Unmarshal does, reading the
+// fields the executor writes directly (the frame ends the round trip of every
+// cell); anything unusual is left to json.Unmarshal.
+func (e *wireEvent) decode(b []byte) error {
+	errUnusual := errors.New("unusual")
+	str := func(v []byte, f *string) error {
+		s, ok := jsonscan.String(v)
+		if !ok {
+			return errUnusual
+		}
+		*f = s
+		return nil
+	}
+	flag := func(v []byte, f *bool) error {
+		b, ok := jsonscan.Bool(v)
+		if !ok {
+			return errUnusual
+		}
+		*f = b
+		return nil
+	}
+	num := func(v []byte, f *uint64) error {
+		n, ok := jsonscan.Uint(v)
+		if !ok {
+			return errUnusual
+		}
+		*f = n
+		return nil
+	}
+	// The raw fields keep their bytes: b is a read buffer that is reused.
+	raw := func(v []byte, f *json.RawMessage) error {
+		*f = append(json.RawMessage(nil), v...)
+		return nil
+	}
+	err := jsonscan.Object(b, func(k, v []byte) error {
+		switch jsonscan.Key(k) {
+		case "id":
+			return num(v, &e.ID)
+		case "kind":
+			return str(v, &e.Kind)
+		case "content":
+			return raw(v, &e.Content)
+		case "data":
+			return raw(v, &e.Data)
+		case "metadata":
+			return raw(v, &e.Metadata)
+		case "display_id":
+			return str(v, &e.DisplayID)
+		case "update":
+			return flag(v, &e.Update)
+		case "wait":
+			return flag(v, &e.Wait)
+		case "prompt":
+			return str(v, &e.Prompt)
+		case "password":
+			return flag(v, &e.Password)
+		case "seq":
+			return num(v, &e.Seq)
+		}
+		return errUnusual // a field this decoder does not know: json.Unmarshal does
+	})
+	if err == errUnusual {
+		*e = wireEvent{}
+		err = json.Unmarshal(b, e)
+	}
+	return err
 }
 
 func (p *process) outputsFor(id uint64) Outputs {
