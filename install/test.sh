@@ -43,6 +43,10 @@ step "gofmt" gofmt_clean
 step "go vet" go vet ./...
 step "go generate is up to date" generated_up_to_date
 step "Go unit tests" go test -count=1 -timeout 20m ./...
+# Short fuzzing runs of what reads bytes from the network: the message decoder
+# (frames, signature, header) and the JSON scanner under it.
+step "fuzz the message decoder" go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s ./kernel/
+step "fuzz the JSON scanner" go test -run '^$' -fuzz '^FuzzValid$' -fuzztime 10s ./kernel/internal/jsonscan/
 for t in kernel/e2e/run.sh notebooks/test/run.sh; do
 	if [[ -f "$t" ]]; then
 		step "$t" bash "$t"
