@@ -82,11 +82,16 @@ func (c *executeRequest) decode(content []byte) {
 // been handed to the executor, while the cell runs, instead of before it: that takes
 // their encoding and signing off the round trip. Nothing the cell produces is
 // published before them (the output callbacks wait for them).
-func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
+//
+// It returns what is left to do once the idle status is out: recording the cell in
+// the history (a file write is no part of the round trip, nor of the wait for idle
+// that clients such as nbclient make before the next cell; it still happens before
+// the shell worker takes the next request, so a history_request sees this cell).
+func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) (afterIdle func()) {
 	if k.abortedBefore(m) {
 		k.publish(m, "status", statusBusy)
 		k.replyAborted(s, mu, m)
-		return
+		return nil
 	}
 	var c executeRequest
 	c.decode(m.Content)
@@ -176,13 +181,13 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 	k.mu.Lock()
 	k.stdinFor = nil
 	k.mu.Unlock()
+	if store {
+		afterIdle = func() { k.hist.Add(count, c.Code, result) }
+	}
 	if err == nil && completeOK(raw, count) {
 		// The executor's content is a whole execute_reply: forward it as it is.
 		k.reply(s, mu, m, "execute_reply", raw)
-		if store {
-			k.hist.Add(count, c.Code, result)
-		}
-		return
+		return afterIdle
 	}
 	var reply map[string]any
 	if err != nil {
@@ -208,15 +213,11 @@ func (k *Kernel) execute(s *routerSocket, mu *sync.Mutex, m *Message) {
 	failedAt := time.Now()
 	k.reply(s, mu, m, "execute_reply", reply)
 	repliedAt := time.Now()
-	if store {
-		// After the reply (a file write is no part of the round trip), before the
-		// next request is handled (a history_request sees this cell).
-		k.hist.Add(count, c.Code, result)
-	}
 	if failed && stopOnError {
 		k.abortQueued(failedAt)
 		k.abortReceived(s, mu, repliedAt)
 	}
+	return afterIdle
 }
 
 // rawExecutor is an Executor that can return the execute_reply content as the

@@ -9,6 +9,7 @@ import (
 )
 
 // A handler answers one request type. s and mu are the socket it came on.
+// (execute_request has its own path in dispatch.)
 type handler func(k *Kernel, s *routerSocket, mu *sync.Mutex, m *Message)
 
 var handlers map[string]handler
@@ -16,7 +17,6 @@ var handlers map[string]handler
 func init() {
 	handlers = map[string]handler{
 		"kernel_info_request": (*Kernel).kernelInfo,
-		"execute_request":     (*Kernel).execute,
 		"complete_request":    forward(ipc.KindComplete, "complete_reply"),
 		"inspect_request":     forward(ipc.KindInspect, "inspect_reply"),
 		"is_complete_request": forward(ipc.KindIsComplete, "is_complete_reply"),
@@ -32,12 +32,19 @@ func init() {
 
 // dispatch runs the handler for m between busy and idle status messages.
 func (k *Kernel) dispatch(s *routerSocket, mu *sync.Mutex, m *Message) {
-	h, ok := handlers[m.Header.MsgType]
-	defer k.publish(m, "status", statusIdle)
-	if ok && m.Header.MsgType == "execute_request" {
-		k.execute(s, mu, m) // publishes busy once the cell is on its way
+	if m.Header.MsgType == "execute_request" {
+		var afterIdle func()
+		defer func() {
+			k.publish(m, "status", statusIdle)
+			if afterIdle != nil {
+				afterIdle()
+			}
+		}()
+		afterIdle = k.execute(s, mu, m) // publishes busy once the cell is on its way
 		return
 	}
+	h, ok := handlers[m.Header.MsgType]
+	defer k.publish(m, "status", statusIdle)
 	k.publish(m, "status", statusBusy)
 	if !ok {
 		k.log.Printf("unsupported message type %q", m.Header.MsgType)
