@@ -27,18 +27,22 @@ import (
 // Main runs the executor on fds 3 and 4 until shutdown or until the requests pipe
 // closes. It returns the process exit status.
 func Main() int {
-	// The request pipe in non-blocking mode is read through the runtime's
-	// poller: the reading goroutine parks instead of holding a thread in read(2),
-	// so the cell it hands to the worker runs on the same thread at once (a
-	// blocking read made every request wake a second thread). Neither pipe
-	// belongs to the processes a cell starts (`!command`).
-	syscall.SetNonblock(3, true)
+	// Both pipes are non-blocking and go through the runtime's poller: the
+	// reading goroutine parks instead of holding a thread in read(2), so the
+	// cell it hands to the worker runs on the same thread at once (a blocking
+	// read made every request wake a second thread), and the reads and writes
+	// are raw system calls (see rawPipe). Neither pipe belongs to the processes
+	// a cell starts (`!command`).
 	syscall.CloseOnExec(3)
 	syscall.CloseOnExec(4)
-	req := os.NewFile(3, "requests")
-	ev := os.NewFile(4, "events")
-	if req == nil || ev == nil {
-		fmt.Fprintln(os.Stderr, "goinv executor: fds 3 and 4 must be the request and event pipes; start it through `goinv kernel`")
+	req, err := newRawPipe(3, "requests")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goinv executor: fds 3 and 4 must be the request and event pipes; start it through `goinv kernel`:", err)
+		return 2
+	}
+	ev, err := newRawPipe(4, "events")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goinv executor: fds 3 and 4 must be the request and event pipes; start it through `goinv kernel`:", err)
 		return 2
 	}
 	x, err := New(ev)
