@@ -189,6 +189,7 @@ type Plan struct {
 	VarInits []Site
 
 	s        *Session
+	split    func() // fills Head, Tail and ShowTail; see Split
 	names    map[string]string
 	funcSigs map[string]string
 	types    map[string]string
@@ -496,14 +497,34 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		if r.lastEdits != nil {
 			p.ShowStmts = with(r.lastEdits...)
 		}
-		if p.Last == LastMaybe {
+		p.split = func() {
 			blankHead := blankRange(stmtIn, pre, r.lastStart)
 			p.Head = with(blankRange(stmtIn, r.lastStart, r.lastEnd))
 			p.Tail = with(blankHead)
 			p.ShowTail = with(append([]edit{blankHead}, r.lastEdits...)...)
 		}
+		if p.Last == LastMaybe {
+			p.Split()
+		}
 	}
 	return p, nil
+}
+
+// Split fills Head, Tail and ShowTail (which Prepare fills for LastMaybe only)
+// for a plan whose last statement is shown, so that the executor can run the
+// statements before it first and look at that statement with their names
+// defined. It reports whether the plan has them.
+func (p *Plan) Split() bool {
+	if p.Head == nil && p.split != nil && p.Last != LastNone {
+		p.split()
+	}
+	p.split = nil
+	return p.Head != nil
+}
+
+// Empty reports whether src has no statement to run (a Head of blanks).
+func (src *Source) Empty() bool {
+	return strings.Trim(src.Code, "; \t\n") == ""
 }
 
 // blankRange is an edit that turns in[a:b] into spaces, keeping newlines. It sorts

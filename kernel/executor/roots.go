@@ -3,6 +3,7 @@ package executor
 import (
 	"go/token"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"github.com/traefik/yaegi/interp"
@@ -114,4 +115,128 @@ func scopeChildren(i *interp.Interpreter) int {
 		}
 	}
 	return n
+}
+
+// The interpreter runs a cell's top-level statements in its global frame
+// (Interpreter.frame.data, one slot per package-level variable), and yaegi gives
+// their temporaries slots there too: the value of a call, a composite literal, a
+// method value, a conversion. Nothing frees or reuses those slots, so every
+// value a top-level expression computed stayed reachable for the rest of the
+// session: `len(load())` kept what load returned, a shown value's rich method
+// call kept the cell's syntax tree (a method value refers to its node), about 5
+// KB a cell. sweepTemps gives the slots a cell added that no symbol names fresh
+// zero values (the slots stay, a few dozen bytes each: the frame's layout is
+// yaegi's). Symbols of
+// every scope are kept, block scopes of the cell's top-level statements
+// included (a closure created in a top-level loop reads its variable there).
+// The fields are found by name and type, like roots: a yaegi that changes them
+// makes sweepTemps a no-op.
+var (
+	frameOffset, frameDataOffset, frameMuOffset uintptr
+	universeOffset, symOffset, symIndexOffset   uintptr
+	symMapType                                  reflect.Type
+	sweepOK                                     = func() bool {
+		it := reflect.TypeOf(interp.Interpreter{})
+		ff, ok := it.FieldByName("frame")
+		if !ok || ff.Type.Kind() != reflect.Pointer || ff.Type.Elem().Kind() != reflect.Struct {
+			return false
+		}
+		ft := ff.Type.Elem()
+		df, ok1 := ft.FieldByName("data")
+		mf, ok2 := ft.FieldByName("mutex")
+		if !ok1 || !ok2 || df.Type != reflect.TypeOf([]reflect.Value(nil)) || mf.Type != reflect.TypeOf(sync.RWMutex{}) {
+			return false
+		}
+		uf, ok := it.FieldByName("universe")
+		if !ok || !scopesOK || uf.Type != scopesType.Elem() {
+			return false
+		}
+		sf, ok := uf.Type.Elem().FieldByName("sym")
+		if !ok || sf.Type.Kind() != reflect.Map || sf.Type.Key().Kind() != reflect.String || sf.Type.Elem().Kind() != reflect.Pointer {
+			return false
+		}
+		xf, ok := sf.Type.Elem().Elem().FieldByName("index")
+		if !ok || xf.Type.Kind() != reflect.Int {
+			return false
+		}
+		frameOffset, frameDataOffset, frameMuOffset = ff.Offset, df.Offset, mf.Offset
+		universeOffset, symOffset, symIndexOffset, symMapType = uf.Offset, sf.Offset, xf.Offset, sf.Type
+		return true
+	}()
+)
+
+// globalFrame returns the interpreter's global frame and its lock, or nils.
+func globalFrame(i *interp.Interpreter) (data *[]reflect.Value, mu *sync.RWMutex) {
+	if !sweepOK || i == nil {
+		return nil, nil
+	}
+	f := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(i), frameOffset))
+	if f == nil {
+		return nil, nil
+	}
+	return (*[]reflect.Value)(unsafe.Add(f, frameDataOffset)), (*sync.RWMutex)(unsafe.Add(f, frameMuOffset))
+}
+
+// globalFrameLen returns the number of slots of the global frame (0 if unknown).
+func globalFrameLen(i *interp.Interpreter) int {
+	data, mu := globalFrame(i)
+	if data == nil {
+		return 0
+	}
+	mu.RLock()
+	defer mu.RUnlock()
+	return len(*data)
+}
+
+// sweepTemps zeroes the global frame's slots from lo on that no symbol names,
+// by replacing their values,
+// and returns the frame's length. Call it only between Evals, on the goroutine
+// that runs them, and never while an interrupted Eval may still run.
+func sweepTemps(i *interp.Interpreter, lo int) int {
+	data, mu := globalFrame(i)
+	if data == nil {
+		return lo
+	}
+	mu.RLock()
+	d := *data
+	mu.RUnlock()
+	if len(d) <= lo {
+		return len(d)
+	}
+	named := make([]bool, len(d)-lo)
+	seen := map[unsafe.Pointer]bool{}
+	var walk func(sc unsafe.Pointer)
+	walk = func(sc unsafe.Pointer) {
+		if sc == nil || seen[sc] {
+			return
+		}
+		seen[sc] = true
+		it := reflect.NewAt(symMapType, unsafe.Add(sc, symOffset)).Elem().MapRange()
+		for it.Next() {
+			if p := it.Value().UnsafePointer(); p != nil {
+				if x := *(*int)(unsafe.Add(p, symIndexOffset)) - lo; x >= 0 && x < len(named) {
+					named[x] = true
+				}
+			}
+		}
+		for _, c := range *(*[]unsafe.Pointer)(unsafe.Add(sc, childOffset)) {
+			walk(c)
+		}
+	}
+	walk(*(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(i), universeOffset)))
+	sm := reflect.NewAt(scopesType, unsafe.Add(unsafe.Pointer(i), scopesOffset)).Elem().MapRange()
+	for sm.Next() {
+		walk(sm.Value().UnsafePointer())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for x, n := range named {
+		// The slot gets a fresh zero value rather than having its value set to
+		// zero: a temporary can be a view into a variable (the field q.Y of a
+		// selector), which must keep its value.
+		if v := d[lo+x]; !n && v.IsValid() {
+			d[lo+x] = reflect.New(v.Type()).Elem()
+		}
+	}
+	return len(d)
 }

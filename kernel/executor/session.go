@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +77,8 @@ type session struct {
 	stderr *panicFilter
 	stdin  *stdinPipe
 
+	swept int // the global frame's slots below this were swept (see sweepTemps)
+
 	count   int              // execution count of the running request
 	cellSeq int              // numbers the cells run, for cell.Options.Cell
 	cells   map[int]cellText // cells by number, for tracebacks into earlier cells
@@ -114,6 +117,7 @@ func (s *session) reset() error {
 		return fmt.Errorf("prelude: %w", err)
 	}
 	s.i = i
+	s.swept = globalFrameLen(i)
 	s.pre = cell.NewSession()
 	s.pre.Packages = s.pkgs
 	s.pre.IntVar = s.intVar
@@ -134,13 +138,12 @@ var richMethods = [][2]string{
 	{"PNG", "image/png"}, {"MIMEBundle", ""}, {"String", "text/plain"}, {"Error", "text/plain"},
 }
 
-// collectResult reads the cell's value from LastVar. reflect cannot see the methods of
-// interpreted types, so the rich methods any cell declared are tried by evaluating
-// calls (a failed compile has no effect).
-//
-// v is the value the cell's evaluation returned: the show sources end by naming
-// LastVar (see showCode), so one Eval both runs the cell and reads its value.
-func (s *session) collectResult(v reflect.Value) {
+// collectResult records the cell's value v with the rich forms its methods give.
+// reflect cannot see the methods of interpreted types, so the methods named in
+// rich (those that compile on the cell's value, see richApplicable) are called by
+// evaluating calls on LastVar, which the cell assigned v to. With rich empty,
+// LastVar was not assigned and only v is used.
+func (s *session) collectResult(v reflect.Value, rich []string) {
 	if !v.IsValid() {
 		return
 	}
@@ -152,7 +155,7 @@ func (s *session) collectResult(v reflect.Value) {
 	}
 	b := map[string]interface{}{}
 	for _, m := range richMethods {
-		if !s.pre.HasMethod(m[0]) {
+		if !slices.Contains(rich, m[0]) {
 			continue
 		}
 		if _, done := b[m[1]]; done && m[1] != "" {
@@ -173,6 +176,36 @@ func (s *session) collectResult(v reflect.Value) {
 		b[m[1]] = r.Interface()
 	}
 	s.setResult(v.Interface(), b)
+}
+
+// richApplicable returns the rich methods (see richMethods) that some cell
+// declared and that compile on the value of show's last statement, which assigns
+// it to LastVar. Each is found by compiling, not running, a function literal that
+// assigns the value to a local LastVar and calls the method: the same static type
+// and addressable variable as the real call, and no package-level variable (a
+// variable defined at the top level takes a slot of the interpreter's global frame
+// that no later cell gives back). Call it after the statements before show's ran.
+func (s *session) richApplicable(show *cell.Source) []string {
+	var rich []string
+	for _, m := range richMethods {
+		if !s.pre.HasMethod(m[0]) || slices.Contains(rich, m[0]) {
+			continue
+		}
+		// The value's line comes last in show; a newline ends a trailing comment.
+		if _, err := s.compile(";_ = func() {" + show.Code + "\n_ = " + cell.LastVar + "." + m[0] + "()\n}"); err == nil {
+			rich = append(rich, m[0])
+		}
+	}
+	return rich
+}
+
+// forgetLast zeroes LastVar, which a cell with rich methods assigned its value to,
+// once that value was shown: the variable holds it for no one, and a large value
+// would otherwise stay in memory until the next such cell.
+func (s *session) forgetLast() {
+	if v, ok := s.i.Globals()[cell.LastVar]; ok && v.CanSet() {
+		v.SetZero()
+	}
 }
 
 // setResult records the cell's value with the rich forms found so far.
@@ -394,8 +427,11 @@ func (x *Executor) run(q ipc.Request) (content map[string]any, result *ipc.Event
 		// An interrupted Eval's goroutine may still be running (ExecuteWithContext
 		// returns without waiting for it); leave its roots alone then.
 		if ctx.Err() == nil {
+			s.swept = sweepTemps(s.i, s.swept)
 			dropRoots(s.i)
 			dropScopeChildren(s.i)
+		} else {
+			s.swept = globalFrameLen(s.i) // leave the interrupted cell's slots alone
 		}
 		cancel()
 		x.mu.Lock()
@@ -537,30 +573,47 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		return false, nil
 	}
 	src := plan.Stmts
-	plainShow := false // src is plan.Stmts, whose value is the cell's
-	switch plan.Last {
-	case cell.LastShow:
-		src = plan.ShowStmts
-		if !s.richDeclared() {
-			// yaegi returns the value of a statement list's last expression, so
-			// the plain statements yield the cell's value; LastVar is needed only
-			// to call the rich methods of interpreted types on it. Not assigning it
-			// also spares yaegi a fresh global (and a bigger frame to copy) per cell.
-			src, plainShow = plan.Stmts, true
-		}
-	case cell.LastMaybe:
-		// Run all but the last statement, then decide how to run the last one: a
-		// call whose function has exactly one result is shown.
-		if _, err := s.eval(ctx, plan.Head.Code); err != nil {
-			if r := s.rangeRetry(err, plan.Head, plan, opt); r {
-				return true, nil
+	plainShow := false // src is a plain source whose value is the cell's
+	var rich []string  // the rich methods to call on LastVar
+	if plan.Last == cell.LastShow && !s.richDeclared() {
+		// yaegi returns the value of a statement list's last expression, so the
+		// plain statements yield the cell's value; LastVar is needed only to call
+		// the rich methods of interpreted types on it.
+		src, plainShow = plan.Stmts, true
+	} else if plan.Last != cell.LastNone && plan.Split() {
+		// Run all but the last statement, then decide how to run the last one,
+		// whose names are now defined: a call whose function has exactly one
+		// result is shown; LastVar is assigned only when rich methods compile on
+		// the value (each top-level assignment of LastVar takes a slot of the
+		// interpreter's global frame for good).
+		if !plan.Head.Empty() {
+			if _, err := s.eval(ctx, plan.Head.Code); err != nil {
+				if r := s.rangeRetry(err, plan.Head, plan, opt); r {
+					return true, nil
+				}
+				return false, s.evalError(ctx, code, plan.Head, err, plan)
 			}
-			return false, s.evalError(ctx, code, plan.Head, err, plan)
 		}
-		src = plan.ShowTail
-		if plan.FunExpr != "" {
-			if v, err := s.i.Eval(";" + plan.FunExpr); err == nil && v.IsValid() && v.Kind() == reflect.Func && v.Type().NumOut() != 1 {
-				src = plan.Tail
+		src, plainShow = plan.Tail, true
+		if plan.Last == cell.LastMaybe {
+			single := false
+			if plan.FunExpr != "" {
+				if v, err := s.i.Eval(";" + plan.FunExpr); err == nil && v.IsValid() && v.Kind() == reflect.Func {
+					single = v.Type().NumOut() == 1
+					if !single {
+						plainShow = false // no value to show
+					}
+				}
+			}
+			if !single && plainShow {
+				// Unknown function: the call has one value if it can be assigned.
+				_, err := s.compile(";_ = func() {" + plan.ShowTail.Code + "\n_ = " + cell.LastVar + "\n}")
+				plainShow = err == nil
+			}
+		}
+		if plainShow {
+			if rich = s.richApplicable(plan.ShowTail); len(rich) > 0 {
+				src, plainShow = plan.ShowTail, false
 			}
 		}
 	}
@@ -571,8 +624,8 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 	}
 	v, err := s.eval(ctx, in)
 	if err != nil && src == plan.ShowTail && isCompileError(err) {
-		// The call has no single value after all: run it as a plain statement.
-		src, show = plan.Tail, false
+		// The value cannot be assigned after all: run it as a plain statement.
+		src, show, rich = plan.Tail, false, nil
 		_, err = s.eval(ctx, src.Code)
 	}
 	if err != nil {
@@ -582,7 +635,10 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		return false, s.evalError(ctx, code, src, err, plan)
 	}
 	if show {
-		s.collectResult(v)
+		s.collectResult(v, rich)
+		if rich != nil {
+			s.forgetLast()
+		}
 	}
 	return false, nil
 }

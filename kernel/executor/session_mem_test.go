@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"fmt"
 	"go/token"
 	"io"
 	"runtime"
@@ -147,8 +148,115 @@ func TestShownValues(t *testing.T) {
 	}
 	check()
 	p.ok("type Q struct{ X int }\nfunc (q Q) String() string { return fmt.Sprint(\"Q\", q.X) }")
-	cases = append(cases, [2]string{"Q{4}", "Q4"})
+	cases = append(cases, [2]string{"Q{4}", "Q4"}, [2]string{"Q{5}.String()", `"Q5"`},
+		[2]string{"qs := []Q{{6}}\nqs[0]", "Q6"}, [2]string{"var st fmt.Stringer = Q{7}\nst", "Q7"})
 	check()
+}
+
+// A call as the last statement is shown when it has exactly one value, whether
+// its function is known before the cell runs or not.
+func TestShownCalls(t *testing.T) {
+	p := start(t)
+	p.ok("func two() (int, int) { return 1, 2 }\nfunc none() {}\nfunc one() int { return 7 }\nfs := []func() int{one}")
+	for _, rich := range []bool{false, true} {
+		if rich {
+			p.ok("type R struct{}\nfunc (R) String() string { return \"r\" }")
+		}
+		for _, c := range [][2]string{
+			{"one()", "7"}, {`strings.ToUpper("a")`, `"A"`}, {"fs[0]()", "7"}, {"math.Sqrt(4)", "2"},
+			{"two()", ""}, {"none()", ""}, {`fmt.Print("")`, ""}, {"R{}", "r"},
+		} {
+			if c[0] == "R{}" && !rich {
+				continue
+			}
+			if v := p.ok(c[0]).value(); v != c[1] {
+				t.Errorf("rich %v: %q shows %q, want %q", rich, c[0], v, c[1])
+			}
+		}
+	}
+}
+
+// heapMB returns the live heap in MB after a full collection.
+func heapMB() float64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
+
+// What a cell's top-level expressions computed is not kept once the cell ended
+// (yaegi keeps temporaries in its global frame): not a large value only measured,
+// nor a shown value with rich methods. Variables keep theirs, their fields
+// included, and so do closures created in a top-level loop.
+func TestTopLevelTemporariesReleased(t *testing.T) {
+	x, err := New(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(code, want string) {
+		t.Helper()
+		content, result := x.run(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: code})
+		if content["status"] != "ok" {
+			t.Fatalf("%q: %v", code, content)
+		}
+		got := ""
+		if result != nil {
+			got = fmt.Sprint(result.Data["text/plain"])
+		}
+		if got != want {
+			t.Errorf("%q shows %q, want %q", code, got, want)
+		}
+	}
+	run("func mk() []byte { return make([]byte, 64<<20) }\ntype Big struct{ b []byte }\nfunc (Big) String() string { return \"big\" }", "")
+	base := heapMB()
+	run("len(mk())", "67108864")
+	if h := heapMB(); h > base+16 {
+		t.Errorf("live heap %.0f MB after len(mk()), %.0f MB before", h, base)
+	}
+	run("Big{mk()}", "big")
+	run("1", "1")
+	if h := heapMB(); h > base+16 {
+		t.Errorf("live heap %.0f MB after showing Big{mk()}, %.0f MB before", h, base)
+	}
+	run("type S struct{ A, B int }\ns := S{1, 2}", "")
+	run("s.B + s.A", "3")
+	run("s", "{A:1 B:2}")
+	run("fs := []func() int{}\nfor i := 0; i < 3; i++ {\n\tj := i\n\tfs = append(fs, func() int { return j })\n}", "")
+	run("fs[0]() + 10*fs[1]() + 100*fs[2]()", "210")
+	run("keep := mk()\nlen(keep)", "67108864")
+	if h := heapMB(); h < base+60 {
+		t.Errorf("live heap %.0f MB with a 64 MB variable, %.0f MB before", h, base)
+	}
+}
+
+// After a rich method was declared, cells whose value has none of them do not
+// grow the live heap (each assignment of LastVar used to take a new slot of the
+// interpreter's global frame: about 80 bytes a cell).
+func TestRichSessionBounded(t *testing.T) {
+	x, err := New(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := x.execute(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: "type T struct{}\nfunc (T) String() string { return \"t\" }"}); r["status"] != "ok" {
+		t.Fatal(r)
+	}
+	cell := func() {
+		if _, res := x.run(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: "1 + 1"}); res == nil || res.Data["text/plain"] != "2" {
+			t.Fatalf("1 + 1 shows %v", res)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		cell()
+	}
+	before := heapMB()
+	const n = 1000
+	for i := 0; i < n; i++ {
+		cell()
+	}
+	if grown := (heapMB() - before) * (1 << 20); grown > 30<<10 {
+		t.Errorf("live heap grew %.0f KB over %d cells", grown/1024, n)
+	}
 }
 
 func countFiles(fset *token.FileSet) int {
