@@ -352,6 +352,26 @@ func TestYaegiWorkarounds(t *testing.T) {
 	}
 }
 
+// min and max of a known basic type call typed helpers (yaegi cannot type a
+// package-level variable from a generic call), declared on first use, in
+// declarations and statements, and again after %reset.
+func TestTypedMinMax(t *testing.T) {
+	p := start(t)
+	for _, c := range [][2]string{
+		{"lo := min(2.5, 1.5)\nlo", "1.5"},
+		{"f32 := float32(2)\nhi := max(f32, 3)\nhi", "3"},
+		{"sm := min(\"b\", \"a\")\nsm", `"a"`},
+		{"var w = max(int8(1), 2)\nw", "2"},
+		{"func clamp(x int) int { return max(0, min(x, 10)) }\nclamp(12) + clamp(-3)", "10"},
+		{"%reset", ""},
+		{"lo := min(2.5, 1.5)\nlo", "1.5"},
+	} {
+		if v := p.ok(c[0]).value(); v != c[1] {
+			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	p := start(t)
 	p.ok("x := 5")

@@ -77,7 +77,8 @@ type session struct {
 	stderr *panicFilter
 	stdin  *stdinPipe
 
-	swept int // the global frame's slots below this were swept (see sweepTemps)
+	swept  int             // the global frame's slots below this were swept (see sweepTemps)
+	minMax map[string]bool // types whose min and max helpers are declared (see declareMinMax)
 
 	count   int              // execution count of the running request
 	cellSeq int              // numbers the cells run, for cell.Options.Cell
@@ -113,10 +114,11 @@ func (s *session) reset() error {
 			return fmt.Errorf("load symbols: %w", err)
 		}
 	}
-	if _, err := i.Eval(prelude + typedMinMax()); err != nil {
+	if _, err := i.Eval(prelude); err != nil {
 		return fmt.Errorf("prelude: %w", err)
 	}
 	s.i = i
+	s.minMax = map[string]bool{}
 	s.swept = globalFrameLen(i)
 	s.pre = cell.NewSession()
 	s.pre.Packages = s.pkgs
@@ -300,16 +302,58 @@ func (s *session) varType(name string) string {
 	return ""
 }
 
-// typedMinMax declares min and max for each basic type: yaegi cannot give a
+// typedMinMax declares min and max for each of types: yaegi cannot give a
 // package-level variable the type of a generic call's result.
-func typedMinMax() string {
+func typedMinMax(types []string) string {
 	var b strings.Builder
-	for _, t := range cell.BasicTypes {
+	b.WriteString("package main\n")
+	for _, t := range types {
 		for _, f := range [][2]string{{cell.MinFunc, "<"}, {cell.MaxFunc, ">"}} {
 			fmt.Fprintf(&b, "\nfunc %s_%s(x %s, ys ...%s) %s {\n\tfor _, y := range ys {\n\t\tif y %s x || y != y {\n\t\t\tx = y\n\t\t}\n\t}\n\treturn x\n}\n", f[0], t, t, t, t, f[1])
 		}
 	}
 	return b.String()
+}
+
+// declareMinMax declares the typed min and max helpers (see typedMinMax) that
+// the plan calls and the interpreter lacks. They are declared on first use rather
+// than in the prelude: the 28 of them were about 460 KB of the session's live
+// heap (syntax trees), which the garbage collector scanned on every cycle and
+// which set how far the heap grew between cycles.
+func (s *session) declareMinMax(plan *cell.Plan) error {
+	var need []string
+	for _, src := range []*cell.Source{plan.Decls, plan.Stmts} {
+		if src == nil {
+			continue
+		}
+		for _, f := range []string{cell.MinFunc + "_", cell.MaxFunc + "_"} {
+			code := src.Code
+			for {
+				k := strings.Index(code, f)
+				if k < 0 {
+					break
+				}
+				code = code[k+len(f):]
+				n := 0
+				for n < len(code) && (code[n] >= 'a' && code[n] <= 'z' || code[n] >= '0' && code[n] <= '9') {
+					n++
+				}
+				if t := code[:n]; !s.minMax[t] && slices.Contains(cell.BasicTypes, t) && !slices.Contains(need, t) {
+					need = append(need, t)
+				}
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	if _, err := s.i.Eval(typedMinMax(need)); err != nil {
+		return fmt.Errorf("declare min and max for %v: %w", need, err)
+	}
+	for _, t := range need {
+		s.minMax[t] = true
+	}
+	return nil
 }
 
 // packageNames maps the name of every package a session can import to its path.
@@ -559,6 +603,9 @@ var posPrefix = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+):(\d+): `)
 // found and recorded in opt.
 func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt cell.Options) (retry bool, cerr *cellError) {
 	s.stderr.take() // frames of panics recovered earlier
+	if err := s.declareMinMax(plan); err != nil {
+		return false, &cellError{ename: "CompileError", evalue: err.Error(), traceback: []string{"CompileError: " + err.Error()}}
+	}
 	if plan.Decls != nil {
 		_, err := s.eval(ctx, plan.Decls.Code)
 		if err != nil {
