@@ -99,11 +99,15 @@ func New(ev io.Writer) (*Executor, error) {
 
 // Serve reads requests from r until shutdown or EOF.
 func (x *Executor) Serve(r io.Reader) int {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
 	x.send(ipc.Event{Kind: ipc.EventReady})
 	go x.worker()
 	for {
 		var q ipc.Request
-		if err := ipc.ReadFrame(r, &q); err != nil {
+		if err := readRequest(br, &q); err != nil {
 			if err != io.EOF {
 				fmt.Fprintln(os.Stderr, "goinv executor: read request:", err)
 				return 1

@@ -19,14 +19,21 @@ import (
 // The "rich" case runs after a cell declared a String method: the cell's value is
 // then assigned to LastVar, so that the rich methods of interpreted types can be
 // called on it, which costs a second Eval and a new global per cell.
+//
+// The "alloc" case is a cell that allocates 100 MB in 256 KB slices, each garbage
+// at once: the case that a smaller heap goal (a lower GOGC) slows down, since the
+// collector then runs after every few MB over a live heap of a few MB.
 func BenchmarkCell(b *testing.B) {
-	b.Run("plain", func(b *testing.B) { benchCell(b, "") })
+	b.Run("plain", func(b *testing.B) { benchCell(b, "", "1 + 1", "2") })
 	b.Run("rich", func(b *testing.B) {
-		benchCell(b, "type T struct{}\nfunc (T) String() string { return \"t\" }")
+		benchCell(b, "type T struct{}\nfunc (T) String() string { return \"t\" }", "1 + 1", "2")
+	})
+	b.Run("alloc", func(b *testing.B) {
+		benchCell(b, "func churn() int {\n\tn := 0\n\tfor i := 0; i < 400; i++ {\n\t\tb := make([]byte, 256<<10)\n\t\tn += len(b)\n\t}\n\treturn n\n}", "churn()", "104857600")
 	})
 }
 
-func benchCell(b *testing.B, setup string) {
+func benchCell(b *testing.B, setup, code, want string) {
 	x, err := New(io.Discard)
 	if err != nil {
 		b.Fatal(err)
@@ -37,12 +44,15 @@ func benchCell(b *testing.B, setup string) {
 		}
 	}
 	run := func() {
-		r := x.execute(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: "1 + 1"})
+		r, res := x.run(ipc.Request{ID: 1, Kind: ipc.KindExecute, Code: code})
 		if r["status"] != "ok" {
 			b.Fatal(r)
 		}
+		if res == nil || res.Data["text/plain"] != want {
+			b.Fatalf("%s shows %v, want %s", code, res, want)
+		}
 	}
-	for i := 0; i < 50; i++ { // warm caches and the first-use paths
+	for i := 0; i < 50 && (i == 0 || b.N > 1); i++ { // warm caches and the first-use paths
 		run()
 	}
 	var m0, m1 runtime.MemStats
