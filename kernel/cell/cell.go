@@ -163,8 +163,8 @@ const (
 type Plan struct {
 	// Decls holds the imports and declarations, to evaluate first (nil if none).
 	Decls *Source
-	// Stmts holds the statements (nil if none); ShowStmts is the same with the last
-	// expression assigned to LastVar.
+	// Stmts holds the statements (nil if none); ShowStmts, filled by Split, is the
+	// same with the last expression assigned to LastVar.
 	Stmts, ShowStmts *Source
 	// Last says how to treat the last statement. For LastMaybe, FunExpr is the
 	// side-effect-free function expression of the call: evaluate it, and use
@@ -494,10 +494,10 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		with := func(extra ...edit) *Source {
 			return newSource(stmtIn, append(append([]edit(nil), stmtEdits...), extra...), pre, src, len(stmtWrap))
 		}
-		if r.lastEdits != nil {
-			p.ShowStmts = with(r.lastEdits...)
-		}
 		p.split = func() {
+			if r.lastEdits != nil {
+				p.ShowStmts = with(r.lastEdits...)
+			}
 			blankHead := blankRange(stmtIn, pre, r.lastStart)
 			p.Head = with(blankRange(stmtIn, r.lastStart, r.lastEnd))
 			p.Tail = with(blankHead)
@@ -510,10 +510,11 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	return p, nil
 }
 
-// Split fills Head, Tail and ShowTail (which Prepare fills for LastMaybe only)
-// for a plan whose last statement is shown, so that the executor can run the
-// statements before it first and look at that statement with their names
-// defined. It reports whether the plan has them.
+// Split fills ShowStmts, Head, Tail and ShowTail (which Prepare fills for
+// LastMaybe only; each is one more rewrite of the cell) for a plan whose last
+// statement is shown, so that the executor can run the statements before it
+// first and look at that statement with their names defined. It reports whether
+// the plan has them.
 func (p *Plan) Split() bool {
 	if p.Head == nil && p.split != nil && p.Last != LastNone {
 		p.split()

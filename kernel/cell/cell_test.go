@@ -21,6 +21,12 @@ var instr = regexp.MustCompile(`\n?var goinvS\d+(?:, goinvS\d+)* int; |goinv(?:S
 
 // code returns the generated code without the position instrumentation, which
 // TestInstrumentation checks on its own.
+// splitPlan returns p after p.Split.
+func splitPlan(p *Plan) *Plan {
+	p.Split()
+	return p
+}
+
 func code(src *Source) string {
 	if src == nil {
 		return ""
@@ -206,11 +212,11 @@ func TestMinMaxClear(t *testing.T) {
 		}
 	}
 	s.VarType = func(name string) string { return map[string]string{"x": "float32"}[name] }
-	if c := code(prep(t, s, "min(x, 1)").ShowStmts); !strings.Contains(c, "goinvMin_float32(x, 1)") {
+	if c := code(splitPlan(prep(t, s, "min(x, 1)")).ShowStmts); !strings.Contains(c, "goinvMin_float32(x, 1)") {
 		t.Errorf("session variable type: %s", c)
 	}
 	prep(t, s, "func min(a, b int) int { return a }")
-	if c := code(prep(t, s, "min(1, 2)").ShowStmts); strings.Contains(c, "goinvMin") {
+	if c := code(splitPlan(prep(t, s, "min(1, 2)")).ShowStmts); strings.Contains(c, "goinvMin") {
 		t.Errorf("user's own min replaced: %s", c)
 	}
 }
@@ -243,7 +249,7 @@ func TestLastExpression(t *testing.T) {
 		if p.Last != want {
 			t.Errorf("%q: Last = %v, want %v", src, p.Last, want)
 		}
-		if want != LastNone && !strings.Contains(code(p.ShowStmts), LastVar+" := ") {
+		if want != LastNone && !strings.Contains(code(splitPlan(p).ShowStmts), LastVar+" := ") {
 			t.Errorf("%q: ShowStmts %q", src, code(p.ShowStmts))
 		}
 	}

@@ -664,7 +664,7 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 			}
 		}
 	}
-	show := src == plan.ShowStmts || src == plan.ShowTail || plainShow
+	show := src == plan.ShowTail || plainShow
 	in := src.Code
 	if show && !plainShow {
 		in = showCode(in)
