@@ -203,7 +203,7 @@ func (x *Executor) send(evs ...ipc.Event) {
 	buf := x.evBuf[:0]
 	var err error
 	for _, e := range evs {
-		if buf, err = ipc.AppendFrame(buf, e); err != nil {
+		if buf, err = appendEvent(buf, e); err != nil {
 			fmt.Fprintln(os.Stderr, "goinv executor: write event:", err)
 			return
 		}
