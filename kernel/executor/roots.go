@@ -120,17 +120,17 @@ func scopeChildren(i *interp.Interpreter) int {
 // The interpreter runs a cell's top-level statements in its global frame
 // (Interpreter.frame.data, one slot per package-level variable), and yaegi gives
 // their temporaries slots there too: the value of a call, a composite literal, a
-// method value, a conversion. Nothing frees or reuses those slots, so every
-// value a top-level expression computed stayed reachable for the rest of the
-// session: `len(load())` kept what load returned, a shown value's rich method
-// call kept the cell's syntax tree (a method value refers to its node), about 5
-// KB a cell. sweepTemps gives the slots a cell added that no symbol names fresh
-// zero values (the slots stay, a few dozen bytes each: the frame's layout is
-// yaegi's). Symbols of
-// every scope are kept, block scopes of the cell's top-level statements
-// included (a closure created in a top-level loop reads its variable there).
-// The fields are found by name and type, like roots: a yaegi that changes them
-// makes sweepTemps a no-op.
+// method value. Nothing frees or reuses those slots, so what a top-level
+// expression computed stays reachable for the rest of the session. The cell's
+// own temporaries must stay: yaegi reads some again later (an interpreted value
+// converted to a compiled interface, such as fmt.Stringer, calls its methods on
+// the receiver in its slot, each time). The executor's own evaluations are
+// another matter: the method calls that render a shown value and the look at a
+// called function kept the syntax tree of each (a method value refers to its
+// node), about 5 KB a cell; sweepTemps gives their slots fresh zero values (the
+// slots stay, a few dozen bytes each: the frame's layout is yaegi's). The fields
+// are found by name and type, like roots: a yaegi that changes them makes
+// sweepTemps a no-op.
 var (
 	frameOffset, frameDataOffset, frameMuOffset uintptr
 	universeOffset, symOffset, symIndexOffset   uintptr
@@ -188,10 +188,10 @@ func globalFrameLen(i *interp.Interpreter) int {
 	return len(*data)
 }
 
-// sweepTemps zeroes the global frame's slots from lo on that no symbol names,
-// by replacing their values,
-// and returns the frame's length. Call it only between Evals, on the goroutine
-// that runs them, and never while an interrupted Eval may still run.
+// sweepTemps zeroes the global frame's slots from lo on that no symbol names, by
+// replacing their values, and returns the frame's length. Call it only after
+// evaluations of the executor's own, whose values nothing keeps, on the
+// goroutine that runs them.
 func sweepTemps(i *interp.Interpreter, lo int) int {
 	data, mu := globalFrame(i)
 	if data == nil {
@@ -239,4 +239,32 @@ func sweepTemps(i *interp.Interpreter, lo int) int {
 		}
 	}
 	return len(d)
+}
+
+// resetGlobal gives the package-level variable name of package main a fresh zero
+// value, as sweepTemps does for temporaries: its value is replaced, not set to
+// zero, since it can be a view of another variable's memory (a variable of an
+// interface type assigned to it). It reports whether it could.
+func resetGlobal(i *interp.Interpreter, name string) bool {
+	data, mu := globalFrame(i)
+	if data == nil {
+		return false
+	}
+	sc := reflect.NewAt(scopesType, unsafe.Add(unsafe.Pointer(i), scopesOffset)).Elem().MapIndex(reflect.ValueOf("main"))
+	if !sc.IsValid() || sc.IsNil() {
+		return false
+	}
+	sym := reflect.NewAt(symMapType, unsafe.Add(sc.UnsafePointer(), symOffset)).Elem().MapIndex(reflect.ValueOf(name))
+	if !sym.IsValid() || sym.IsNil() {
+		return false
+	}
+	x := *(*int)(unsafe.Add(sym.UnsafePointer(), symIndexOffset))
+	mu.Lock()
+	defer mu.Unlock()
+	d := *data
+	if x < 0 || x >= len(d) || !d[x].IsValid() {
+		return false
+	}
+	d[x] = reflect.New(d[x].Type()).Elem()
+	return true
 }

@@ -77,7 +77,6 @@ type session struct {
 	stderr *panicFilter
 	stdin  *stdinPipe
 
-	swept  int             // the global frame's slots below this were swept (see sweepTemps)
 	minMax map[string]bool // types whose min and max helpers are declared (see declareMinMax)
 
 	count   int              // execution count of the running request
@@ -119,7 +118,6 @@ func (s *session) reset() error {
 	}
 	s.i = i
 	s.minMax = map[string]bool{}
-	s.swept = globalFrameLen(i)
 	s.pre = cell.NewSession()
 	s.pre.Packages = s.pkgs
 	s.pre.IntVar = s.intVar
@@ -156,6 +154,9 @@ func (s *session) collectResult(v reflect.Value, rich []string) {
 		return
 	}
 	b := map[string]interface{}{}
+	// The calls' temporaries (a method value refers to the call's syntax tree)
+	// are let go afterwards; see sweepTemps.
+	defer sweepTemps(s.i, globalFrameLen(s.i))
 	for _, m := range richMethods {
 		if !slices.Contains(rich, m[0]) {
 			continue
@@ -203,11 +204,10 @@ func (s *session) richApplicable(show *cell.Source) []string {
 
 // forgetLast zeroes LastVar, which a cell with rich methods assigned its value to,
 // once that value was shown: the variable holds it for no one, and a large value
-// would otherwise stay in memory until the next such cell.
+// would otherwise stay in memory until the next such cell. (Not with reflect's
+// SetZero: LastVar can be a view of the variable the cell showed.)
 func (s *session) forgetLast() {
-	if v, ok := s.i.Globals()[cell.LastVar]; ok && v.CanSet() {
-		v.SetZero()
-	}
+	resetGlobal(s.i, cell.LastVar)
 }
 
 // setResult records the cell's value with the rich forms found so far.
@@ -471,11 +471,8 @@ func (x *Executor) run(q ipc.Request) (content map[string]any, result *ipc.Event
 		// An interrupted Eval's goroutine may still be running (ExecuteWithContext
 		// returns without waiting for it); leave its roots alone then.
 		if ctx.Err() == nil {
-			s.swept = sweepTemps(s.i, s.swept)
 			dropRoots(s.i)
 			dropScopeChildren(s.i)
-		} else {
-			s.swept = globalFrameLen(s.i) // leave the interrupted cell's slots alone
 		}
 		cancel()
 		x.mu.Lock()
@@ -645,12 +642,14 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		if plan.Last == cell.LastMaybe {
 			single := false
 			if plan.FunExpr != "" {
+				lo := globalFrameLen(s.i)
 				if v, err := s.i.Eval(";" + plan.FunExpr); err == nil && v.IsValid() && v.Kind() == reflect.Func {
 					single = v.Type().NumOut() == 1
 					if !single {
 						plainShow = false // no value to show
 					}
 				}
+				sweepTemps(s.i, lo) // a method value refers to the syntax tree
 			}
 			if !single && plainShow {
 				// Unknown function: the call has one value if it can be assigned.
