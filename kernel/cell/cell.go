@@ -171,6 +171,10 @@ type Plan struct {
 	// ShowStmts if its type has exactly one result.
 	Last    LastKind
 	FunExpr string
+	// ArgTail, filled with Tail by Split, is the last statement passed to a
+	// func(interface{}): it compiles if and only if the statement has exactly one
+	// value (yaegi compiles `v := f()` for an f of no or two results).
+	ArgTail *Source
 	// For LastMaybe, Head is Stmts without the last statement, and Tail and ShowTail
 	// are that statement alone, plain and assigned to LastVar: run Head, then look at
 	// FunExpr (which may name something Head defined), then one of the tails.
@@ -502,6 +506,9 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 			p.Head = with(blankRange(stmtIn, r.lastStart, r.lastEnd))
 			p.Tail = with(blankHead)
 			p.ShowTail = with(append([]edit{blankHead}, r.lastEdits...)...)
+			if r.argEdits != nil {
+				p.ArgTail = with(append([]edit{blankHead}, r.argEdits...)...)
+			}
 		}
 		if p.Last == LastMaybe {
 			p.Split()
@@ -510,7 +517,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	return p, nil
 }
 
-// Split fills ShowStmts, Head, Tail and ShowTail (which Prepare fills for
+// Split fills ShowStmts, Head, Tail, ShowTail and ArgTail (which Prepare fills for
 // LastMaybe only; each is one more rewrite of the cell) for a plan whose last
 // statement is shown, so that the executor can run the statements before it
 // first and look at that statement with their names defined. It reports whether
@@ -577,7 +584,8 @@ type rewriter struct {
 	renames   map[string]string
 	excluded  map[*ast.Ident]bool
 	lastEdits []edit
-	lastStart int // the last statement in the statement input
+	argEdits  []edit // pass the last expression to a func(interface{}) (see Plan.ArgTail)
+	lastStart int    // the last statement in the statement input
 	lastEnd   int
 	rangeN    int
 	seenRange map[*ast.RangeStmt]bool
@@ -1156,6 +1164,10 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 	if r.p.Last != LastNone {
 		r.lastEdits = []edit{
 			{pos: r.off(es.X.Pos()), end: r.off(es.X.Pos()), text: LastVar + " := ", order: -40},
+		}
+		r.argEdits = []edit{
+			{pos: r.off(es.X.Pos()), end: r.off(es.X.Pos()), text: "func(interface{}) {}(", order: -40},
+			{pos: r.off(es.X.End()), end: r.off(es.X.End()), text: ")", order: 40},
 		}
 	}
 	return edits

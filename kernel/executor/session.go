@@ -652,8 +652,9 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 				sweepTemps(s.i, lo) // a method value refers to the syntax tree
 			}
 			if !single && plainShow {
-				// Unknown function: the call has one value if it can be assigned.
-				_, err := s.compile(";_ = func() {" + plan.ShowTail.Code + "\n_ = " + cell.LastVar + "\n}")
+				// Unknown function: the call has one value if it can be passed to
+				// a func(interface{}), compiled in a function literal, not run.
+				_, err := s.compile(";_ = func() {" + plan.ArgTail.Code + "\n}")
 				plainShow = err == nil
 			}
 		}

@@ -164,10 +164,11 @@ func TestShownValues(t *testing.T) {
 }
 
 // A call as the last statement is shown when it has exactly one value, whether
-// its function is known before the cell runs or not.
+// its function is known before the cell runs or not (ft[0]() and fn[0]() showed
+// 1 and failed with a reflect.Set error).
 func TestShownCalls(t *testing.T) {
 	p := start(t)
-	p.ok("func two() (int, int) { return 1, 2 }\nfunc none() {}\nfunc one() int { return 7 }\nfs := []func() int{one}")
+	p.ok("func two() (int, int) { return 1, 2 }\nfunc none() {}\nfunc one() int { return 7 }\nfs := []func() int{one}\nft := []func() (int, int){two}\nfn := []func(){none}")
 	for _, rich := range []bool{false, true} {
 		if rich {
 			p.ok("type R struct{}\nfunc (R) String() string { return \"r\" }")
@@ -175,6 +176,7 @@ func TestShownCalls(t *testing.T) {
 		for _, c := range [][2]string{
 			{"one()", "7"}, {`strings.ToUpper("a")`, `"A"`}, {"fs[0]()", "7"}, {"math.Sqrt(4)", "2"},
 			{"two()", ""}, {"none()", ""}, {`fmt.Print("")`, ""}, {"R{}", "r"},
+			{"ft[0]()", ""}, {"fn[0]()", ""}, {"func() (int, int) { return 3, 4 }()", ""}, {"func() int { return 6 }()", "6"},
 		} {
 			if c[0] == "R{}" && !rich {
 				continue
