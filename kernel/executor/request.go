@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/goinv/goinv/kernel/internal/jsonscan"
 	"github.com/goinv/goinv/kernel/ipc"
@@ -72,11 +70,11 @@ func decodeRequest(b []byte, q *ipc.Request) error {
 		case "id":
 			d.ID, ok = jsonscan.Uint(v)
 		case "kind":
-			d.Kind, ok = stringOf(v)
+			d.Kind, ok = jsonscan.String(v)
 		case "code":
-			d.Code, ok = stringOf(v)
+			d.Code, ok = jsonscan.String(v)
 		case "value":
-			d.Value, ok = stringOf(v)
+			d.Value, ok = jsonscan.String(v)
 		case "seq":
 			d.Seq, ok = jsonscan.Uint(v)
 		case "cursor":
@@ -106,15 +104,6 @@ func decodeRequest(b []byte, q *ipc.Request) error {
 	}
 	*q = d
 	return nil
-}
-
-// stringOf decodes a JSON string of valid UTF-8 (encoding/json replaces invalid
-// bytes, which the slow path then does) into a string of its own: v lies in the
-// reader's buffer, which the next request overwrites, and jsonscan.String
-// returns a string without escapes as a view of v.
-func stringOf(v []byte) (string, bool) {
-	s, ok := jsonscan.String(v)
-	return strings.Clone(s), ok && utf8.ValidString(s)
 }
 
 // intOf decodes a JSON integer that fits an int.

@@ -13,9 +13,11 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -80,20 +82,22 @@ func Object(b []byte, fn func(key, value []byte) error) error {
 }
 
 // Key returns the text of a raw key (or string) token as Object passes it. Tokens
-// without escapes, all of a Jupyter message's keys, are compared without a copy:
-// `switch jsonscan.Key(k)` on such a key does not allocate.
+// without escapes, all of a Jupyter message's keys, are not copied: the string
+// aliases raw, for comparing (`switch jsonscan.Key(k)` does not allocate), not for
+// keeping.
 func Key(raw []byte) string {
-	if s, ok := plain(raw); ok {
-		return s
+	if body, ok := plain(raw); ok {
+		return unsafeString(body)
 	}
 	s, _ := String(raw)
 	return s
 }
 
-// String decodes a raw JSON string token; ok is false if raw is not a string.
+// String decodes a raw JSON string token into a new string; ok is false if raw is
+// not a string. As with encoding/json, invalid UTF-8 becomes U+FFFD.
 func String(raw []byte) (s string, ok bool) {
-	if s, ok := plain(raw); ok {
-		return string(s), true // copies: raw may be a reused buffer
+	if body, ok := plain(raw); ok {
+		return string(body), true
 	}
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
@@ -104,18 +108,22 @@ func String(raw []byte) (s string, ok bool) {
 	return s, true
 }
 
-// plain returns the text of a string token without escapes, aliasing raw.
-func plain(raw []byte) (string, bool) {
+// plain returns the bytes of a string token that needs no decoding: no escapes,
+// valid UTF-8.
+func plain(raw []byte) ([]byte, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return "", false
+		return nil, false
 	}
 	body := raw[1 : len(raw)-1]
 	for _, c := range body {
-		if c == '\\' {
-			return "", false
+		if c == '\\' || c >= utf8.RuneSelf {
+			if bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
+				return nil, false
+			}
+			break
 		}
 	}
-	return unsafeString(body), true
+	return body, true
 }
 
 // Bool decodes a raw JSON true or false.

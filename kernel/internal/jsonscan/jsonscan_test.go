@@ -117,3 +117,21 @@ func BenchmarkEncodingJSONValid(b *testing.B) {
 		json.Valid(doc)
 	}
 }
+
+// String returns strings of their own, which outlive a reused buffer, and decodes
+// invalid UTF-8 as encoding/json does.
+func TestStringCopiesAndReplaces(t *testing.T) {
+	buf := []byte(`"abc"`)
+	s, _ := String(buf)
+	copy(buf, `"xyz"`)
+	if s != "abc" {
+		t.Errorf("String's result changed with its buffer: %q", s)
+	}
+	for _, raw := range []string{"\"a\xffb\"", "\"\xc3\"", `"é"`} {
+		var want string
+		json.Unmarshal([]byte(raw), &want)
+		if got, ok := String([]byte(raw)); !ok || got != want {
+			t.Errorf("String(%q) = %q, encoding/json %q", raw, got, want)
+		}
+	}
+}
