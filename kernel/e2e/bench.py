@@ -17,6 +17,12 @@
               kernel publishes for `1 + 1`), in the same run: "kernel share" is a kernel's median
               minus the floor's, the time the kernel itself adds to a round trip
 
+Side by side. For each round trip, all the kernels (the floor included) run at once and take
+turns, --chunk cells at a time (50), in an order reversed every round: this machine's speed drifts
+by tens of percent within minutes, so kernels measured one after the other, a minute apart, were
+not comparable (the floor's median alone moved from 0.63 to 1.15 ms between two runs). The RSS
+figures are each kernel's own; the others are idle while it runs.
+
 Why two round trips: BlockingKernelClient (jupyter_client 7) runs every get_shell_msg through
 run_sync → nest_asyncio → an asyncio poll on a zmq.asyncio socket. Against a responder that answers
 instantly (a Python ROUTER, no kernel behind it) that machinery alone measured 0.82–0.87 ms per
@@ -34,7 +40,7 @@ port between our pick and the kernel's bind), the kernel's stderr is kept, and a
 is reported with that stderr and retried, at most twice, with fresh ports; the summary says how
 many launches failed and why.
 
-usage: /usr/bin/python3 kernel/e2e/bench.py [--cells 1000] [--starts 5] [--kernels goinv,python3] [--no-floor]
+usage: /usr/bin/python3 kernel/e2e/bench.py [--cells 1000] [--starts 5] [--kernels goinv,python3] [--no-floor] [--chunk 50]
 Needs goinv installed as kernelspec "goinv" (JUPYTER_PATH) and Debian python3-ipykernel.
 """
 import argparse
@@ -243,66 +249,60 @@ def wait_ready(k, timeout=60):
         sock.close()
 
 
-def client_roundtrip(cells):
-    """The execute round trip through BlockingKernelClient, and RSS around it."""
-    def run(k):
+class ClientDriver:
+    """The execute round trip through BlockingKernelClient: kc.execute(), then
+    kc.get_shell_msg() until the reply."""
+
+    what = "client round trip"
+
+    def __init__(self, k):
         # Started and answering before the client is made. Without a KernelManager,
         # wait_for_ready judges liveness by the heartbeat: a ping unanswered 1 s after
         # the client started counts as dead, so a kernel that takes over a second to
         # start (ipykernel on a loaded machine: 1.1 s) was reported as "Kernel died
         # before replying to kernel_info" while it was still starting.
         wait_ready(k)
-        kc = BlockingKernelClient(connection_file=k.cf)
+        self.kc = kc = BlockingKernelClient(connection_file=k.cf)
         kc.load_connection_file()
         kc.start_channels()
         try:
-            try:
-                kc.wait_for_ready(timeout=60)
-            except RuntimeError as e:
-                raise k.fail(f"wait_for_ready: {e}")
-            for _ in range(20):  # warm up
-                kc.execute("1 + 1")
-                kc.get_shell_msg(timeout=30)
-            rss0 = rss(k.p.pid)
-            times = []
-            for i in range(cells):
-                if i == 100:
-                    rss100 = rss(k.p.pid)
-                t0 = time.perf_counter()
-                mid = kc.execute("1 + 1")
-                while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != mid:
-                    pass
-                times.append(time.perf_counter() - t0)
-            rss1 = rss(k.p.pid)
-            if cells <= 100:
-                rss100 = rss1
-            time.sleep(2)
-            rss2 = rss(k.p.pid)
-        finally:
+            kc.wait_for_ready(timeout=60)
+        except RuntimeError as e:
             kc.stop_channels()
-        return times, rss0, rss100, rss1, rss2
-    return run
+            raise k.fail(f"wait_for_ready: {e}")
+        for _ in range(20):  # warm up
+            self.cell()
+
+    def cell(self):
+        t0 = time.perf_counter()
+        mid = self.kc.execute("1 + 1")
+        while self.kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != mid:
+            pass
+        return time.perf_counter() - t0
+
+    def close(self):
+        self.kc.stop_channels()
 
 
-def session_roundtrip(cells):
-    """The execute round trip through jupyter_client's Session on blocking sockets."""
-    def run(k):
-        sess = Session(key=KEY)
+class SessionDriver:
+    """The execute round trip through jupyter_client's Session on blocking sockets:
+    Session.send of the request to Session.recv of its reply; then, untimed, iopub up
+    to the cell's idle status, as a frontend reads it before its next cell."""
+
+    what = "session round trip"
+
+    def __init__(self, k):
+        self.k = k
+        self.sess = sess = Session(key=KEY)
         ctx = zmq.Context.instance()
-        shell = ctx.socket(zmq.DEALER)
-        iopub = ctx.socket(zmq.SUB)
+        self.shell = shell = ctx.socket(zmq.DEALER)
+        self.iopub = iopub = ctx.socket(zmq.SUB)
         for s in (shell, iopub):
             s.linger = 0
         iopub.setsockopt(zmq.SUBSCRIBE, b"")
         shell.connect(k.url("shell"))
         iopub.connect(k.url("iopub"))
         k.start()
-
-        def recv(sock, timeout=30):
-            if not sock.poll(timeout * 1000):
-                raise k.fail(f"no message within {timeout} s")
-            return sess.recv(sock, mode=0)[1]
-
         try:
             # Ready when a kernel_info_reply has come and iopub delivers (a SUB socket
             # misses what was published before its subscription arrived).
@@ -321,28 +321,81 @@ def session_roundtrip(cells):
                 shell.recv_multipart()
             while iopub.poll(200):
                 iopub.recv_multipart()
-
-            def cell():
-                content = dict(code="1 + 1", silent=False, store_history=True, user_expressions={},
-                               allow_stdin=True, stop_on_error=True)  # as BlockingKernelClient.execute sends it
-                t0 = time.perf_counter()
-                mid = sess.send(shell, "execute_request", content)["header"]["msg_id"]
-                while recv(shell)["parent_header"].get("msg_id") != mid:
-                    pass
-                dt = time.perf_counter() - t0
-                while True:  # untimed: this cell's iopub messages, up to its idle status
-                    r = recv(iopub)
-                    if (r["parent_header"].get("msg_id") == mid and r["msg_type"] == "status"
-                            and r["content"]["execution_state"] == "idle"):
-                        return dt
-
             for _ in range(20):
-                cell()
-            return [cell() for _ in range(cells)]
-        finally:
-            shell.close()
-            iopub.close()
-    return run
+                self.cell()
+        except BaseException:
+            self.close()
+            raise
+
+    def recv(self, sock, timeout=30):
+        if not sock.poll(timeout * 1000):
+            raise self.k.fail(f"no message within {timeout} s")
+        return self.sess.recv(sock, mode=0)[1]
+
+    def cell(self):
+        content = dict(code="1 + 1", silent=False, store_history=True, user_expressions={},
+                       allow_stdin=True, stop_on_error=True)  # as BlockingKernelClient.execute sends it
+        t0 = time.perf_counter()
+        mid = self.sess.send(self.shell, "execute_request", content)["header"]["msg_id"]
+        while self.recv(self.shell)["parent_header"].get("msg_id") != mid:
+            pass
+        dt = time.perf_counter() - t0
+        while True:  # untimed: this cell's iopub messages, up to its idle status
+            r = self.recv(self.iopub)
+            if (r["parent_header"].get("msg_id") == mid and r["msg_type"] == "status"
+                    and r["content"]["execution_state"] == "idle"):
+                return dt
+
+    def close(self):
+        self.shell.close()
+        self.iopub.close()
+
+
+def interleaved(names, d, driver, cells, chunk, failures):
+    """Round trips of every kernel in names, measured side by side: all are started
+    (each launch retried twice if it fails), then they take turns, chunk cells at a
+    time, in an order reversed every round, so that the machine's drift (its speed
+    changes by tens of percent within minutes) falls on all of them alike. Returns, by
+    name, the times and the RSS before, after 100 and after all cells, and 2 s later."""
+    running = {}
+    try:
+        for name in names:
+            for attempt in range(3):
+                k = Kernel(name, d)
+                try:
+                    running[name] = (k, driver(k))
+                    break
+                except LaunchFailed as e:
+                    k.stop()
+                    failures.append(f"{name} {driver.what}: {e}")
+                    print(f"bench: {name} {driver.what}, attempt {attempt + 1}: {e}", file=sys.stderr, flush=True)
+            else:
+                raise SystemExit(f"bench: {name} {driver.what} failed three times; see above")
+        res = {name: {"times": [], "rss0": rss(k.p.pid)} for name, (k, _) in running.items()}
+        order = list(names)
+        done = 0
+        while done < cells:
+            n = min(chunk, cells - done)
+            for name in order:
+                k, drv = running[name]
+                r = res[name]
+                for i in range(done, done + n):
+                    if i == 100:
+                        r["rss100"] = rss(k.p.pid)
+                    r["times"].append(drv.cell())
+            done += n
+            order.reverse()
+        for name, (k, _) in running.items():
+            res[name]["rss1"] = rss(k.p.pid)
+            res[name].setdefault("rss100", res[name]["rss1"])
+        time.sleep(2)
+        for name, (k, _) in running.items():
+            res[name]["rss2"] = rss(k.p.pid)
+        return res
+    finally:
+        for k, drv in running.values():
+            drv.close()
+            k.stop()
 
 
 def stats(times):
@@ -356,6 +409,7 @@ def main():
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--kernels", default="goinv,python3")
     ap.add_argument("--no-floor", action="store_true", help="skip the responder that does no work")
+    ap.add_argument("--chunk", type=int, default=50, help="cells a kernel runs before the next one's turn")
     a = ap.parse_args()
     rows, details, failures = [], [], []
     load0 = os.getloadavg()
@@ -363,19 +417,22 @@ def main():
     if not a.no_floor:
         names = ["floor"] + names
     with tempfile.TemporaryDirectory() as d:
+        starts = {}
         for name in names:
             if name == "floor":  # a Python process's start-up says nothing here
-                starts = [float("nan")]
+                starts[name] = [float("nan")]
             else:
-                starts = sorted(attempts(name, d, "start-up", startup, failures) for _ in range(a.starts))
-            ctimes, rss0, rss100, rss1, rss2 = attempts(name, d, "client round trip", client_roundtrip(a.cells), failures)
-            stimes = attempts(name, d, "session round trip", session_roundtrip(a.cells), failures)
-            rows.append((name, statistics.median(starts) * 1e3, starts[0] * 1e3, *stats(ctimes), *stats(stimes),
-                         rss0[0] / 1024, rss100[0] / 1024, rss1[0] / 1024, rss2[0] / 1024))
+                starts[name] = sorted(attempts(name, d, "start-up", startup, failures) for _ in range(a.starts))
+        client = interleaved(names, d, ClientDriver, a.cells, a.chunk, failures)
+        session = interleaved(names, d, SessionDriver, a.cells, a.chunk, failures)
+        for name in names:
+            c, st = client[name], starts[name]
+            rows.append((name, statistics.median(st) * 1e3, st[0] * 1e3, *stats(c["times"]), *stats(session[name]["times"]),
+                         c["rss0"][0] / 1024, c["rss100"][0] / 1024, c["rss1"][0] / 1024, c["rss2"][0] / 1024))
             if name != "floor":
                 pad = " " * len(name)
-                details.append(f"{name}: RSS before: {rss0[1]}\n{pad}  after 100 cells: {rss100[1]}\n"
-                               f"{pad}  after {a.cells} cells: {rss1[1]}\n{pad}  after 2 s idle: {rss2[1]}")
+                details.append(f"{name}: RSS before: {c['rss0'][1]}\n{pad}  after 100 cells: {c['rss100'][1]}\n"
+                               f"{pad}  after {a.cells} cells: {c['rss1'][1]}\n{pad}  after 2 s idle: {c['rss2'][1]}")
     print(f"{'':10} {'start-up':>17} {'':>8} {'1+1 client (BlockingKernelClient)':>34} {'1+1 session (Session, no asyncio)':>34} "
           f"{'RSS':>11} {'after':>9} {'after':>9} {'then 2 s':>9}")
     print(f"{'kernel':10} {'median':>17} {'(best)':>8} {'median':>22} {'p99':>11} {'median':>22} {'p99':>11} "
