@@ -352,6 +352,43 @@ func TestYaegiWorkarounds(t *testing.T) {
 	}
 }
 
+// The generic standard packages work in cells: slices (its sorting functions
+// included) and maps, on plain and named types; cmp as yaegi ships it. See
+// generics.go.
+func TestGenericStdlib(t *testing.T) {
+	p := start(t)
+	p.ok("import \"slices\"\nimport \"maps\"\nimport \"math\"\nx := []int{3, 1, 2, 2}")
+	for _, c := range [][2]string{
+		{"slices.Max(x)", "3"},
+		{"slices.Min(x)", "1"},
+		{"slices.Sort(x)\nx", "[1 2 2 3]"},
+		{"slices.IsSorted(x)", "true"},
+		{"i, found := slices.BinarySearch(x, 2)\n[]any{i, found}", "[1 true]"},
+		{"slices.Equal(x, []int{1, 2, 2, 3})", "true"},
+		{"slices.Index(x, 2)", "1"},
+		{"slices.Insert(x, 1, 9)", "[1 9 2 2 3]"},
+		{"slices.Delete(slices.Clone(x), 0, 1)", "[2 2 3]"},
+		{"slices.Compact([]int{1, 1, 2})", "[1 2]"},
+		{"slices.Replace([]int{1, 2, 3}, 0, 1, 8)", "[8 2 3]"},
+		{"slices.Reverse(x)\nx", "[3 2 2 1]"},
+		{"y := []string{\"bb\", \"a\"}\nslices.SortFunc(y, func(a, b string) int { return len(a) - len(b) })\ny", "[a bb]"},
+		{"slices.MaxFunc(y, func(a, b string) int { return len(a) - len(b) })", `"bb"`},
+		{"slices.Max([]float64{1, math.NaN(), 2})", "NaN"},
+		{"type IDs []int\nids := IDs{5, 4}\nslices.Sort(ids)\nids", "[4 5]"},
+		{"m := map[string]int{\"a\": 1}\nmaps.Clone(m)", "map[a:1]"},
+		{"maps.Equal(m, maps.Clone(m))", "true"},
+		{"m2 := map[string]int{}\nmaps.Copy(m2, m)\nmaps.DeleteFunc(m, func(k string, v int) bool { return v == 1 })\n[]int{len(m), len(m2)}", "[0 1]"},
+		{"import \"cmp\"\ncmp.Compare(1, 2)", "-1"},
+	} {
+		if v := p.ok(c[0]).value(); v != c[1] {
+			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+		}
+	}
+	if r := p.run("slices.Max([]int{})"); r.ename() != "Panic" || !strings.Contains(r.evalue(), "empty list") {
+		t.Errorf("slices.Max of an empty slice: %s %s", r.ename(), r.evalue())
+	}
+}
+
 // min and max of a known basic type call typed helpers (yaegi cannot type a
 // package-level variable from a generic call), declared on first use, in
 // declarations and statements, and again after %reset.

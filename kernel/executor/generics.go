@@ -1,0 +1,250 @@
+package executor
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/traefik/yaegi/stdlib/generic"
+)
+
+// The generic standard packages in cells.
+//
+// yaegi carries the sources of cmp, maps and slices (generic.Sources) and compiles
+// them into every interpreter that loads the standard library. As shipped, most of
+// slices and maps did not work in a cell:
+//   - yaegi cannot infer a type parameter that only a core type mentions
+//     (`func Clone[S ~[]E, E any](s S) S`: "undefined type for E"), which is the
+//     form of most of their functions;
+//   - slices uses the clear builtin, which yaegi lacks;
+//   - the sorting functions (Sort, Min, Max, BinarySearch, ...) live in files
+//     yaegi cannot compile and are left out ("undefined selector: slices.Max");
+//   - maps.Clone goes through a runtime hook that yaegi's copy stubs out.
+//
+// So before any session starts, the sources are rewritten: the functions take plain
+// slices and maps ([]E, map[K]V) instead of any type with that core type, clear
+// becomes a loop, the sorting functions are added (sorting with package sort), and
+// maps is replaced by plain-map versions of its functions. A named slice or map type
+// is still accepted (yaegi assigns it to the plain type); the result of Clone,
+// Insert and the like is then the plain type.
+func init() {
+	for i, src := range generic.Sources {
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(stripComments(src)), "package slices"):
+			generic.Sources[i] = patchSlices(src)
+		case strings.HasPrefix(strings.TrimSpace(stripComments(src)), "package maps"):
+			generic.Sources[i] = mapsSource
+		}
+	}
+}
+
+// stripComments drops the leading comment lines of a source (its licence header).
+func stripComments(src string) string {
+	lines := strings.Split(src, "\n")
+	for i, l := range lines {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "//") {
+			return strings.Join(lines[i:], "\n")
+		}
+	}
+	return ""
+}
+
+// coreParams matches a type parameter list that opens with one or more parameters
+// constrained by a core type (`S ~[]E, `), followed by the element parameters.
+var coreParams = regexp.MustCompile(`\[((?:\w+ ~\[\]E, )+)(E [\w.]+)\]`)
+
+// patchSlices rewrites yaegi's source of package slices (see the comment above).
+func patchSlices(src string) string {
+	parts := strings.Split(src, "\nfunc ")
+	for i := 1; i < len(parts); i++ {
+		p := parts[i]
+		m := coreParams.FindStringSubmatchIndex(p)
+		end := strings.Index(p, "\n}\n")
+		if m == nil || end < 0 || m[0] > strings.Index(p, "(") {
+			continue
+		}
+		fn := p[:m[0]] + "[" + p[m[4]:m[5]] + "]" + p[m[1]:end]
+		for _, c := range strings.Split(strings.TrimSuffix(p[m[2]:m[3]], ", "), ", ") {
+			name, typ, _ := strings.Cut(c, " ~")
+			fn = regexp.MustCompile(`\b`+name+`\b`).ReplaceAllLiteralString(fn, typ)
+		}
+		parts[i] = fn + p[end:]
+	}
+	src = strings.Join(parts, "\nfunc ")
+	src = strings.ReplaceAll(src, "\tclear(", "\tclearElems(")
+	src = strings.Replace(src, "import (\n\t\"cmp\"", "import (\n\t\"cmp\"\n\t\"sort\"", 1)
+	return src + slicesAdded
+}
+
+// slicesAdded completes package slices: clearElems for the clear builtin, and the
+// sorting functions of Go's slices package, with its semantics (NaNs order first;
+// Min, Max and their Func forms panic on an empty slice and return the first of
+// equal elements), on package sort instead of pdqsort.
+const slicesAdded = `
+func clearElems[E any](s []E) {
+	var zero E
+	for i := range s {
+		s[i] = zero
+	}
+}
+
+func Sort[E cmp.Ordered](x []E) {
+	sort.Slice(x, func(i, j int) bool { return cmp.Less(x[i], x[j]) })
+}
+
+func SortFunc[E any](x []E, cmp func(a, b E) int) {
+	sort.Slice(x, func(i, j int) bool { return cmp(x[i], x[j]) < 0 })
+}
+
+func SortStableFunc[E any](x []E, cmp func(a, b E) int) {
+	sort.SliceStable(x, func(i, j int) bool { return cmp(x[i], x[j]) < 0 })
+}
+
+func IsSorted[E cmp.Ordered](x []E) bool {
+	for i := len(x) - 1; i > 0; i-- {
+		if cmp.Less(x[i], x[i-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func IsSortedFunc[E any](x []E, cmp func(a, b E) int) bool {
+	for i := len(x) - 1; i > 0; i-- {
+		if cmp(x[i], x[i-1]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func Min[E cmp.Ordered](x []E) E {
+	if len(x) < 1 {
+		panic("slices.Min: empty list")
+	}
+	m := x[0]
+	for i := 1; i < len(x); i++ {
+		if x[i] < m || x[i] != x[i] {
+			m = x[i]
+		}
+	}
+	return m
+}
+
+func MinFunc[E any](x []E, cmp func(a, b E) int) E {
+	if len(x) < 1 {
+		panic("slices.MinFunc: empty list")
+	}
+	m := x[0]
+	for i := 1; i < len(x); i++ {
+		if cmp(x[i], m) < 0 {
+			m = x[i]
+		}
+	}
+	return m
+}
+
+func Max[E cmp.Ordered](x []E) E {
+	if len(x) < 1 {
+		panic("slices.Max: empty list")
+	}
+	m := x[0]
+	for i := 1; i < len(x); i++ {
+		if x[i] > m || x[i] != x[i] {
+			m = x[i]
+		}
+	}
+	return m
+}
+
+func MaxFunc[E any](x []E, cmp func(a, b E) int) E {
+	if len(x) < 1 {
+		panic("slices.MaxFunc: empty list")
+	}
+	m := x[0]
+	for i := 1; i < len(x); i++ {
+		if cmp(x[i], m) > 0 {
+			m = x[i]
+		}
+	}
+	return m
+}
+
+func BinarySearch[E cmp.Ordered](x []E, target E) (int, bool) {
+	i, j := 0, len(x)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if cmp.Less(x[h], target) {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i, i < len(x) && (x[i] == target || (x[i] != x[i] && target != target))
+}
+
+func BinarySearchFunc[E, T any](x []E, target T, cmp func(E, T) int) (int, bool) {
+	i, j := 0, len(x)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if cmp(x[h], target) < 0 {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i, i < len(x) && cmp(x[i], target) == 0
+}
+`
+
+// mapsSource replaces yaegi's package maps: the same functions on plain maps.
+const mapsSource = `package maps
+
+func Equal[K comparable, V comparable](m1 map[K]V, m2 map[K]V) bool {
+	if len(m1) != len(m2) {
+		return false
+	}
+	for k, v1 := range m1 {
+		if v2, ok := m2[k]; !ok || v1 != v2 {
+			return false
+		}
+	}
+	return true
+}
+
+func EqualFunc[K comparable, V1 any, V2 any](m1 map[K]V1, m2 map[K]V2, eq func(V1, V2) bool) bool {
+	if len(m1) != len(m2) {
+		return false
+	}
+	for k, v1 := range m1 {
+		if v2, ok := m2[k]; !ok || !eq(v1, v2) {
+			return false
+		}
+	}
+	return true
+}
+
+func Clone[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return nil
+	}
+	r := make(map[K]V, len(m))
+	for k, v := range m {
+		r[k] = v
+	}
+	return r
+}
+
+func Copy[K comparable, V any](dst map[K]V, src map[K]V) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+func DeleteFunc[K comparable, V any](m map[K]V, del func(K, V) bool) {
+	for k, v := range m {
+		if del(k, v) {
+			delete(m, k)
+		}
+	}
+}
+`
