@@ -116,7 +116,7 @@ func (s *session) complete(code string, cursor int) map[string]any {
 			for name, v := range packageSymbols()[p] {
 				addKind(name, symbolKind(v))
 			}
-		} else if v, ok := s.i.Globals()[x]; ok && v.IsValid() {
+		} else if v, ok := s.globals()[x]; ok && v.IsValid() {
 			for _, name := range members(v.Type()) {
 				add(name)
 			}
@@ -131,7 +131,7 @@ func (s *session) complete(code string, cursor int) map[string]any {
 		for name, kind := range s.pre.Names() {
 			addKind(name, map[string]string{"func": "function", "type": "class", "var": "variable", "const": "constant"}[kind])
 		}
-		for name := range s.i.Globals() {
+		for name := range s.globals() {
 			add(name)
 		}
 		for name := range s.pre.Imports {
@@ -247,7 +247,7 @@ func (s *session) describe(qual, name string) string {
 		p, ok := s.packagePath(qual)
 		if !ok {
 			// a field or method of a session variable
-			if v, ok := s.i.Globals()[qual]; ok && v.IsValid() {
+			if v, ok := s.globals()[qual]; ok && v.IsValid() {
 				if m, ok := v.Type().MethodByName(name); ok {
 					return fmt.Sprintf("method %s.%s %s", v.Type(), name, strings.TrimPrefix(m.Type.String(), "func"))
 				}
@@ -267,7 +267,7 @@ func (s *session) describe(qual, name string) string {
 	if _, declared := s.pre.Names()[name]; declared {
 		kind := s.pre.Names()[name]
 		var b strings.Builder
-		if v, ok := s.i.Globals()[name]; ok && v.IsValid() {
+		if v, ok := s.globals()[name]; ok && v.IsValid() {
 			if kind == "func" {
 				fmt.Fprintf(&b, "func %s%s", name, strings.TrimPrefix(v.Type().String(), "func"))
 			} else {
@@ -288,7 +288,7 @@ func (s *session) describe(qual, name string) string {
 		}
 		return b.String()
 	}
-	if v, ok := s.i.Globals()[name]; ok && v.IsValid() && !strings.HasPrefix(name, "goinv") {
+	if v, ok := s.globals()[name]; ok && v.IsValid() && !strings.HasPrefix(name, "goinv") {
 		val := ""
 		if v.CanInterface() {
 			val = plainText(v.Interface())

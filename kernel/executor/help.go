@@ -76,7 +76,7 @@ func (s *session) help(target string) (string, *cellError) {
 	default:
 		if _, isPkg := s.packagePath(qual); isPkg {
 			msg = fmt.Sprintf("%s.%s not found: package %s has no exported name %s", qual, name, qual, name)
-		} else if _, isVar := s.i.Globals()[qual]; isVar {
+		} else if _, isVar := s.globals()[qual]; isVar {
 			msg = fmt.Sprintf("%s.%s not found: %s has no method %s", qual, name, qual, name)
 		} else {
 			msg = fmt.Sprintf("%s.%s not found: %s is not a package or a variable of this session", qual, name, qual)

@@ -275,7 +275,7 @@ func clearValue(x interface{}) {
 }
 
 func (s *session) intVar(name string) bool {
-	v, ok := s.i.Globals()[name]
+	v, ok := s.globals()[name]
 	if !ok || !v.IsValid() {
 		return false
 	}
@@ -289,7 +289,7 @@ func (s *session) intVar(name string) bool {
 
 // varType returns the basic type of a session variable, or "".
 func (s *session) varType(name string) string {
-	v, ok := s.i.Globals()[name]
+	v, ok := s.globals()[name]
 	if !ok || !v.IsValid() {
 		return ""
 	}
@@ -850,4 +850,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// globals returns the session's package-level variables, or nil when yaegi cannot
+// list them: after a cell that failed half-way, the interpreter's global scope can
+// name variables its frame has no slot for yet (until the next cell runs), and its
+// Globals then indexes past the frame and panics. That panic would end the session
+// from inside a traceback, a completion or an inspection.
+func (s *session) globals() (g map[string]reflect.Value) {
+	defer func() {
+		if recover() != nil {
+			g = nil
+		}
+	}()
+	return s.i.Globals()
 }

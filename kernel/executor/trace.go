@@ -154,7 +154,7 @@ func (s *session) panicTrace(code string, decls bool, inits []cell.Site, yframes
 	if len(segs) > 0 {
 		out = append(out, compiledLines(segs[0])...)
 	}
-	globals := s.i.Globals()
+	globals := s.globals()
 	seen := map[string]bool{}
 	lastVar, lastName := "", ""
 	repeats, header := 0, -1
@@ -253,7 +253,7 @@ func (s *session) siteLines(st cell.Site, code string) []string {
 // was interrupted (yaegi reports no frames for an interrupt, so calls deeper down
 // are not known).
 func (s *session) interruptedAt(code string) []string {
-	v, ok := s.i.Globals()[cell.TopVar]
+	v, ok := s.globals()[cell.TopVar]
 	if !ok || !v.IsValid() || !v.CanInt() {
 		return nil
 	}
