@@ -1,10 +1,14 @@
 package executor
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/traefik/yaegi/stdlib/generic"
+
+	"github.com/goinv/goinv/kernel/cell"
 )
 
 // The generic standard packages in cells.
@@ -20,24 +24,65 @@ import (
 //     yaegi cannot compile and are left out ("undefined selector: slices.Max");
 //   - maps.Clone goes through a runtime hook that yaegi's copy stubs out.
 //
-// So before any session starts, the sources are rewritten: the functions take plain
-// slices and maps ([]E, map[K]V) instead of any type with that core type, clear
-// becomes a loop, the sorting functions are added (sorting with package sort), and
-// maps is replaced by plain-map versions of its functions. A named slice or map type
-// is still accepted (yaegi assigns it to the plain type); the result of Clone,
-// Insert and the like is then the plain type.
-func init() {
+// So the sources are rewritten: the functions take plain slices and maps ([]E,
+// map[K]V) instead of any type with that core type, clear becomes a loop, the
+// sorting functions are added, and maps is replaced by
+// plain-map versions of its functions. A named slice or map type is still accepted
+// (yaegi assigns it to the plain type); the result of Clone, Insert and the like is
+// then the plain type.
+//
+// And they are compiled when a cell first imports one of the packages, not by Use
+// in every session: their syntax trees were ≈0.8 MB, a third of a fresh session's
+// live heap, which the garbage collector scanned at every cycle and which raised
+// the heap goal, the resident memory a session settles at, by as much again.
+var genericSources = func() []string {
+	var out []string
 	for i, src := range generic.Sources {
 		switch {
-		case strings.HasPrefix(strings.TrimSpace(stripComments(src)), "package slices"):
-			generic.Sources[i] = patchSlices(src)
-		case strings.HasPrefix(strings.TrimSpace(stripComments(src)), "package maps"):
-			generic.Sources[i] = mapsSource
+		case strings.HasPrefix(stripComments(src), "package slices"):
+			src = patchSlices(src)
+		case strings.HasPrefix(stripComments(src), "package maps"):
+			src = mapsSource
+		}
+		out = append(out, src) // in yaegi's order: cmp first, which slices imports
+		generic.Sources[i] = "package main"
+	}
+	return out
+}()
+
+// genericPackages are the import paths genericSources define.
+var genericPackages = []string{"cmp", "maps", "slices"}
+
+// genericImport matches an import of one of genericPackages in a prepared cell.
+var genericImport = regexp.MustCompile(`"(cmp|maps|slices)"`)
+
+// declareGenerics compiles genericSources before the first cell of a session that
+// imports one of their packages, itself or through the pre-pass's automatic import.
+func (s *session) declareGenerics(plan *cell.Plan) error {
+	if s.generics {
+		return nil
+	}
+	needed := false
+	for _, path := range plan.Imports {
+		needed = needed || slices.Contains(genericPackages, path)
+	}
+	for _, src := range []*cell.Source{plan.Decls, plan.Stmts} {
+		needed = needed || src != nil && genericImport.MatchString(src.Code)
+	}
+	if !needed {
+		return nil
+	}
+	for _, src := range genericSources {
+		if _, err := s.i.Compile(src); err != nil {
+			return fmt.Errorf("load the generic standard packages: %w", err)
 		}
 	}
+	s.generics = true
+	return nil
 }
 
-// stripComments drops the leading comment lines of a source (its licence header).
+// stripComments drops the leading comment and blank lines of a source (its
+// licence header).
 func stripComments(src string) string {
 	lines := strings.Split(src, "\n")
 	for i, l := range lines {
@@ -71,14 +116,14 @@ func patchSlices(src string) string {
 	}
 	src = strings.Join(parts, "\nfunc ")
 	src = strings.ReplaceAll(src, "\tclear(", "\tclearElems(")
-	src = strings.Replace(src, "import (\n\t\"cmp\"", "import (\n\t\"cmp\"\n\t\"sort\"", 1)
 	return src + slicesAdded
 }
 
 // slicesAdded completes package slices: clearElems for the clear builtin, and the
 // sorting functions of Go's slices package, with its semantics (NaNs order first;
 // Min, Max and their Func forms panic on an empty slice and return the first of
-// equal elements), on package sort instead of pdqsort.
+// equal elements). The sorts are one stable merge sort, in the package itself: an
+// import in these sources is not found when a cell instantiates their functions.
 const slicesAdded = `
 func clearElems[E any](s []E) {
 	var zero E
@@ -88,15 +133,38 @@ func clearElems[E any](s []E) {
 }
 
 func Sort[E cmp.Ordered](x []E) {
-	sort.Slice(x, func(i, j int) bool { return cmp.Less(x[i], x[j]) })
+	SortStableFunc(x, cmp.Compare[E])
 }
 
 func SortFunc[E any](x []E, cmp func(a, b E) int) {
-	sort.Slice(x, func(i, j int) bool { return cmp(x[i], x[j]) < 0 })
+	SortStableFunc(x, cmp)
 }
 
+// SortStableFunc is a merge sort: O(n log n), stable, with a buffer of len(x).
 func SortStableFunc[E any](x []E, cmp func(a, b E) int) {
-	sort.SliceStable(x, func(i, j int) bool { return cmp(x[i], x[j]) < 0 })
+	buf := make([]E, len(x))
+	for width := 1; width < len(x); width *= 2 {
+		for lo := 0; lo < len(x)-width; lo += 2 * width {
+			mid, hi := lo+width, lo+2*width
+			if hi > len(x) {
+				hi = len(x)
+			}
+			i, j, k := lo, mid, lo
+			for i < mid && j < hi {
+				if cmp(x[j], x[i]) < 0 {
+					buf[k] = x[j]
+					j++
+				} else {
+					buf[k] = x[i]
+					i++
+				}
+				k++
+			}
+			k += copy(buf[k:], x[i:mid])
+			copy(buf[k:], x[j:hi])
+			copy(x[lo:hi], buf[lo:hi])
+		}
+	}
 }
 
 func IsSorted[E cmp.Ordered](x []E) bool {

@@ -77,7 +77,8 @@ type session struct {
 	stderr *panicFilter
 	stdin  *stdinPipe
 
-	minMax map[string]bool // types whose min and max helpers are declared (see declareMinMax)
+	minMax   map[string]bool // types whose min and max helpers are declared (see declareMinMax)
+	generics bool            // the generic standard packages are compiled (see declareGenerics)
 
 	count   int              // execution count of the running request
 	cellSeq int              // numbers the cells run, for cell.Options.Cell
@@ -118,6 +119,7 @@ func (s *session) reset() error {
 	}
 	s.i = i
 	s.minMax = map[string]bool{}
+	s.generics = false
 	s.pre = cell.NewSession()
 	s.pre.Packages = s.pkgs
 	s.pre.IntVar = s.intVar
@@ -601,6 +603,9 @@ var posPrefix = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+):(\d+): `)
 func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt cell.Options) (retry bool, cerr *cellError) {
 	s.stderr.take() // frames of panics recovered earlier
 	if err := s.declareMinMax(plan); err != nil {
+		return false, &cellError{ename: "CompileError", evalue: err.Error(), traceback: []string{"CompileError: " + err.Error()}}
+	}
+	if err := s.declareGenerics(plan); err != nil {
 		return false, &cellError{ename: "CompileError", evalue: err.Error(), traceback: []string{"CompileError: " + err.Error()}}
 	}
 	if plan.Decls != nil {
