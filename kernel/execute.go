@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,57 +23,46 @@ type executeRequest struct {
 
 // decode fills c from an execute_request's content as json.Unmarshal would (decode
 // errors leave fields as they are), reading the usual content directly: it is on
-// the path of every cell. Anything unusual (a field of another type, a key in
-// another case) is left to json.Unmarshal.
+// the path of every cell. Anything unusual (a field of another type, a key this
+// decoder does not know, one in another case included, a null) is left to
+// json.Unmarshal.
 func (c *executeRequest) decode(content []byte) {
-	errUnusual := errors.New("unusual")
-	boolPtr := func(v []byte, f **bool) error {
-		if jsonscan.IsNull(v) {
-			*f = nil
-			return nil
-		}
-		b, ok := jsonscan.Bool(v)
-		if !ok {
-			return errUnusual
-		}
-		*f = &b
-		return nil
-	}
+	var d executeRequest
 	err := jsonscan.Object(content, func(k, v []byte) error {
-		switch key := jsonscan.Key(k); key {
+		var ok bool
+		switch jsonscan.Key(k) {
 		case "code":
-			s, ok := jsonscan.String(v)
-			if !ok {
-				return errUnusual
-			}
-			c.Code = s
+			d.Code, ok = jsonscan.String(v)
 		case "silent":
-			b, ok := jsonscan.Bool(v)
-			if !ok {
-				return errUnusual
-			}
-			c.Silent = b
+			d.Silent, ok = jsonscan.Bool(v)
 		case "store_history":
-			return boolPtr(v, &c.StoreHistory)
+			d.StoreHistory, ok = boolPtr(v)
 		case "allow_stdin":
-			return boolPtr(v, &c.AllowStdin)
+			d.AllowStdin, ok = boolPtr(v)
 		case "stop_on_error":
-			return boolPtr(v, &c.StopOnError)
+			d.StopOnError, ok = boolPtr(v)
 		case "user_expressions":
-			return json.Unmarshal(v, &c.UserExpressions)
-		default:
-			for _, f := range [...]string{"code", "silent", "store_history", "allow_stdin", "stop_on_error", "user_expressions"} {
-				if strings.EqualFold(key, f) {
-					return errUnusual
-				}
-			}
+			ok = json.Unmarshal(v, &d.UserExpressions) == nil
+		}
+		if !ok {
+			return errSlowPath
 		}
 		return nil
 	})
 	if err != nil {
-		*c = executeRequest{}
-		json.Unmarshal(content, c)
+		d = executeRequest{}
+		json.Unmarshal(content, &d)
 	}
+	*c = d
+}
+
+// errSlowPath makes a direct decoder hand its input to encoding/json.
+var errSlowPath = errors.New("not a plain message")
+
+// boolPtr decodes a JSON boolean into a new *bool.
+func boolPtr(v []byte) (*bool, bool) {
+	b, ok := jsonscan.Bool(v)
+	return &b, ok
 }
 
 // execute runs an execute_request. It publishes the busy status itself (dispatch

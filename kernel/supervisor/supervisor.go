@@ -741,71 +741,53 @@ func nextFrame(buf []byte) (ev *wireEvent, rest []byte, ok bool) {
 
 // decode fills e from an event frame's JSON as json.Unmarshal does, reading the
 // fields the executor writes directly (the frame ends the round trip of every
-// cell); anything unusual is left to json.Unmarshal.
+// cell); anything unusual (a field of another type, a key this decoder does not
+// know, a null where a string, number or boolean goes) is left to json.Unmarshal.
 func (e *wireEvent) decode(b []byte) error {
-	errUnusual := errors.New("unusual")
-	str := func(v []byte, f *string) error {
-		s, ok := jsonscan.String(v)
-		if !ok {
-			return errUnusual
-		}
-		*f = s
-		return nil
-	}
-	flag := func(v []byte, f *bool) error {
-		b, ok := jsonscan.Bool(v)
-		if !ok {
-			return errUnusual
-		}
-		*f = b
-		return nil
-	}
-	num := func(v []byte, f *uint64) error {
-		n, ok := jsonscan.Uint(v)
-		if !ok {
-			return errUnusual
-		}
-		*f = n
-		return nil
-	}
-	// The raw fields keep their bytes: b is a read buffer that is reused.
-	raw := func(v []byte, f *json.RawMessage) error {
-		*f = append(json.RawMessage(nil), v...)
-		return nil
-	}
+	var d wireEvent
+	// The raw fields get bytes of their own: b is a read buffer that is reused.
+	raw := func(v []byte) (json.RawMessage, bool) { return append(json.RawMessage(nil), v...), true }
 	err := jsonscan.Object(b, func(k, v []byte) error {
+		var ok bool
 		switch jsonscan.Key(k) {
 		case "id":
-			return num(v, &e.ID)
+			d.ID, ok = jsonscan.Uint(v)
 		case "kind":
-			return str(v, &e.Kind)
+			d.Kind, ok = jsonscan.String(v)
 		case "content":
-			return raw(v, &e.Content)
+			d.Content, ok = raw(v)
 		case "data":
-			return raw(v, &e.Data)
+			d.Data, ok = raw(v)
 		case "metadata":
-			return raw(v, &e.Metadata)
+			d.Metadata, ok = raw(v)
 		case "display_id":
-			return str(v, &e.DisplayID)
+			d.DisplayID, ok = jsonscan.String(v)
 		case "update":
-			return flag(v, &e.Update)
+			d.Update, ok = jsonscan.Bool(v)
 		case "wait":
-			return flag(v, &e.Wait)
+			d.Wait, ok = jsonscan.Bool(v)
 		case "prompt":
-			return str(v, &e.Prompt)
+			d.Prompt, ok = jsonscan.String(v)
 		case "password":
-			return flag(v, &e.Password)
+			d.Password, ok = jsonscan.Bool(v)
 		case "seq":
-			return num(v, &e.Seq)
+			d.Seq, ok = jsonscan.Uint(v)
 		}
-		return errUnusual // a field this decoder does not know: json.Unmarshal does
+		if !ok {
+			return errSlowPath
+		}
+		return nil
 	})
-	if err == errUnusual {
-		*e = wireEvent{}
-		err = json.Unmarshal(b, e)
+	if err != nil {
+		d = wireEvent{}
+		err = json.Unmarshal(b, &d)
 	}
+	*e = d
 	return err
 }
+
+// errSlowPath makes wireEvent.decode hand a frame to encoding/json.
+var errSlowPath = errors.New("not a plain event")
 
 func (p *process) outputsFor(id uint64) Outputs {
 	p.mu.Lock()
