@@ -53,9 +53,6 @@ var genericSources = func() []string {
 // genericPackages are the import paths genericSources define.
 var genericPackages = []string{"cmp", "maps", "slices"}
 
-// genericImport matches an import of one of genericPackages in a prepared cell.
-var genericImport = regexp.MustCompile(`"(cmp|maps|slices)"`)
-
 // declareGenerics compiles genericSources before the first cell of a session that
 // imports one of their packages, itself or through the pre-pass's automatic import.
 func (s *session) declareGenerics(plan *cell.Plan) error {
@@ -65,9 +62,6 @@ func (s *session) declareGenerics(plan *cell.Plan) error {
 	needed := false
 	for _, path := range plan.Imports {
 		needed = needed || slices.Contains(genericPackages, path)
-	}
-	for _, src := range []*cell.Source{plan.Decls, plan.Stmts} {
-		needed = needed || src != nil && genericImport.MatchString(src.Code)
 	}
 	if !needed {
 		return nil
