@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -27,10 +26,8 @@ type executeRequest struct {
 // decoder does not know, one in another case included, a null) is left to
 // json.Unmarshal.
 func (c *executeRequest) decode(content []byte) {
-	var d executeRequest
-	err := jsonscan.Object(content, func(k, v []byte) error {
-		var ok bool
-		switch jsonscan.Key(k) {
+	*c, _ = jsonscan.Decode(content, func(d *executeRequest, key string, v []byte) (ok bool) {
+		switch key {
 		case "code":
 			d.Code, ok = jsonscan.String(v)
 		case "silent":
@@ -44,20 +41,9 @@ func (c *executeRequest) decode(content []byte) {
 		case "user_expressions":
 			ok = json.Unmarshal(v, &d.UserExpressions) == nil
 		}
-		if !ok {
-			return errSlowPath
-		}
-		return nil
+		return ok
 	})
-	if err != nil {
-		d = executeRequest{}
-		json.Unmarshal(content, &d)
-	}
-	*c = d
 }
-
-// errSlowPath makes a direct decoder hand its input to encoding/json.
-var errSlowPath = errors.New("not a plain message")
 
 // boolPtr decodes a JSON boolean into a new *bool.
 func boolPtr(v []byte) (*bool, bool) {

@@ -54,19 +54,13 @@ func readRequest(r *bufio.Reader, q *ipc.Request) error {
 	return nil
 }
 
-// errSlowPath makes decodeRequest hand the frame to encoding/json.
-var errSlowPath = fmt.Errorf("not a plain request")
-
-// decodeRequest decodes a request's JSON into q, which must be zero, as
-// json.Unmarshal does.
+// decodeRequest decodes a request's JSON into q as json.Unmarshal does.
 func decodeRequest(b []byte, q *ipc.Request) error {
-	var d ipc.Request
-	err := jsonscan.Object(b, func(k, v []byte) error {
+	d, err := jsonscan.Decode(b, func(d *ipc.Request, key string, v []byte) (ok bool) {
 		if jsonscan.IsNull(v) {
-			return nil // json.Unmarshal leaves the field as it is
+			return true // json.Unmarshal leaves the field as it is
 		}
-		var ok bool
-		switch jsonscan.Key(k) {
+		switch key {
 		case "id":
 			d.ID, ok = jsonscan.Uint(v)
 		case "kind":
@@ -92,18 +86,10 @@ func decodeRequest(b []byte, q *ipc.Request) error {
 		case "user_expressions":
 			ok = json.Unmarshal(v, &d.UserExpressions) == nil
 		}
-		if !ok {
-			return errSlowPath
-		}
-		return nil
+		return ok
 	})
-	if err != nil {
-		// Not a plain request, or not an object at all (null is a valid one
-		// for encoding/json): its error, or its result.
-		return json.Unmarshal(b, q)
-	}
 	*q = d
-	return nil
+	return err
 }
 
 // intOf decodes a JSON integer that fits an int.

@@ -744,12 +744,10 @@ func nextFrame(buf []byte) (ev *wireEvent, rest []byte, ok bool) {
 // cell); anything unusual (a field of another type, a key this decoder does not
 // know, a null where a string, number or boolean goes) is left to json.Unmarshal.
 func (e *wireEvent) decode(b []byte) error {
-	var d wireEvent
 	// The raw fields get bytes of their own: b is a read buffer that is reused.
 	raw := func(v []byte) (json.RawMessage, bool) { return append(json.RawMessage(nil), v...), true }
-	err := jsonscan.Object(b, func(k, v []byte) error {
-		var ok bool
-		switch jsonscan.Key(k) {
+	d, err := jsonscan.Decode(b, func(d *wireEvent, key string, v []byte) (ok bool) {
+		switch key {
 		case "id":
 			d.ID, ok = jsonscan.Uint(v)
 		case "kind":
@@ -773,21 +771,11 @@ func (e *wireEvent) decode(b []byte) error {
 		case "seq":
 			d.Seq, ok = jsonscan.Uint(v)
 		}
-		if !ok {
-			return errSlowPath
-		}
-		return nil
+		return ok
 	})
-	if err != nil {
-		d = wireEvent{}
-		err = json.Unmarshal(b, &d)
-	}
 	*e = d
 	return err
 }
-
-// errSlowPath makes wireEvent.decode hand a frame to encoding/json.
-var errSlowPath = errors.New("not a plain event")
 
 func (p *process) outputsFor(id uint64) Outputs {
 	p.mu.Lock()

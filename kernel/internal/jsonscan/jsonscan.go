@@ -334,3 +334,29 @@ func skipLiteral(b []byte, i int, lit string) (int, bool) {
 // unsafeString views b as a string without copying; b must not change while the
 // string is in use.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// Decode decodes the JSON object b into a T as json.Unmarshal does, reading the
+// usual messages directly: field is called with each member's key (for comparing:
+// it may alias b, see Key) and raw value, and sets the member in d, or returns
+// false for anything it does not decode exactly as encoding/json would (a key it
+// does not know, a value of another type). Then, and for input that is not one
+// valid object, b goes to json.Unmarshal into a zero T, whose result and error
+// are returned.
+func Decode[T any](b []byte, field func(d *T, key string, value []byte) bool) (T, error) {
+	var d T
+	err := Object(b, func(k, v []byte) error {
+		if !field(&d, Key(k), v) {
+			return errSlowPath
+		}
+		return nil
+	})
+	if err != nil {
+		var z T
+		err = json.Unmarshal(b, &z)
+		return z, err
+	}
+	return d, nil
+}
+
+// errSlowPath stops Object for Decode: the input goes to encoding/json.
+var errSlowPath = errors.New("jsonscan: not a plain message")
