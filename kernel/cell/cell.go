@@ -329,6 +329,164 @@ func split(src string) ([]segment, error) {
 
 var funcName = regexp.MustCompile(`^func\s+(\w+)`)
 
+// moveVarsUsingGlobals moves to the statement list the package-level var
+// declarations that mention a variable of an earlier cell (funcs of earlier cells
+// are variables too, see rewriteDecls). yaegi orders a source's package-level var
+// initializers by the global variables they mention, and one declared by an
+// earlier source never counts as initialized: `var y = x + 1`, or even
+// `var f func(x int)` (a parameter is matched by name), fails with "variable
+// definition loop". In the statement list the declaration is a plain statement,
+// run in order, and still declares a session variable.
+//
+// A var that the cell's other declarations (funcs, types, consts) mention stays,
+// as they must compile before the statements run; a var that a staying var
+// mentions stays with it. Such a var still fails when it mentions an earlier
+// variable (rare: a func of the cell reading a var that is computed from an
+// earlier cell's var).
+func (s *Session) moveVarsUsingGlobals(src string, segs []segment) {
+	var refs [][]string // identifiers each segment mentions, not as a selector's field
+	moved := map[int]bool{}
+	for i, sg := range segs {
+		if !sg.decl || sg.tok == token.IMPORT {
+			refs = append(refs, nil)
+			continue
+		}
+		ids := identifiers(src[sg.start:sg.end])
+		refs = append(refs, ids)
+		if sg.tok != token.VAR {
+			continue
+		}
+		for _, id := range ids {
+			if k := s.names[id]; k == "var" || k == "func" {
+				moved[i] = true
+				break
+			}
+		}
+	}
+	if len(moved) == 0 {
+		return
+	}
+	declared := map[int][]string{}
+	for i, sg := range segs {
+		if sg.decl && sg.tok == token.VAR {
+			declared[i] = varNames(src[sg.start:sg.end])
+		}
+	}
+	mentions := func(j, i int) bool { // does segment j mention a name segment i declares?
+		for _, id := range refs[j] {
+			for _, n := range declared[i] {
+				if id == n {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	// A var mentioning a var that moves moves too (it would run before it).
+	for changed := true; changed; {
+		changed = false
+		for j := range declared {
+			if moved[j] {
+				continue
+			}
+			for i := range moved {
+				if mentions(j, i) {
+					moved[j], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	// What a declaration that stays mentions stays too, until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for i := range moved {
+			for j, sg := range segs {
+				if j != i && sg.decl && !moved[j] && mentions(j, i) {
+					delete(moved, i)
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	for i := range moved {
+		segs[i].decl = false
+	}
+}
+
+// identifiers returns the identifiers of a piece of Go source, except those that
+// follow a period (a selector's field or method).
+func identifiers(text string) []string {
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	sc.Init(fset.AddFile("", -1, len(text)), []byte(text), nil, 0)
+	var ids []string
+	prev := token.ILLEGAL
+	for {
+		_, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			return ids
+		}
+		if tok == token.IDENT && prev != token.PERIOD {
+			ids = append(ids, lit)
+		}
+		prev = tok
+	}
+}
+
+// varNames returns the names a var declaration declares: `var a, b = ...` or a
+// group `var ( a T; b, c = ... )`.
+func varNames(text string) []string {
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	sc.Init(fset.AddFile("", -1, len(text)), []byte(text), nil, 0)
+	var names []string
+	depth := 0
+	group := false      // inside var ( ... )
+	expectName := false // the next identifier is a declared name
+	prev := token.ILLEGAL
+	afterName := false // a comma now continues the list of names
+	for {
+		_, tok, lit := sc.Scan()
+		switch tok {
+		case token.EOF:
+			return names
+		case token.VAR:
+			if depth == 0 {
+				expectName = true
+			}
+			prev = tok
+			continue
+		case token.LPAREN, token.LBRACE, token.LBRACK:
+			depth++
+			if depth == 1 && tok == token.LPAREN && prev == token.VAR {
+				group, expectName = true, true // each spec of the group starts with names
+				prev = tok
+				continue
+			}
+		case token.RPAREN, token.RBRACE, token.RBRACK:
+			depth--
+		case token.SEMICOLON:
+			if depth == 1 && group {
+				expectName = true
+				prev = tok
+				continue
+			}
+		}
+		prev = tok
+		switch {
+		case expectName && tok == token.IDENT:
+			names = append(names, lit)
+			expectName, afterName = false, true
+		case afterName && tok == token.COMMA:
+			expectName, afterName = true, false
+		default:
+			expectName, afterName = false, false
+		}
+	}
+}
+
 // isFuncDecl tells a func or method declaration from a func literal statement.
 func isFuncDecl[T any](toks []T, tok func(int) token.Token) bool {
 	if len(toks) < 2 {
@@ -408,6 +566,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 			segs[i].decl = false
 		}
 	}
+	s.moveVarsUsingGlobals(src, segs)
 	seenStmt := false
 	hasDecl, hasStmt := false, false
 	for i := range segs {
@@ -1019,7 +1178,7 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 			def := r.defName()
 			head := "func " + def + "() { " + name + " = func"
 			if old, ok := r.s.funcSigs[name]; !ok || old != sig {
-				head = "var " + name + " func" + r.renamed(in[r.off(d.Type.Params.Pos()):r.off(d.Type.End())]) + "; " + head
+				head = "var " + name + " " + r.funcVarType(d.Type, in) + "; " + head
 			}
 			edits = append(edits,
 				edit{pos: r.off(d.Type.Func), end: r.off(d.Name.End()), text: head},
@@ -1079,6 +1238,43 @@ func (r *rewriter) sigKey(ft *ast.FuncType, in string) string {
 		}
 	}
 	return strings.Join(strings.Fields(key), " ")
+}
+
+// funcVarType is the type of the variable that holds a func of type ft: its
+// parameters and results without names. A name in a package-level var's type is
+// taken by yaegi for a use of the session variable of that name, which fails (see
+// moveVarsUsingGlobals): `var f func(x int)` after `x := 1`.
+func (r *rewriter) funcVarType(ft *ast.FuncType, in string) string {
+	return "func(" + strings.Join(r.fieldTypes(ft.Params, in), ", ") + ")" + r.resultTypes(ft.Results, in)
+}
+
+// resultTypes is a func type's result list without names ("", " T" or " (T, U)").
+func (r *rewriter) resultTypes(fl *ast.FieldList, in string) string {
+	ts := r.fieldTypes(fl, in)
+	switch len(ts) {
+	case 0:
+		return ""
+	case 1:
+		return " " + ts[0]
+	}
+	return " (" + strings.Join(ts, ", ") + ")"
+}
+
+// fieldTypes lists the types of a parameter or result list, one per name, as
+// written in the cell with the cell's type renames applied.
+func (r *rewriter) fieldTypes(fl *ast.FieldList, in string) []string {
+	if fl == nil {
+		return nil
+	}
+	var ts []string
+	for _, f := range fl.List {
+		t := r.renamed(in[r.off(f.Type.Pos()):r.off(f.Type.End())])
+		n := max(len(f.Names), 1)
+		for range n {
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 func replaceIdent(s, old, new string) string {

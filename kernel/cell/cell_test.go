@@ -112,7 +112,7 @@ func TestAutoImport(t *testing.T) {
 func TestFuncRedefinition(t *testing.T) {
 	s := NewSession()
 	p := prep(t, s, "func f(a int) int { return a }")
-	if !regexp.MustCompile(`var f func\(a int\) int; func (goinvDef\d+)\(\) \{ f = func\(a int\) int \{ return a \} \}; func init\(\) \{ (goinvDef\d+)\(\) \}`).MatchString(code(p.Decls)) {
+	if !regexp.MustCompile(`var f func\(int\) int; func (goinvDef\d+)\(\) \{ f = func\(a int\) int \{ return a \} \}; func init\(\) \{ (goinvDef\d+)\(\) \}`).MatchString(code(p.Decls)) {
 		t.Errorf("first definition: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func f(b int) int { return b * 2 }")
@@ -120,7 +120,7 @@ func TestFuncRedefinition(t *testing.T) {
 		t.Errorf("same signature must assign: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func f(s string) string { return s }")
-	if !strings.Contains(code(p.Decls), "var f func(s string) string; func goinvDef") {
+	if !strings.Contains(code(p.Decls), "var f func(string) string; func goinvDef") {
 		t.Errorf("new signature must redeclare: %s", code(p.Decls))
 	}
 	p = prep(t, s, "func init() {}\nfunc g[T any](x T) T { return x }\nfunc (t T) M() {}")
@@ -130,6 +130,59 @@ func TestFuncRedefinition(t *testing.T) {
 	p = prep(t, s, "func h() int { return 1 }\nvar early = h()\nvar plain int")
 	if !strings.Contains(code(p.Stmts), "var early = h()") {
 		t.Errorf("a var calling a func of its cell must run after the func is assigned: %s", code(p.Decls))
+	}
+	// The variable's type names no parameter or result: yaegi takes a name there
+	// for a use of the session variable of that name.
+	p = prep(t, s, "func div(a, b int, xs ...float64) (q int, err error) { return a / b, nil }")
+	if !strings.Contains(code(p.Decls), "var div func(int, int, ...float64) (int, error); func goinvDef") {
+		t.Errorf("func variable's type: %s", code(p.Decls))
+	}
+}
+
+// yaegi orders a source's package-level vars by the session variables they name and
+// never counts one of an earlier source as initialized ("variable definition
+// loop"), so such vars run as statements, unless the cell's funcs, types or
+// staying vars need them declared first.
+func TestVarsUsingEarlierVariables(t *testing.T) {
+	s := NewSession()
+	prep(t, s, "x := 1\nfunc f(v int) int { return v }").Commit()
+	for _, c := range []struct {
+		cell       string
+		stmt, decl []string // in the statements, in the declarations
+	}{
+		{"var y = x + 1", []string{"var y = x + 1"}, nil},
+		{"var z = f(2)", []string{"var z = f(2)"}, nil},
+		{"var cb func(x int) int", []string{"var cb func(x int) int"}, nil},
+		{"var m = map[string]int{\"x\": 1}\nvar n = len(m)", nil, []string{"var m", "var n"}},
+		// any identifier of that name counts (a field here), which does no harm
+		{"var p = struct{ x int }{}\nvar q = p.x", []string{"var p", "var q"}, nil},
+		{"var (\n\ta = x\n\tb = 2\n)\nvar c = a + b", []string{"var (", "var c = a + b"}, nil},
+		// a func of the cell reads it: it stays (and still fails in yaegi)
+		{"var w = x * 2\nfunc g() int { return w }", nil, []string{"var w = x * 2"}},
+		// a staying var needs it: both stay
+		{"var u = x\nvar v2 = u\nfunc h() int { return v2 }", nil, []string{"var u = x", "var v2 = u"}},
+	} {
+		p := prep(t, s, c.cell)
+		for _, want := range c.stmt {
+			if p.Stmts == nil || !strings.Contains(code(p.Stmts), want) {
+				t.Errorf("%q: %q not among the statements:\n%v", c.cell, want, p.Stmts)
+			}
+		}
+		for _, want := range c.decl {
+			if p.Decls == nil || !strings.Contains(code(p.Decls), want) {
+				t.Errorf("%q: %q not among the declarations:\n%v", c.cell, want, p.Decls)
+			}
+		}
+	}
+	for _, c := range [][2]string{
+		{"var a, b int = f(x), 2", "a b"},
+		{"var (\n\ta T\n\tb, c = 1, map[string]int{\"q\": 1}\n)", "a b c"},
+		{"var cb func(x int) (y int)", "cb"},
+		{"var g = func() { a := 1; b := 2; _, _ = a, b }", "g"},
+	} {
+		if got := strings.Join(varNames(c[0]), " "); got != c[1] {
+			t.Errorf("varNames(%q) = %q, want %q", c[0], got, c[1])
+		}
 	}
 }
 

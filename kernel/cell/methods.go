@@ -102,7 +102,7 @@ func (r *rewriter) rewriteMethod(d *ast.FuncDecl, in string) []edit {
 		results = " " + text(d.Type.Results)
 	}
 	v := "goinvM_" + internal + "_" + d.Name.Name
-	varType := "func(" + strings.Join(types, ", ") + ")" + results
+	varType := "func(" + strings.Join(types, ", ") + ")" + r.resultTypes(d.Type.Results, in)
 	// The signature as Go prints a method: a new receiver kind is a new signature too.
 	sig := strings.Join(strings.Fields("("+recvType+") "+d.Name.Name+"("+strings.Join(types[1:], ", ")+")"+results), " ")
 

@@ -352,6 +352,31 @@ func TestYaegiWorkarounds(t *testing.T) {
 	}
 }
 
+// Declarations naming a variable of an earlier cell: yaegi's ordering of
+// package-level vars failed on every one ("variable definition loop"), a func
+// parameter or named result of the same name included. See cell.moveVarsUsingGlobals.
+func TestEarlierVariables(t *testing.T) {
+	p := start(t)
+	p.ok("x := 1\nxs := []int{1}\nvar err error\nfunc f(v int) int { return v * 10 }")
+	for _, c := range [][2]string{
+		{"var y = x + 1\ny", "2"},
+		{"var z int = f(x)\nz", "10"},
+		{"func g(x int) int { return x + 1 }\ng(5)", "6"},
+		{"func h(xs ...int) int { return len(xs) }\nh(1, 2, 3)", "3"},
+		{"func div(a, b int) (q int, err error) { q = a / b; return }\nq, _ := div(7, 2)\nq", "3"},
+		{"type P struct{ v int }\nfunc (p P) Get(x int) (v int, err error) { return p.v + x, nil }\nv, _ := P{3}.Get(1)\nv", "4"},
+		{"var cb func(x int) int\ncb == nil", "true"},
+		{"var handlers = map[string]func(x int) int{\"inc\": func(x int) int { return x + 1 }}\nhandlers[\"inc\"](1)", "2"},
+		{"var (\n\ta = x\n\tb = 2\n)\nvar c = a + b\nc", "3"},
+		{"var x = 7\nx", "7"},
+		{"f(x)", "70"},
+	} {
+		if v := p.ok(c[0]).value(); v != c[1] {
+			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+		}
+	}
+}
+
 // The generic standard packages work in cells: slices (its sorting functions
 // included) and maps, on plain and named types; cmp as yaegi ships it. They are
 // compiled on first import, again after %reset. See generics.go.
