@@ -43,6 +43,7 @@ import (
 	"go/token"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,14 +79,20 @@ type Session struct {
 	// VarType returns the type name of a session variable of a basic type ("int",
 	// "float64", ...), or "". It picks the non-generic min and max helpers. May be nil.
 	VarType func(name string) string
+	// TypeOf returns the type of a session variable as Go source, if the session
+	// can write it ("[]float64", "map[string]int"), or "". It types session
+	// variables made from generic calls (see generic.go). May be nil.
+	TypeOf func(name string) string
 
 	names    map[string]string // declared top-level name → kind (var, const, func, type)
 	funcSigs map[string]string // func name → signature of its variable
 	types    map[string]string // user type name → internal name
 	typeGen  map[string]int
-	docs     map[string]string // declared name → doc comment
-	methods  map[string]bool   // names of methods declared in cells
-	recvM    map[string]string // "internalType.Method" declared in cells → signature of its func variable
+	docs     map[string]string       // declared name → doc comment
+	methods  map[string]bool         // names of methods declared in cells
+	recvM    map[string]string       // "internalType.Method" declared in cells → signature of its func variable
+	generics map[string]*genericFunc // generic funcs declared in cells
+	varTypes map[string]string       // session variable → its type as the pre-pass inferred it (generic.go)
 
 	nextID int          // numbers site variables, sites and definitions
 	sites  map[int]Site // site number → statement
@@ -112,6 +119,8 @@ func NewSession() *Session {
 		docs:      map[string]string{},
 		methods:   map[string]bool{},
 		recvM:     map[string]string{},
+		generics:  map[string]*genericFunc{},
+		varTypes:  map[string]string{},
 		sites:     map[int]Site{},
 		bodyCells: map[int]bool{},
 	}
@@ -200,6 +209,8 @@ type Plan struct {
 	docs     map[string]string
 	methods  map[string]bool
 	recvM    map[string]string
+	generics map[string]*genericFunc
+	varTypes map[string]string
 	frames   []Frame
 }
 
@@ -212,6 +223,16 @@ func (p *Plan) Commit() {
 	}
 	for k, v := range p.names {
 		s.names[k] = v
+		if g := p.generics[k]; g != nil {
+			s.generics[k] = g
+		} else {
+			delete(s.generics, k) // declared again, not as a generic func
+		}
+		if t := p.varTypes[k]; t != "" {
+			s.varTypes[k] = t
+		} else {
+			delete(s.varTypes, k)
+		}
 	}
 	for k, v := range p.funcSigs {
 		s.funcSigs[k] = v
@@ -357,7 +378,12 @@ func (s *Session) moveVarsUsingGlobals(src string, segs []segment) {
 			continue
 		}
 		for _, id := range ids {
-			if k := s.names[id]; k == "var" || k == "func" {
+			// A generic call's result must be converted to its type (generic.go),
+			// which the pre-pass does in statements.
+			_, declared := s.names[id]
+			generic := !declared && slices.Contains(genericPackages, s.Imports[id]) ||
+				!declared && s.Imports[id] == "" && slices.Contains(genericPackages, s.Packages[id])
+			if k := s.names[id]; k == "var" || k == "func" || generic {
 				moved[i] = true
 				break
 			}
@@ -414,6 +440,9 @@ func (s *Session) moveVarsUsingGlobals(src string, segs []segment) {
 		segs[i].decl = false
 	}
 }
+
+// genericPackages are the standard packages of generic functions.
+var genericPackages = []string{"slices", "maps", "cmp"}
 
 // identifiers returns the identifiers of a piece of Go source, except those that
 // follow a period (a selector's field or method).
@@ -590,6 +619,8 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		docs:     map[string]string{},
 		methods:  map[string]bool{},
 		recvM:    map[string]string{},
+		generics: map[string]*genericFunc{},
+		varTypes: map[string]string{},
 	}
 	r := &rewriter{s: s, p: p, src: src, opt: opt}
 
@@ -629,6 +660,9 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	if stmtF != nil {
 		r.prefix = len(stmtWrap) + len(stmtLead)
 		stmtEdits = r.rewriteStmts(stmtF, stmtIn)
+		if r.err != nil {
+			return nil, r.err
+		}
 		stmtEdits = append(stmtEdits, r.instrEdits...)
 		r.instrEdits = nil
 		if d := varDecl(r.stmtVars); d != "" {
@@ -1124,6 +1158,16 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 		case *ast.GenDecl:
 			if d.Tok == token.VAR {
 				r.varInits(d)
+				for _, sp := range d.Specs {
+					vs := sp.(*ast.ValueSpec)
+					for i, id := range vs.Names {
+						if vs.Type != nil {
+							r.p.varTypes[id.Name] = r.typeOf(id)
+						} else if len(vs.Values) == len(vs.Names) {
+							r.p.varTypes[id.Name] = r.typeOf(vs.Values[i])
+						}
+					}
+				}
 			}
 			if d.Tok != token.IMPORT {
 				continue
@@ -1165,6 +1209,9 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 				continue
 			}
 			name := d.Name.Name
+			if d.Type.TypeParams != nil && name != "_" {
+				r.recordGeneric(d, in)
+			}
 			if name == "init" || name == "main" || name == "_" || d.Type.TypeParams != nil {
 				r.instrFunc(d.Body, "main."+name, name, true)
 				continue
@@ -1340,6 +1387,8 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 		r.instrChildren(st, fc, false)
 		r.hoist(st, fc, mark)
 	}
+	defines, lastConv := r.genericDefines(body)
+	edits = append(edits, defines...)
 	// The last expression.
 	var last ast.Stmt
 	for i := len(body) - 1; i >= 0; i-- {
@@ -1358,9 +1407,9 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 		r.p.Last, r.p.FunExpr = r.callArity(call, in)
 	}
 	if r.p.Last != LastNone {
-		r.lastEdits = []edit{
+		r.lastEdits = append([]edit{
 			{pos: r.off(es.X.Pos()), end: r.off(es.X.Pos()), text: LastVar + " := ", order: -40},
-		}
+		}, lastConv...)
 		r.argEdits = []edit{
 			{pos: r.off(es.X.Pos()), end: r.off(es.X.Pos()), text: "func(interface{}) {}(", order: -40},
 			{pos: r.off(es.X.End()), end: r.off(es.X.End()), text: ")", order: 40},
@@ -1544,6 +1593,9 @@ func (r *rewriter) exprType(e ast.Expr) string {
 			return a
 		}
 	case *ast.CallExpr:
+		if t, generic := r.genericResult(x); generic {
+			return t
+		}
 		if id, ok := x.Fun.(*ast.Ident); ok && id.Obj == nil {
 			switch id.Name {
 			case "len", "cap":

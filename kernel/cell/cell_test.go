@@ -1,6 +1,7 @@
 package cell
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -591,5 +592,45 @@ func TestInstrumentationHoist(t *testing.T) {
 		if got := strings.Contains(body, "goinvS"); got != c.inBody {
 			t.Errorf("%s: site in body = %v:\n%s", c.comment, got, p.Decls.Code)
 		}
+	}
+}
+
+// Generic calls that define session variables are converted to the result type
+// inferred from their arguments (generic.go).
+func TestGenericDefinesRewrite(t *testing.T) {
+	s := NewSession()
+	s.TypeOf = func(name string) string {
+		if name == "fromSession" {
+			return "map[string][]float64"
+		}
+		return ""
+	}
+	prep(t, s, "import \"slices\"\nimport \"maps\"\nxs := []int{1}\ntype P struct{ X int }\nps := []P{}\nfunc Sum[T any](vals []T) T { var z T; return z }\nfunc Two[K comparable, V any](m map[K]V) (K, V) { var k K; var v V; return k, v }")
+	for _, c := range [][2]string{
+		{"m := slices.Max(xs)", "m := (int)(slices.Max(xs))"},
+		{"c := slices.Clone(ps)", "c := ([]P)(slices.Clone(ps))"},
+		{"var v = slices.Insert(xs, 0, 2)", "v := ([]int)(slices.Insert(xs, 0, 2))"},
+		{"var w []int = slices.Clone(xs)", "w := ([]int)(([]int)(slices.Clone(xs)))"},
+		{"mc := maps.Clone(fromSession)", "mc := (map[string][]float64)(maps.Clone(fromSession))"},
+		{"s := Sum([]float64{1})", "s := (float64)(Sum([]float64{1}))"},
+		{"s2 := Sum(fromSession[\"a\"])", "s2 := (float64)(Sum(fromSession[\"a\"]))"},
+		{"k, v2 := Two(fromSession)", "var k string; var v2 []float64; k, v2 = Two(fromSession)"},
+		{"l := len(slices.Clone(xs[1:]))", "l := len(([]int)(slices.Clone(xs[1:])))"},
+		{"f := func() int { return slices.Max(xs) }", "f := func() int { return slices.Max(xs) }"}, // local: untouched
+	} {
+		p := prep(t, s, c[0])
+		if got := code(p.Stmts); !strings.Contains(got, c[1]) {
+			t.Errorf("%q:\n got %s\nwant %s", c[0], got, c[1])
+		}
+	}
+	// A variable of the cell keeps its inferred type for later cells.
+	prep(t, s, "mine := slices.Clone(ps)")
+	if got := code(prep(t, s, "again := slices.Clone(mine)").Stmts); !strings.Contains(got, "again := ([]P)(slices.Clone(mine))") {
+		t.Errorf("a cell's variable's type: %s", got)
+	}
+	_, err := s.Prepare("q := 1\nbad := Sum(unknown)", Options{})
+	var e *Error
+	if !errors.As(err, &e) || e.Line != 2 || e.Col != 8 || !strings.Contains(e.Msg, "`v := T(Sum(...))`") {
+		t.Errorf("a generic call of unknown result type: %v", err)
 	}
 }

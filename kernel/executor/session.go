@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
@@ -124,6 +125,7 @@ func (s *session) reset() error {
 	s.pre.Packages = s.pkgs
 	s.pre.IntVar = s.intVar
 	s.pre.VarType = s.varType
+	s.pre.TypeOf = s.typeOf
 	s.cells = map[int]cellText{}
 	return nil
 }
@@ -303,6 +305,39 @@ func (s *session) varType(name string) string {
 	}
 	return ""
 }
+
+// typeOf returns the type of a session variable as Go source when the type is
+// made of predeclared types only ([]float64, map[string][]int, *int), or "": the
+// reflect type of a value of a cell's type does not name it.
+func (s *session) typeOf(name string) string {
+	v, ok := s.globals()[name]
+	if !ok || !v.IsValid() {
+		return ""
+	}
+	t := strings.ReplaceAll(v.Type().String(), "interface {}", "any")
+	if !predeclaredOnly(t) {
+		return ""
+	}
+	return t
+}
+
+// predeclaredOnly reports whether a type's source names predeclared types only.
+func predeclaredOnly(t string) bool {
+	ok := true
+	for _, w := range strings.FieldsFunc(t, func(c rune) bool {
+		return !(c == '_' || c == '.' || unicode.IsLetter(c) || unicode.IsDigit(c))
+	}) {
+		if w[0] >= '0' && w[0] <= '9' { // an array length
+			continue
+		}
+		ok = ok && (slices.Contains(cell.BasicTypes, w) || slices.Contains(otherPredeclared, w))
+	}
+	return ok
+}
+
+// otherPredeclared are the predeclared types cell.BasicTypes leaves out, and the
+// keywords a type's source spells as words.
+var otherPredeclared = []string{"bool", "byte", "rune", "complex64", "complex128", "error", "any", "map", "chan", "func"}
 
 // typedMinMax declares min and max for each of types: yaegi cannot give a
 // package-level variable the type of a generic call's result.

@@ -1,0 +1,534 @@
+package cell
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strings"
+)
+
+// Session variables from generic calls.
+//
+// yaegi cannot give a session (package-level) variable the type of a generic
+// call's result when that type comes from a type parameter: `m := slices.Max(xs)`
+// or `s := Sum(vals)` for a cell's `func Sum[T Number](xs []T) T` panicked with
+// "nil reflect type", `ys := slices.Clone(xs)` dereferenced a nil pointer. With
+// the type given, it works: `m := int(slices.Max(xs))`. So the pre-pass infers the
+// result's type from the arguments' types, as far as their syntax and the
+// session's variables tell, and converts the call to it. Where it cannot, the cell
+// is refused with an error that says how to write it instead, rather than failing
+// obscurely when it runs.
+
+// genericFunc is what the pre-pass keeps of a generic func declared in a cell:
+// the names of its type parameters and its signature as a func type ("func(xs
+// []T) T"), with the cell's type renames applied. The source text rather than the
+// syntax, which would keep the declaring cell's syntax tree alive.
+type genericFunc struct {
+	typeParams map[string]bool
+	sig        string
+}
+
+// stdGeneric describes the generic functions of the standard packages (see
+// kernel/executor/generics.go) whose result type derives from their arguments:
+// "S" is the type of the first argument, "E" its element type, "K" and "V" its key
+// and value types (a map).
+var stdGeneric = map[string]string{
+	"slices.Clone": "S", "slices.Compact": "S", "slices.CompactFunc": "S", "slices.Insert": "S",
+	"slices.Delete": "S", "slices.DeleteFunc": "S", "slices.Replace": "S", "slices.Grow": "S",
+	"slices.Clip": "S", "slices.Concat": "S", "slices.Repeat": "S",
+	"slices.Max": "E", "slices.Min": "E", "slices.MaxFunc": "E", "slices.MinFunc": "E",
+	"maps.Clone": "S",
+	"cmp.Or":     "S",
+}
+
+// recordGeneric keeps a generic func declaration for genericResult.
+func (r *rewriter) recordGeneric(d *ast.FuncDecl, in string) {
+	g := &genericFunc{typeParams: map[string]bool{}}
+	for _, f := range d.Type.TypeParams.List {
+		for _, n := range f.Names {
+			g.typeParams[n.Name] = true
+		}
+	}
+	g.sig = "func" + r.renamed(in[r.off(d.Type.Params.Pos()):r.off(d.Type.End())])
+	r.p.generics[d.Name.Name] = g
+}
+
+// genericDefines makes the top-level statements that define variables from generic
+// calls work: each such call is converted to its inferred result type, and a var
+// statement becomes a definition (`var v = F(x)` left v at its zero value, even
+// converted). The last expression's calls are converted too, where their type is
+// known, in the edits that assign it to LastVar (lastEdits). A define whose call's
+// type cannot be inferred sets r.err with what to write instead.
+func (r *rewriter) genericDefines(body []ast.Stmt) (edits, lastEdits []edit) {
+	last := len(body) - 1
+	for last >= 0 {
+		if _, empty := body[last].(*ast.EmptyStmt); !empty {
+			break
+		}
+		last--
+	}
+	for i, st := range body {
+		var exprs []ast.Expr
+		required := true
+		var varDecl *ast.GenDecl
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if call, ok := st.Rhs[0].(*ast.CallExpr); ok && st.Tok == token.DEFINE && len(st.Lhs) > 1 && len(st.Rhs) == 1 {
+				if types, generic := r.genericResults(call); generic {
+					for _, l := range st.Lhs {
+						if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+							r.p.varTypes[id.Name] = ""
+						}
+					}
+					if len(types) != len(st.Lhs) {
+						r.refuseGeneric(call)
+						return nil, nil
+					}
+					edits = append(edits, r.declareThenAssign(st, types)...)
+					exprs = call.Args
+					break
+				}
+			}
+			if st.Tok == token.DEFINE {
+				exprs = st.Rhs
+				for i, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+						r.p.varTypes[id.Name] = ""
+						if len(st.Lhs) == len(st.Rhs) {
+							r.p.varTypes[id.Name] = r.typeOf(st.Rhs[i])
+						}
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if g, ok := st.Decl.(*ast.GenDecl); ok && g.Tok == token.VAR {
+				for _, sp := range g.Specs {
+					vs := sp.(*ast.ValueSpec)
+					exprs = append(exprs, vs.Values...)
+					for i, id := range vs.Names {
+						switch {
+						case vs.Type != nil:
+							r.p.varTypes[id.Name] = r.typeOf(id)
+						case len(vs.Values) == len(vs.Names):
+							r.p.varTypes[id.Name] = r.typeOf(vs.Values[i])
+						default:
+							r.p.varTypes[id.Name] = ""
+						}
+					}
+				}
+				varDecl = g
+			}
+		case *ast.ExprStmt:
+			if i == last {
+				exprs, required = []ast.Expr{st.X}, false
+			}
+		}
+		found := false
+		add := func(e ...edit) { edits = append(edits, e...) }
+		if !required {
+			add = func(e ...edit) { lastEdits = append(lastEdits, e...) }
+		}
+		for _, e := range exprs {
+			ast.Inspect(e, func(n ast.Node) bool {
+				if r.err != nil {
+					return false
+				}
+				switch n := n.(type) {
+				case *ast.FuncLit:
+					return false // its variables are local
+				case *ast.CallExpr:
+					typ, generic := r.genericResult(n)
+					if !generic {
+						return true
+					}
+					found = true
+					if typ == "" {
+						if required {
+							r.refuseGeneric(n)
+						}
+						return false
+					}
+					add(edit{pos: r.off(n.Pos()), end: r.off(n.Pos()), text: "(" + typ + ")(", order: -30},
+						edit{pos: r.off(n.End()), end: r.off(n.End()), text: ")", order: 30})
+				}
+				return true
+			})
+		}
+		if r.err != nil {
+			return nil, nil
+		}
+		if found && varDecl != nil {
+			edits = append(edits, r.varAsDefine(varDecl)...)
+		}
+	}
+	return edits, lastEdits
+}
+
+// refuseGeneric sets r.err for a define from a generic call whose result types
+// cannot be inferred.
+func (r *rewriter) refuseGeneric(call *ast.CallExpr) {
+	line, col := offsetLineCol(r.src, r.off(call.Pos())-r.prefix)
+	name := r.callName(call)
+	r.err = &Error{Line: line, Col: col, Msg: "the interpreter cannot make a session variable of the type of a generic call's result, " +
+		"and goinv could not tell that type from the arguments: give it, `v := T(" + name + "(...))`, or declare `var v T` " +
+		"and assign `v = " + name + "(...)` (inside a func, `v := ...` works as it is)"}
+}
+
+// declareThenAssign rewrites `a, b := F(x)`, F generic with results of types
+// types, as `var a T1; var b T2; a, b = F(x)`.
+func (r *rewriter) declareThenAssign(st *ast.AssignStmt, types []string) []edit {
+	var decl strings.Builder
+	for i, l := range st.Lhs {
+		if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+			fmt.Fprintf(&decl, "var %s %s; ", id.Name, types[i])
+			r.p.varTypes[id.Name] = types[i]
+		}
+	}
+	return []edit{
+		{pos: r.off(st.Pos()), end: r.off(st.Pos()), text: decl.String(), order: -60},
+		{pos: r.off(st.TokPos), end: r.off(st.TokPos) + len(":="), text: "="},
+	}
+}
+
+// varAsDefine rewrites `var a, b T = x, y` (one spec, no parentheses) as
+// `a, b := T(x), T(y)`.
+func (r *rewriter) varAsDefine(g *ast.GenDecl) []edit {
+	if g.Lparen.IsValid() || len(g.Specs) != 1 {
+		return nil
+	}
+	vs := g.Specs[0].(*ast.ValueSpec)
+	if len(vs.Values) != len(vs.Names) {
+		return nil
+	}
+	edits := []edit{
+		{pos: r.off(g.TokPos), end: r.off(vs.Names[0].Pos())},
+		{pos: r.off(vs.Names[len(vs.Names)-1].End()), end: r.off(vs.Values[0].Pos()), text: " := "},
+	}
+	if vs.Type != nil {
+		typ := r.renamed(r.src[r.off(vs.Type.Pos())-r.prefix : r.off(vs.Type.End())-r.prefix])
+		for _, v := range vs.Values {
+			edits = append(edits,
+				edit{pos: r.off(v.Pos()), end: r.off(v.Pos()), text: "(" + typ + ")(", order: -35},
+				edit{pos: r.off(v.End()), end: r.off(v.End()), text: ")", order: 35})
+		}
+	}
+	return edits
+}
+
+// callName is the called function's name as written (pkg.F or F).
+func (r *rewriter) callName(call *ast.CallExpr) string {
+	switch f := call.Fun.(type) {
+	case *ast.Ident:
+		return f.Name
+	case *ast.SelectorExpr:
+		if x, ok := f.X.(*ast.Ident); ok {
+			return x.Name + "." + f.Sel.Name
+		}
+	case *ast.IndexExpr:
+		if x, ok := f.X.(*ast.Ident); ok {
+			return x.Name
+		}
+	}
+	return "F"
+}
+
+// genericResult reports whether call calls a generic function of one result whose
+// type derives from its type parameters, and that type as Go source, or "" if it
+// cannot be inferred.
+func (r *rewriter) genericResult(call *ast.CallExpr) (typ string, generic bool) {
+	types, generic := r.genericResults(call)
+	switch {
+	case !generic:
+		return "", false
+	case types == nil:
+		return "", true
+	case len(types) != 1:
+		return "", false // several results: see genericDefines
+	}
+	return types[0], true
+}
+
+// genericResults reports whether call calls a generic function with a result
+// whose type derives from its type parameters, and the types of its results as Go
+// source, or nil if one cannot be inferred.
+func (r *rewriter) genericResults(call *ast.CallExpr) (types []string, generic bool) {
+	switch f := call.Fun.(type) {
+	case *ast.SelectorExpr:
+		x, ok := f.X.(*ast.Ident)
+		if !ok || x.Obj != nil || r.cellNames[x.Name] {
+			return nil, false
+		}
+		path := r.importPath(x.Name)
+		kind, ok := stdGeneric[path+"."+f.Sel.Name]
+		if !ok || len(call.Args) == 0 {
+			return nil, false
+		}
+		arg := r.typeOf(call.Args[0])
+		if f.Sel.Name == "Concat" && call.Ellipsis.IsValid() {
+			arg = elemType(arg) // slices.Concat(ss...)
+		}
+		if kind == "E" {
+			arg = elemType(arg)
+		}
+		if arg == "" {
+			return nil, true
+		}
+		return []string{arg}, true
+	case *ast.Ident:
+		g := r.p.generics[f.Name]
+		if g == nil && !r.cellNames[f.Name] {
+			g = r.s.generics[f.Name]
+		}
+		if g == nil {
+			return nil, false
+		}
+		ft, err := parser.ParseExpr(g.sig)
+		if err != nil {
+			return nil, false
+		}
+		sig := ft.(*ast.FuncType)
+		var params, results []ast.Expr
+		for _, f := range sig.Params.List {
+			for range max(len(f.Names), 1) {
+				params = append(params, f.Type)
+			}
+		}
+		if sig.Results != nil {
+			for _, f := range sig.Results.List {
+				for range max(len(f.Names), 1) {
+					results = append(results, f.Type)
+				}
+			}
+		}
+		generic := false
+		for _, res := range results {
+			generic = generic || mentions(res, g.typeParams)
+		}
+		if !generic {
+			return nil, false
+		}
+		bound := map[string]string{}
+		for i, p := range params {
+			if i >= len(call.Args) {
+				break
+			}
+			args := call.Args[i : i+1]
+			if el, ok := p.(*ast.Ellipsis); ok {
+				p = el.Elt
+				if call.Ellipsis.IsValid() {
+					p = &ast.ArrayType{Elt: el.Elt}
+				}
+				args = call.Args[i:]
+			}
+			for _, a := range args { // the first argument of a known type decides
+				at := r.typeOf(a)
+				if at == "" {
+					continue
+				}
+				if ae, err := parser.ParseExpr(at); err == nil {
+					unify(p, ae, at, g.typeParams, bound)
+					break
+				}
+			}
+		}
+		for _, rt := range results {
+			res := g.sig[rt.Pos()-ft.Pos() : rt.End()-ft.Pos()]
+			for tp := range g.typeParams {
+				if !mentionsName(rt, tp) {
+					continue
+				}
+				b, ok := bound[tp]
+				if !ok {
+					return nil, true
+				}
+				res = replaceIdent(res, tp, b)
+			}
+			types = append(types, res)
+		}
+		return types, true
+	}
+	return nil, false
+}
+
+// unify binds the type parameters in param (a parameter type) to the parts
+// of the argument type arg (source argText) that they stand for.
+func unify(param ast.Expr, arg ast.Expr, argText string, typeParams map[string]bool, bound map[string]string) {
+	text := func(e ast.Expr) string {
+		return argText[e.Pos()-arg.Pos() : e.End()-arg.Pos()]
+	}
+	var walk func(p, a ast.Expr)
+	walk = func(p, a ast.Expr) {
+		switch p := p.(type) {
+		case *ast.Ident:
+			if typeParams[p.Name] {
+				if _, done := bound[p.Name]; !done {
+					bound[p.Name] = text(a)
+				}
+			}
+		case *ast.ArrayType:
+			if a, ok := a.(*ast.ArrayType); ok && (p.Len == nil) == (a.Len == nil) {
+				walk(p.Elt, a.Elt)
+			}
+		case *ast.MapType:
+			if a, ok := a.(*ast.MapType); ok {
+				walk(p.Key, a.Key)
+				walk(p.Value, a.Value)
+			}
+		case *ast.StarExpr:
+			if a, ok := a.(*ast.StarExpr); ok {
+				walk(p.X, a.X)
+			}
+		case *ast.ChanType:
+			if a, ok := a.(*ast.ChanType); ok {
+				walk(p.Value, a.Value)
+			}
+		}
+	}
+	walk(param, arg)
+}
+
+// mentions reports whether e names one of the type parameters.
+func mentions(e ast.Expr, typeParams map[string]bool) bool {
+	for tp := range typeParams {
+		if mentionsName(e, tp) {
+			return true
+		}
+	}
+	return false
+}
+
+func mentionsName(e ast.Expr, name string) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == name {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// importPath is the import path of the package a cell calls name, or "".
+func (r *rewriter) importPath(name string) string {
+	if p, ok := r.p.Imports[name]; ok {
+		return p
+	}
+	if p, ok := r.s.Imports[name]; ok {
+		return p
+	}
+	if _, declared := r.s.names[name]; !declared {
+		return r.s.Packages[name]
+	}
+	return ""
+}
+
+// elemType is the element type of a slice or array type, or "".
+func elemType(t string) string {
+	e, err := parser.ParseExpr(t)
+	if err != nil {
+		return ""
+	}
+	if a, ok := e.(*ast.ArrayType); ok {
+		return t[a.Elt.Pos()-e.Pos() : a.Elt.End()-e.Pos()]
+	}
+	return ""
+}
+
+// typeOf is the type of e as Go source, as far as its syntax and the session's
+// variables tell, or "". Untyped constants have their default type.
+func (r *rewriter) typeOf(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.CompositeLit:
+		if x.Type != nil {
+			return r.renamed(r.src[r.off(x.Type.Pos())-r.prefix : r.off(x.Type.End())-r.prefix])
+		}
+	case *ast.ParenExpr:
+		return r.typeOf(x.X)
+	case *ast.BasicLit:
+		switch x.Kind {
+		case token.CHAR:
+			return "rune"
+		}
+	case *ast.SliceExpr:
+		if t := r.typeOf(x.X); strings.HasPrefix(t, "[]") || t == "string" {
+			return t
+		}
+	case *ast.IndexExpr:
+		t := r.typeOf(x.X)
+		if el := elemType(t); el != "" {
+			return el
+		}
+		if m, err := parser.ParseExpr(t); err == nil {
+			if m, ok := m.(*ast.MapType); ok {
+				return t[m.Value.Pos()-m.Pos() : m.Value.End()-m.Pos()]
+			}
+		}
+		return ""
+	case *ast.CallExpr:
+		if id, ok := x.Fun.(*ast.Ident); ok && id.Obj == nil && !r.cellNames[id.Name] {
+			switch id.Name {
+			case "make":
+				if len(x.Args) > 0 {
+					return r.renamed(r.src[r.off(x.Args[0].Pos())-r.prefix : r.off(x.Args[0].End())-r.prefix])
+				}
+			case "append":
+				if len(x.Args) > 0 {
+					return r.typeOf(x.Args[0])
+				}
+			}
+		}
+		if t, generic := r.genericResult(x); generic {
+			return t
+		}
+		if at, ok := x.Fun.(*ast.ArrayType); ok { // a conversion: []int(v)
+			return r.renamed(r.src[r.off(at.Pos())-r.prefix : r.off(at.End())-r.prefix])
+		}
+	case *ast.Ident:
+		switch x.Name {
+		case "true", "false":
+			if x.Obj == nil {
+				return "bool"
+			}
+		}
+		if x.Obj != nil {
+			switch d := x.Obj.Decl.(type) {
+			case *ast.AssignStmt:
+				for i, l := range d.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name == x.Name && len(d.Rhs) == len(d.Lhs) {
+						return r.typeOf(d.Rhs[i])
+					}
+				}
+			case *ast.ValueSpec:
+				if d.Type != nil {
+					return r.renamed(r.src[r.off(d.Type.Pos())-r.prefix : r.off(d.Type.End())-r.prefix])
+				}
+				for i, n := range d.Names {
+					if n.Name == x.Name && i < len(d.Values) {
+						return r.typeOf(d.Values[i])
+					}
+				}
+			}
+			return ""
+		}
+		if t, ok := r.p.varTypes[x.Name]; ok { // declared by this cell's declarations
+			return t
+		}
+		if t, ok := r.s.varTypes[x.Name]; ok {
+			return t
+		}
+		if r.s.TypeOf != nil {
+			return r.s.TypeOf(x.Name)
+		}
+		return ""
+	}
+	// Numeric expressions and min/max: what exprType knows, with defaults.
+	switch t := r.exprType(e); t {
+	case "untyped int":
+		return "int"
+	case "untyped float":
+		return "float64"
+	default:
+		return t
+	}
+}
