@@ -51,6 +51,9 @@ func SizesPlot(title string, sizes []int, names []string, logY bool) *plot.Plot 
 	p.Title.Text = title
 	p.X.Label.Text = "class, by rank"
 	p.Y.Label.Text = "training images"
+	if len(sizes) == 0 {
+		return p // an empty chart, not a panic in the bar plotter
+	}
 	vals := make([]float64, len(sizes))
 	for i, n := range sizes {
 		vals[i] = float64(n)

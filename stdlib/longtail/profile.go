@@ -175,6 +175,62 @@ func (p CountsProfile) String() string {
 	return "Counts(" + strings.Join(s, ", ") + ")"
 }
 
+// check reports parameters for which the built-in profiles would not describe a long
+// tail: the formulas above silently give a growing (head-last) or empty profile for
+// them, which NewSplit would then sample.
+func (p ZipfProfile) check() error {
+	switch {
+	case p.N1 < 1:
+		return fmt.Errorf("longtail: %v: N1 = %d, want the largest class to have at least 1 image", p, p.N1)
+	case !(p.A >= 0) || math.IsInf(p.A, 1):
+		return fmt.Errorf("longtail: %v: exponent a = %g, want a finite a ≥ 0 (a = 0 is balanced; a < 0 would grow with rank)", p, p.A)
+	case p.Floor < 0:
+		return fmt.Errorf("longtail: %v: floor = %d, want ≥ 0", p, p.Floor)
+	}
+	return nil
+}
+
+func (p ExponentialProfile) check() error {
+	switch {
+	case p.NMax < 1:
+		return fmt.Errorf("longtail: %v: n_max = %d, want the largest class to have at least 1 image", p, p.NMax)
+	case !(p.Rho >= 1) || math.IsInf(p.Rho, 1):
+		return fmt.Errorf("longtail: %v: imbalance ratio ρ = n_max/n_min = %g, want a finite ρ ≥ 1 (ρ = 1 is balanced; ρ < 1 would make rank 1 the smallest class)", p, p.Rho)
+	}
+	return nil
+}
+
+func (p StepProfile) check() error {
+	switch {
+	case p.NMax < 1:
+		return fmt.Errorf("longtail: %v: n_max = %d, want the largest class to have at least 1 image", p, p.NMax)
+	case !(p.Rho >= 1) || math.IsInf(p.Rho, 1):
+		return fmt.Errorf("longtail: %v: imbalance ratio ρ = %g, want a finite ρ ≥ 1 (ρ < 1 would make the minority larger)", p, p.Rho)
+	case !(p.Mu >= 0 && p.Mu <= 1):
+		return fmt.Errorf("longtail: %v: minority fraction μ = %g, want 0 < μ ≤ 1 (0 means 0.5)", p, p.Mu)
+	}
+	return nil
+}
+
+// checkSizes validates the sizes any profile (including one implemented in a notebook
+// cell) gives to ranks 1..len(sizes).
+func checkSizes(p Profile, sizes []int, classes int) error {
+	if len(sizes) != classes {
+		return fmt.Errorf("longtail: profile %v gives %d sizes for %d classes", p, len(sizes), classes)
+	}
+	total := 0
+	for k, n := range sizes {
+		if n < 0 {
+			return fmt.Errorf("longtail: profile %v gives %d images to rank %d", p, n, k+1)
+		}
+		total += n
+	}
+	if total == 0 {
+		return fmt.Errorf("longtail: profile %v gives no training images to any of the %d classes", p, classes)
+	}
+	return nil
+}
+
 // Total returns the number of images a profile gives over the given number of classes.
 func Total(p Profile, classes int) int {
 	t := 0

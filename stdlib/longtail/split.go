@@ -89,7 +89,9 @@ func ClassOrder(classes int, seed int64, instance int) []int {
 // p's size for each class's rank, samples that many images of the class without
 // replacement from train, keeps the whole (balanced) test set, and bakes one fixed
 // draw of opts.Transform into each training and test image. It returns an error if a
-// class has fewer images than its rank asks for. test may be nil.
+// class has fewer images than its rank asks for, if the profile gives a negative size or
+// no image at all, or if a built-in profile's parameters do not describe a long tail
+// (ρ < 1, a < 0, μ outside [0, 1], n_max < 1). test may be nil.
 func NewSplit(train, test *dataset.Dataset, p Profile, opts Options) (*Split, error) {
 	if train == nil {
 		return nil, fmt.Errorf("longtail: no training set")
@@ -114,7 +116,15 @@ func NewSplit(train, test *dataset.Dataset, p Profile, opts Options) (*Split, er
 		}
 		order = append([]int(nil), order...)
 	}
+	if pc, ok := p.(interface{ check() error }); ok {
+		if err := pc.check(); err != nil {
+			return nil, err
+		}
+	}
 	sizes := p.Sizes(nc)
+	if err := checkSizes(p, sizes, nc); err != nil {
+		return nil, err
+	}
 	s := &Split{
 		Name: strings.TrimSuffix(train.Name, " train") + "-LT", Profile: p,
 		Counts: make([]int, nc), Rank: make([]int, nc), Order: order,
@@ -130,9 +140,6 @@ func NewSplit(train, test *dataset.Dataset, p Profile, opts Options) (*Split, er
 	}
 	for c, g := range byClass {
 		n := s.Counts[c]
-		if n < 0 {
-			return nil, fmt.Errorf("longtail: profile %v gives %d images to rank %d", p, n, s.Rank[c])
-		}
 		if n > len(g) {
 			return nil, fmt.Errorf("longtail: class %d (%q) at rank %d needs %d images under %v, but %q has only %d",
 				c, className(train, c), s.Rank[c], n, p, train.Name, len(g))

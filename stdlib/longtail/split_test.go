@@ -172,3 +172,43 @@ func TestSplitStreamsIndependent(t *testing.T) {
 		t.Errorf("test sets: untransformed split should keep the test set, transformed split should bake a copy")
 	}
 }
+
+// TestSplitRejectsNonLongTailProfiles: parameters for which the profile formulas give a
+// growing (head-last), negative or empty profile are errors naming the parameter, not
+// splits whose "rank 1" is the smallest class.
+func TestSplitRejectsNonLongTailProfiles(t *testing.T) {
+	train, test := mnist(t)
+	train = train.Head(3000)
+	for _, tc := range []struct {
+		p    Profile
+		want string
+	}{
+		{Exponential(100, 0.5), "ρ = n_max/n_min = 0.5"},
+		{Exponential(100, 0), "ρ = n_max/n_min = 0"},
+		{Exponential(0, 10), "n_max = 0"},
+		{Zipf(100, -1, 0), "a = -1"},
+		{Zipf(100, 1, -2), "floor = -2"},
+		{Step(100, 0.5, 0.5), "ρ = 0.5"},
+		{Step(100, 10, 2), "μ = 2"},
+		{Counts(), "no training images"},
+		{Counts(0, 0), "no training images"},
+		{Counts(50, -4), "-4 images to rank 2"},
+	} {
+		_, err := NewSplit(train, test, tc.p, Options{Seed: 1})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want one containing %q", tc.p, err, tc.want)
+		}
+	}
+	// Valid edge cases still work: a balanced ρ = 1, a = 0, and a class with no images.
+	for _, p := range []Profile{Exponential(50, 1), Zipf(50, 0, 0), Counts(40, 20, 0), Step(50, 5, 1)} {
+		if _, err := NewSplit(train, test, p, Options{Seed: 1}); err != nil {
+			t.Errorf("%v: %v", p, err)
+		}
+	}
+}
+
+func TestSizesPlotEmpty(t *testing.T) {
+	if p := SizesPlot("none", nil, nil, true); p == nil {
+		t.Fatal("nil plot")
+	}
+}
