@@ -219,3 +219,39 @@ func TestFitResNetLearns(t *testing.T) {
 		t.Errorf("ResNet-8 did not learn an easy task:\n%v", res)
 	}
 }
+
+// TestConfigRejectsNegatives: a negative count or rate is reported, not replaced by the
+// default (Epochs: -1 used to train 30 epochs, LR: -1 at 0.1); "negative: none" for
+// Momentum and WeightDecay survives a second withDefaults (a Result's Config reused).
+func TestConfigRejectsNegatives(t *testing.T) {
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Epochs: -1}, "Epochs = -1"},
+		{Config{BatchSize: -3}, "BatchSize = -3"},
+		{Config{LR: -0.1}, "LR = -0.1"},
+		{Config{LR: math.NaN()}, "LR = NaN"},
+		{Config{WarmupEpochs: -2}, "WarmupEpochs = -2"},
+		{Config{Beta: 1.5}, "Beta = 1.5"},
+		{Config{Beta: -0.5}, "Beta = -0.5"},
+		{Config{Method: Focal, Gamma: -1}, "Gamma = -1"},
+		{Config{MaxMargin: -0.5}, "MaxMargin = -0.5"},
+		{Config{CosineScale: -30}, "CosineScale = -30"},
+	} {
+		if _, err := tc.c.withDefaults(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err = %v, want one containing %q", tc.c, err, tc.want)
+		}
+	}
+	c, err := Config{Momentum: -1, WeightDecay: -1}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nonNegative(again.Momentum) != 0 || nonNegative(again.WeightDecay) != 0 {
+		t.Errorf("after a second withDefaults momentum %g, weight decay %g, want none", again.Momentum, again.WeightDecay)
+	}
+}

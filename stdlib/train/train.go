@@ -77,7 +77,7 @@ type Config struct {
 
 	Optimizer    string  `json:"optimizer"`     // "sgd" (default) or "adam"
 	LR           float64 `json:"lr"`            // default 0.1 (SGD), 0.001 (Adam)
-	Momentum     float64 `json:"momentum"`      // SGD momentum, default 0.9
+	Momentum     float64 `json:"momentum"`      // SGD momentum, default 0.9; negative: none
 	WeightDecay  float64 `json:"weight_decay"`  // default 2e-4; negative: none
 	WarmupEpochs int     `json:"warmup_epochs"` // linear warm-up length (paper: 5)
 
@@ -114,10 +114,30 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("train: unknown method %q (want ERM, RS, DRS, RW, DRW, LDAM, LDAM-DRW or Focal)", c.Method)
 	}
-	if c.Epochs <= 0 {
+	// Zero fields take defaults; a negative count or rate is a mistake, not a request for
+	// the default, so it is reported rather than silently replaced.
+	switch {
+	case c.Epochs < 0:
+		return c, fmt.Errorf("train: Epochs = %d, want ≥ 1 (0 means 30)", c.Epochs)
+	case c.BatchSize < 0:
+		return c, fmt.Errorf("train: BatchSize = %d, want ≥ 1 (0 means 128)", c.BatchSize)
+	case c.LR < 0 || math.IsNaN(c.LR) || math.IsInf(c.LR, 0):
+		return c, fmt.Errorf("train: LR = %g, want a finite rate > 0 (0 means the optimizer's default)", c.LR)
+	case c.WarmupEpochs < 0:
+		return c, fmt.Errorf("train: WarmupEpochs = %d, want ≥ 0", c.WarmupEpochs)
+	case c.Beta < 0 || c.Beta > 1 || math.IsNaN(c.Beta):
+		return c, fmt.Errorf("train: Beta = %g, want the effective-number β in [0, 1] (0 means 0.9999)", c.Beta)
+	case c.Gamma < 0 || math.IsNaN(c.Gamma):
+		return c, fmt.Errorf("train: Gamma = %g, want the focal γ ≥ 0 (0 means 1)", c.Gamma)
+	case c.MaxMargin < 0 || math.IsNaN(c.MaxMargin):
+		return c, fmt.Errorf("train: MaxMargin = %g, want the LDAM margin ≥ 0 (0 means 0.5)", c.MaxMargin)
+	case c.CosineScale < 0 || math.IsNaN(c.CosineScale):
+		return c, fmt.Errorf("train: CosineScale = %g, want > 0 (0 means 30)", c.CosineScale)
+	}
+	if c.Epochs == 0 {
 		c.Epochs = 30
 	}
-	if c.BatchSize <= 0 {
+	if c.BatchSize == 0 {
 		c.BatchSize = 128
 	}
 	c.Optimizer = strings.ToLower(c.Optimizer)
@@ -127,19 +147,20 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Optimizer != "sgd" && c.Optimizer != "adam" {
 		return c, fmt.Errorf("train: unknown optimizer %q (want sgd or adam)", c.Optimizer)
 	}
-	if c.LR <= 0 {
+	if c.LR == 0 {
 		c.LR = 0.1
 		if c.Optimizer == "adam" {
 			c.LR = 1e-3
 		}
 	}
+	// A negative Momentum or WeightDecay asks for none (zero already means the paper's
+	// value). It stays negative here, so that a Result's Config passed to Fit again
+	// trains the same way; the optimizer reads it through nonNegative.
 	if c.Momentum == 0 && c.Optimizer == "sgd" {
 		c.Momentum = 0.9
 	}
 	if c.WeightDecay == 0 {
 		c.WeightDecay = 2e-4
-	} else if c.WeightDecay < 0 {
-		c.WeightDecay = 0
 	}
 	c.Schedule = strings.ToLower(c.Schedule)
 	if c.Schedule == "" {
@@ -624,9 +645,9 @@ func newOptimizer(cfg Config, params []*nn.Param) optimizer {
 		return b
 	}
 	if cfg.Optimizer == "adam" {
-		return &adam{params: params, m: bufs(), v: bufs(), wd: float32(cfg.WeightDecay), b1: 0.9, b2: 0.999, eps: 1e-8}
+		return &adam{params: params, m: bufs(), v: bufs(), wd: float32(nonNegative(cfg.WeightDecay)), b1: 0.9, b2: 0.999, eps: 1e-8}
 	}
-	return &sgd{params: params, vel: bufs(), mom: float32(cfg.Momentum), wd: float32(cfg.WeightDecay)}
+	return &sgd{params: params, vel: bufs(), mom: float32(nonNegative(cfg.Momentum)), wd: float32(nonNegative(cfg.WeightDecay))}
 }
 
 // sgd is PyTorch's SGD: v ← μv + (g + λw), w ← w − lr·v.
@@ -672,3 +693,6 @@ func (o *adam) step(grads [][]float32, lr float64) {
 		}
 	}
 }
+
+// nonNegative returns x, or 0 for a negative x (Config's "negative: none").
+func nonNegative(x float64) float64 { return math.Max(x, 0) }
