@@ -102,6 +102,10 @@ func (m *Model) Init(c, h, w int, classes []string) error {
 	if c < 1 || h < 1 || w < 1 || len(classes) < 2 {
 		return fmt.Errorf("model %s: bad input %d×%d×%d or %d classes", m.Arch.Name, c, h, w, len(classes))
 	}
+	if m.custom == nil && m.Arch.Head != "linear" && m.Arch.Head != "cosine" {
+		// Any other name used to build a linear head without a word.
+		return fmt.Errorf("model %s: unknown Arch.Head %q (want \"linear\" or \"cosine\")", m.Arch.Name, m.Arch.Head)
+	}
 	m.C, m.H, m.W, m.Classes = c, h, w, append([]string(nil), classes...)
 	m.index = map[string]*Param{}
 	m.bn = map[string]*BatchNormState{}

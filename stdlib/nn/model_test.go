@@ -222,3 +222,20 @@ func TestCustomModel(t *testing.T) {
 		t.Errorf("build called %d times", calls)
 	}
 }
+
+// TestUnknownHeadRejected: a misspelt head used to give a linear head silently.
+func TestUnknownHeadRejected(t *testing.T) {
+	m := SmallCNN(Arch{Head: "cosin"})
+	err := m.Init(1, 8, 8, []string{"a", "b"})
+	if err == nil || !strings.Contains(err.Error(), `"cosin"`) {
+		t.Fatalf("Init with head %q: err = %v, want an unknown-head error", "cosin", err)
+	}
+	if m.Initialized() {
+		t.Error("model initialised despite the error")
+	}
+	for _, head := range []string{"", "linear", "cosine"} {
+		if err := SmallCNN(Arch{Head: head}).Init(1, 8, 8, []string{"a", "b"}); err != nil {
+			t.Errorf("head %q: %v", head, err)
+		}
+	}
+}
