@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/nn"
 )
 
 // oracle reads the class from the first pixel (pixel value = 10·class) and is wrong
@@ -163,5 +164,14 @@ func TestSoftmax(t *testing.T) {
 	}
 	if a := p.Argmax(); a[0] != 2 || a[1] != 0 {
 		t.Errorf("argmax %v", a)
+	}
+}
+
+// TestPredictUninitialisedModel: evaluating a model built but not trained used to fail
+// with "classifier reports 0 classes".
+func TestPredictUninitialisedModel(t *testing.T) {
+	_, err := Predict(context.Background(), nn.SmallCNN(nn.Arch{Seed: 1}), data(), &Options{Quiet: true})
+	if err == nil || !strings.Contains(err.Error(), "not initialised") || !strings.Contains(err.Error(), "train.Fit") {
+		t.Fatalf("err = %v, want one saying the model is not initialised and how to fix it", err)
 	}
 }

@@ -120,6 +120,9 @@ func EKLD(ctx context.Context, m nn.Classifier, test *dataset.Dataset, t nuisanc
 	}
 	o := opts.withDefaults()
 	k := m.NumClasses()
+	if in, ok := m.(interface{ Initialized() bool }); ok && !in.Initialized() {
+		return nil, fmt.Errorf("eKLD: %v is not initialised: train it (train.Fit), load a checkpoint (nn.Load) or call its Init(c, h, w, classes) first", m)
+	}
 	if k < 2 {
 		return nil, fmt.Errorf("eKLD: classifier reports %d classes, need at least 2", k)
 	}

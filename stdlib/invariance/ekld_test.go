@@ -11,6 +11,7 @@ import (
 
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/longtail"
+	"github.com/goinv/goinv/stdlib/nn"
 )
 
 // synthetic returns k classes × n random 1×8×8 images; every image differs.
@@ -329,5 +330,14 @@ func TestEKLDSplit(t *testing.T) {
 	s.Transform = nil
 	if _, err := EKLDSplit(context.Background(), newLinear(3, 64, 22), s, nil); err == nil {
 		t.Error("split without transform: no error")
+	}
+}
+
+// TestEKLDUninitialisedModel: a model built but not trained used to be reported as a
+// classifier with "0 classes".
+func TestEKLDUninitialisedModel(t *testing.T) {
+	_, err := EKLD(context.Background(), nn.SmallCNN(nn.Arch{Seed: 1}), synthetic(3, 5, 1), shift{}, quiet(Options{Images: 2, Transforms: 2}))
+	if err == nil || !strings.Contains(err.Error(), "not initialised") {
+		t.Fatalf("err = %v, want one saying the model is not initialised", err)
 	}
 }
