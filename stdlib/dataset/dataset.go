@@ -22,7 +22,12 @@ type Image struct {
 }
 
 // NewImage returns a zero (black) image of the given shape.
-func NewImage(c, h, w int) Image { return Image{C: c, H: h, W: w, Pix: make([]uint8, c*h*w)} }
+func NewImage(c, h, w int) Image {
+	if c < 0 || h < 0 || w < 0 {
+		panic(fmt.Sprintf("dataset: NewImage(%d, %d, %d): negative image size", c, h, w))
+	}
+	return Image{C: c, H: h, W: w, Pix: make([]uint8, c*h*w)}
+}
 
 // Clone returns a deep copy of img.
 func (img Image) Clone() Image {
@@ -56,8 +61,24 @@ func (d *Dataset) ImageSize() int { return d.C * d.H * d.W }
 
 // Image returns image i as a view that shares the dataset's pixels.
 func (d *Dataset) Image(i int) Image {
+	d.checkIndex(i)
 	n := d.ImageSize()
 	return Image{C: d.C, H: d.H, W: d.W, Pix: d.Pix[i*n : (i+1)*n : (i+1)*n]}
+}
+
+// checkIndex panics with a message naming the dataset and its size when i is not an
+// image index: the runtime's "slice bounds out of range [:78400000]" says neither
+// which index nor which dataset.
+// The bound is the number of images in Pix, which code filling a dataset may grow
+// before Labels.
+func (d *Dataset) checkIndex(i int) {
+	if n := d.ImageSize(); i < 0 || n > 0 && (i+1)*n > len(d.Pix) {
+		count := 0
+		if n > 0 {
+			count = len(d.Pix) / n
+		}
+		panic(fmt.Sprintf("dataset %q: image index %d outside [0, %d)", d.Name, i, count))
+	}
 }
 
 // Validate checks that the shapes, pixel count and labels agree.
@@ -103,6 +124,7 @@ func (d *Dataset) Batch(idx []int) Batch {
 	n := d.ImageSize()
 	b := Batch{N: len(idx), C: d.C, H: d.H, W: d.W, X: make([]float32, len(idx)*n), Labels: make([]int, len(idx))}
 	for k, i := range idx {
+		d.checkIndex(i)
 		src := d.Pix[i*n : (i+1)*n]
 		dst := b.X[k*n : (k+1)*n]
 		for j, p := range src {

@@ -19,7 +19,7 @@ import (
 // FolderOptions configures LoadFolder. The zero value keeps the size of the first
 // image and reads RGB.
 type FolderOptions struct {
-	Width, Height int  // size every image is resized to; 0 takes the first image's
+	Width, Height int  // size every image is resized to; a 0 takes the first image's width (height)
 	Gray          bool // one luminance channel instead of three
 	// Context, if not nil, cancels a long load between images.
 	Context context.Context
@@ -37,6 +37,9 @@ func LoadFolder(dir string, opts FolderOptions) (*Dataset, error) {
 	ctx := opts.Context
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if opts.Width < 0 || opts.Height < 0 {
+		return nil, fmt.Errorf("dataset: LoadFolder %s: size %d×%d: Width and Height must be ≥ 0 (0 keeps the first image's)", dir, opts.Width, opts.Height)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -77,9 +80,13 @@ func LoadFolder(dir string, opts FolderOptions) (*Dataset, error) {
 			if err != nil {
 				return nil, err
 			}
-			if d.W == 0 || d.H == 0 {
-				b := img.Bounds()
-				d.W, d.H = b.Dx(), b.Dy()
+			// Each dimension left at 0 is taken from the first image: Width: 64 alone
+			// used to be dropped for the first image's width too.
+			if b := img.Bounds(); d.W == 0 {
+				d.W = b.Dx()
+			}
+			if b := img.Bounds(); d.H == 0 {
+				d.H = b.Dy()
 			}
 			if err := d.Append(FromImage(img, d.W, d.H, opts.Gray), label); err != nil {
 				return nil, fmt.Errorf("dataset: %s: %w", path, err)

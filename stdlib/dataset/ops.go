@@ -97,6 +97,7 @@ func (d *Dataset) Head(n int) *Dataset {
 // PerClass returns a new dataset with the first n images of every class (fewer where
 // a class has fewer), ordered by class.
 func (d *Dataset) PerClass(n int) *Dataset {
+	n = max(n, 0) // as Head: no images, not a panic
 	var idx []int
 	for _, g := range d.ByClass() {
 		if len(g) > n {
@@ -171,6 +172,10 @@ func (d *Dataset) Append(img Image, label int) error {
 // SampleIndices returns up to n indices of each class drawn without replacement using rng,
 // each class's indices sorted, classes in label order.
 func (d *Dataset) SampleIndices(n int, rng *rand.Rand) [][]int {
+	n = max(n, 0)
+	if rng == nil {
+		panic("dataset: SampleIndices needs a seeded *rand.Rand, e.g. rand.New(rand.NewSource(1))")
+	}
 	by := d.ByClass()
 	for c, g := range by {
 		if len(g) > n {

@@ -2,7 +2,9 @@ package dataset
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
+	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -123,5 +125,44 @@ func TestRender(t *testing.T) {
 	rgb := Grid([]Image{NewImage(3, 4, 4), NewImage(1, 8, 8)}, GridOptions{Cols: 2, Scale: 1, RowLabels: []string{"row"}})
 	if rgb.Bounds().Dy() != 8+2*2 {
 		t.Errorf("grid height %d", rgb.Bounds().Dy())
+	}
+}
+
+// panicMessage runs f and returns what it panicked with ("" if it did not).
+func panicMessage(f func()) (msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = fmt.Sprint(p)
+		}
+	}()
+	f()
+	return ""
+}
+
+// TestBadArgumentsFromCells: what a notebook cell may pass by mistake gives an empty
+// result or a panic that names the dataset, the index and the valid range, not a
+// runtime "slice bounds out of range [:78400000]".
+func TestBadArgumentsFromCells(t *testing.T) {
+	d := small()
+	if got := d.PerClass(-2); got.Len() != 0 {
+		t.Errorf("PerClass(-2) has %d images, want 0", got.Len())
+	}
+	if got := d.SampleIndices(-1, rand.New(rand.NewSource(1))); len(got) != 3 || len(got[0]) != 0 {
+		t.Errorf("SampleIndices(-1) = %v, want three empty classes", got)
+	}
+	for name, tc := range map[string]struct {
+		f    func()
+		want string
+	}{
+		"Image(-1)":          {func() { d.Image(-1) }, `dataset "small": image index -1 outside [0, 6)`},
+		"Image(6)":           {func() { d.Image(6) }, "image index 6 outside [0, 6)"},
+		"Images":             {func() { d.Images([]int{0, 99}) }, "image index 99 outside [0, 6)"},
+		"Batch":              {func() { d.Batch([]int{1, 1000}) }, "image index 1000 outside [0, 6)"},
+		"NewImage(-1, 2, 2)": {func() { NewImage(-1, 2, 2) }, "negative image size"},
+		"SampleIndices nil":  {func() { d.SampleIndices(1, nil) }, "needs a seeded *rand.Rand"},
+	} {
+		if got := panicMessage(tc.f); !strings.Contains(got, tc.want) {
+			t.Errorf("%s panicked with %q, want %q", name, got, tc.want)
+		}
 	}
 }

@@ -450,6 +450,18 @@ func TestFolderReader(t *testing.T) {
 	if g.C != 1 || g.W != 5 || g.H != 6 || g.Image(3).At(0, 2, 2) != 90 {
 		t.Errorf("gray folder: %v", g)
 	}
+	// One dimension given: the other is the first image's (cats/a.png is 16×8); Width
+	// alone used to be replaced by the first image's width as well.
+	w, err := LoadFolder(dir, FolderOptions{Width: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.W != 10 || w.H != 8 {
+		t.Errorf("Width 10 alone: %d×%d images, want 10×8", w.W, w.H)
+	}
+	// A negative size is an error, not a makeslice panic.
+	_, err = LoadFolder(dir, FolderOptions{Width: -3, Height: 5})
+	wantErr(t, err, "-3×5", "must be ≥ 0")
 	write(t, dir, "dogs/e.png", []byte("not a png"))
 	_, err = LoadFolder(dir, FolderOptions{Width: 8, Height: 8})
 	wantErr(t, err, "e.png", "not a decodable")
