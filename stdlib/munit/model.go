@@ -2,6 +2,7 @@ package munit
 
 import (
 	"fmt"
+	"math"
 )
 
 // Config describes the networks and, for Train, the optimisation. Its zero value is
@@ -119,6 +120,26 @@ func (c Config) validate() error {
 		if s < 1 {
 			return fmt.Errorf("munit: %d discriminator layers shrink a %d-pixel image below one pixel", c.DisLayers, c.ImageSize)
 		}
+	}
+	return nil
+}
+
+// validateTraining checks the optimisation fields after withDefaults: zero took the
+// default there, so what is left non-positive was set so by mistake (Steps: -3 used
+// to return an untrained generator and no error, LR: -1 to climb the loss).
+func (c Config) validateTraining() error {
+	switch {
+	case c.Steps < 1:
+		return fmt.Errorf("munit: Steps = %d, want ≥ 1 (0 means 3000)", c.Steps)
+	case c.BatchSize < 1:
+		return fmt.Errorf("munit: BatchSize = %d, want ≥ 1 (0 means 1)", c.BatchSize)
+	case !(c.LR > 0) || math.IsInf(c.LR, 1):
+		return fmt.Errorf("munit: LR = %g, want a finite rate > 0 (0 means 1e-4)", c.LR)
+	case !(c.Beta1 >= 0 && c.Beta1 < 1) || !(c.Beta2 >= 0 && c.Beta2 < 1):
+		return fmt.Errorf("munit: Adam β1 = %g, β2 = %g, want each in [0, 1) (0 means 0.5 and 0.999)", c.Beta1, c.Beta2)
+	case c.LogEvery < 1 || c.SampleImages < 1 || c.SampleStyles < 1 || c.CheckpointEvery < 1:
+		return fmt.Errorf("munit: LogEvery %d, SampleImages %d, SampleStyles %d, CheckpointEvery %d: want each ≥ 1 (0 takes the default)",
+			c.LogEvery, c.SampleImages, c.SampleStyles, c.CheckpointEvery)
 	}
 	return nil
 }

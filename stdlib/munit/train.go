@@ -187,6 +187,9 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 		t = newTrainer(cfg, gen, newDiscriminator(cfg, rng), 0, &History{})
 	}
 	cfg = t.cfg
+	if err := cfg.validateTraining(); err != nil {
+		return nil, nil, err
+	}
 	if trainSet.C != cfg.Channels || trainSet.H != cfg.ImageSize || trainSet.W != cfg.ImageSize {
 		return nil, nil, fmt.Errorf("munit: training images are %d×%d×%d, the generator expects %d×%d×%d",
 			trainSet.C, trainSet.H, trainSet.W, cfg.Channels, cfg.ImageSize, cfg.ImageSize)

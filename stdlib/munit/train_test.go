@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -340,5 +341,42 @@ func TestNotebookOutput(t *testing.T) {
 	}
 	if images != 1 || len(s.created) != 2 {
 		t.Fatalf("published %v, want one progress bar and one image", s.created)
+	}
+}
+
+// TestBadTrainingSettings: negative optimisation settings and bank sizes are errors
+// naming the field; they used to return an untrained generator (Steps: -3), climb the
+// loss (LR: -1) or give an empty bank (perClass: -1) without an error.
+func TestBadTrainingSettings(t *testing.T) {
+	ds := toyDigits(10, 6)
+	for _, tc := range []struct {
+		set  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Steps = -3 }, "Steps = -3"},
+		{func(c *Config) { c.BatchSize = -2 }, "BatchSize = -2"},
+		{func(c *Config) { c.LR = -1 }, "LR = -1"},
+		{func(c *Config) { c.Beta2 = 1 }, "β2 = 1"},
+		{func(c *Config) { c.LogEvery = -1 }, "LogEvery -1"},
+	} {
+		cfg := tinyConfig()
+		cfg.Steps = 1
+		tc.set(&cfg)
+		g, _, err := Train(context.Background(), ds, cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v (generator %v), want one containing %q", err, g, tc.want)
+		}
+	}
+	gen, err := NewGenerator(tinyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, -1} {
+		if _, err := Bank(context.Background(), gen, ds, n, 1); err == nil || !strings.Contains(err.Error(), "perClass") {
+			t.Errorf("Bank(perClass %d): err = %v, want a perClass error", n, err)
+		}
+	}
+	if _, err := Bank(context.Background(), gen, nil, 2, 1); err == nil {
+		t.Error("Bank of a nil dataset: no error")
 	}
 }

@@ -2,6 +2,7 @@ package munit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -193,6 +194,14 @@ func Grid(rows [][]dataset.Image, scale int) image.Image {
 func Bank(ctx context.Context, g *Generator, ds *dataset.Dataset, perClass int, seed int64) (*dataset.Dataset, error) {
 	if g == nil {
 		return nil, errNoGenerator
+	}
+	if ds == nil || ds.Len() == 0 {
+		return nil, errors.New("munit: bank: no source images")
+	}
+	if perClass < 1 {
+		// A negative count used to return an empty bank, which GIT then rejects far
+		// from the mistake.
+		return nil, fmt.Errorf("munit: bank: perClass = %d, want ≥ 1 generated images per class", perClass)
 	}
 	if ds.C != g.cfg.Channels || ds.H != g.cfg.ImageSize || ds.W != g.cfg.ImageSize {
 		return nil, fmt.Errorf("munit: bank: images are %d×%d×%d, the generator expects %d×%d×%d",
