@@ -121,8 +121,18 @@ func (c *Config) withDefaults() (Config, error) {
 	if len(r.Methods) == 0 {
 		r.Methods = []string{"ERM", "DRS"}
 	}
-	if r.Instances <= 0 {
+	if r.Instances < 0 {
+		return r, fmt.Errorf("experiment: Instances = %d, want ≥ 1 (0 means 3)", r.Instances)
+	}
+	if r.Instances == 0 {
 		r.Instances = 3
+	}
+	// A misspelt nuisance is reported before any training, not after the runs of the
+	// nuisances listed before it (hours, at the paper's settings).
+	for _, name := range r.Transforms {
+		if _, err := r.transform(name); err != nil {
+			return r, err
+		}
 	}
 	if r.EKLD.Images <= 0 {
 		r.EKLD.Images = 40

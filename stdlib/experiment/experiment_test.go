@@ -255,3 +255,22 @@ func TestSummaries(t *testing.T) {
 		t.Error("Meets disagrees with the ratio 2.97")
 	}
 }
+
+// TestRunRejectsBadSettingsBeforeTraining: a negative Instances used to run the default
+// 3, and a misspelt nuisance listed second failed only after the first one's runs.
+func TestRunRejectsBadSettingsBeforeTraining(t *testing.T) {
+	tr := &fakeTrainer{}
+	c := config("", tr)
+	c.Instances = -2
+	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "Instances = -2") {
+		t.Errorf("Instances -2: err = %v", err)
+	}
+	c = config("", tr)
+	c.Transforms = []string{"background", "rotaton"}
+	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), `"rotaton"`) {
+		t.Errorf("misspelt nuisance: err = %v", err)
+	}
+	if tr.calls != 0 {
+		t.Errorf("%d trainings ran before the error", tr.calls)
+	}
+}
