@@ -1000,10 +1000,22 @@ func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
 			}
 		case *ast.LabeledStmt:
 			if rs, ok := x.Stmt.(*ast.RangeStmt); ok {
-				edits = append(edits, r.rangeInt(rs, x, in, prefix)...)
+				if es, ok := r.rangeIter(rs, in); ok {
+					edits = append(edits, es...)
+					r.markRange(rs)
+				} else {
+					edits = append(edits, r.rangeInt(rs, x, in, prefix)...)
+				}
 			}
 		case *ast.RangeStmt:
-			edits = append(edits, r.rangeInt(x, nil, in, prefix)...)
+			if r.seenRange[x] {
+				break
+			}
+			if es, ok := r.rangeIter(x, in); ok {
+				edits = append(edits, es...)
+			} else {
+				edits = append(edits, r.rangeInt(x, nil, in, prefix)...)
+			}
 		}
 		return true
 	})
@@ -1011,6 +1023,14 @@ func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
 }
 
 func (r *rewriter) off(p token.Pos) int { return r.fset.Position(p).Offset }
+
+// markRange records that a range statement was rewritten (through its label).
+func (r *rewriter) markRange(rs *ast.RangeStmt) {
+	if r.seenRange == nil {
+		r.seenRange = map[*ast.RangeStmt]bool{}
+	}
+	r.seenRange[rs] = true
+}
 
 // rangeInt rewrites `for k := range X` when X is an integer.
 func (r *rewriter) rangeInt(rs *ast.RangeStmt, label *ast.LabeledStmt, in string, prefix int) []edit {

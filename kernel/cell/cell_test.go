@@ -634,3 +634,23 @@ func TestGenericDefinesRewrite(t *testing.T) {
 		t.Errorf("a generic call of unknown result type: %v", err)
 	}
 }
+
+// A range over an iterator of maps or slices becomes the plain range it stands for.
+func TestRangeIterators(t *testing.T) {
+	s := NewSession()
+	prep(t, s, "import \"slices\"\nimport \"maps\"\nm := map[string]int{}\nsl := []int{}")
+	for _, c := range [][2]string{
+		{"for k := range maps.Keys(m) {}", "for k := range m {}"},
+		{"for v := range maps.Values(m) {}", "for _, v := range m {}"},
+		{"for k, v := range maps.All(m) { _, _ = k, v }", "for k, v := range m {"},
+		{"for range slices.Values(sl) {}", "for range sl {}"},
+		{"for i, v := range slices.Backward(sl) { _, _ = i, v }", "for i := len(sl) - 1; i >= 0; i-- { v := sl[i]; _, _ = i, v }"},
+		{"func f() { for k := range maps.Keys(map[string]int{}) { _ = k } }", "for k := range map[string]int{} {"},
+	} {
+		p := prep(t, s, c[0])
+		got := code(p.Stmts) + code(p.Decls)
+		if !strings.Contains(got, c[1]) {
+			t.Errorf("%q:\n got %s\nwant %s", c[0], got, c[1])
+		}
+	}
+}

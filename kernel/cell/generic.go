@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"strconv"
 	"strings"
 )
 
@@ -30,16 +31,78 @@ type genericFunc struct {
 }
 
 // stdGeneric describes the generic functions of the standard packages (see
-// kernel/executor/generics.go) whose result type derives from their arguments:
-// "S" is the type of the first argument, "E" its element type, "K" and "V" its key
-// and value types (a map).
+// kernel/executor/generics.go) whose result type derives from their arguments, by
+// how it derives from the type of the first argument (see stdResult).
 var stdGeneric = map[string]string{
 	"slices.Clone": "S", "slices.Compact": "S", "slices.CompactFunc": "S", "slices.Insert": "S",
 	"slices.Delete": "S", "slices.DeleteFunc": "S", "slices.Replace": "S", "slices.Grow": "S",
-	"slices.Clip": "S", "slices.Concat": "S", "slices.Repeat": "S",
+	"slices.Clip": "S", "slices.Concat": "S", "slices.Repeat": "S", "slices.AppendSeq": "S",
 	"slices.Max": "E", "slices.Min": "E", "slices.MaxFunc": "E", "slices.MinFunc": "E",
-	"maps.Clone": "S",
-	"cmp.Or":     "S",
+	"slices.All": "seq(int, E)", "slices.Backward": "seq(int, E)", "slices.Values": "seq(E)",
+	"slices.Collect": "[]Y", "slices.Sorted": "[]Y", "slices.SortedFunc": "[]Y", "slices.SortedStableFunc": "[]Y",
+	"maps.Clone": "S", "maps.All": "seq(K, V)", "maps.Keys": "seq(K)", "maps.Values": "seq(V)",
+	"maps.Collect": "map[Y]Y",
+	"cmp.Or":       "S",
+}
+
+// stdResult derives a result type from the type arg of the first argument: S is
+// arg, E its element type, K and V its key and value types, Y the types an
+// iterator (a func(yield func(...) bool)) yields; seq(T, U) is an iterator
+// yielding T and U. It returns "" if arg does not have the form needed.
+func stdResult(kind, arg string) string {
+	if kind == "S" || arg == "" {
+		return arg
+	}
+	t, err := parser.ParseExpr(arg)
+	if err != nil {
+		return ""
+	}
+	text := func(e ast.Expr) string { return arg[e.Pos()-t.Pos() : e.End()-t.Pos()] }
+	var parts map[string]string
+	switch t := t.(type) {
+	case *ast.ArrayType:
+		parts = map[string]string{"E": text(t.Elt)}
+	case *ast.MapType:
+		parts = map[string]string{"K": text(t.Key), "V": text(t.Value)}
+	case *ast.FuncType: // an iterator: its yield func's parameters
+		if len(t.Params.List) == 1 {
+			if y, ok := t.Params.List[0].Type.(*ast.FuncType); ok {
+				var ys []string
+				for _, f := range y.Params.List {
+					for range max(len(f.Names), 1) {
+						ys = append(ys, text(f.Type))
+					}
+				}
+				switch {
+				case kind == "[]Y" && len(ys) == 1:
+					return "[]" + ys[0]
+				case kind == "map[Y]Y" && len(ys) == 2:
+					return "map[" + ys[0] + "]" + ys[1]
+				}
+			}
+		}
+		return ""
+	default:
+		return ""
+	}
+	switch kind {
+	case "E":
+		return parts["E"]
+	case "seq(int, E)", "seq(E)", "seq(K, V)", "seq(K)", "seq(V)":
+		var ys []string
+		for _, p := range strings.Split(kind[len("seq("):len(kind)-1], ", ") {
+			y := p
+			if p != "int" {
+				y = parts[p]
+			}
+			if y == "" {
+				return ""
+			}
+			ys = append(ys, y)
+		}
+		return "func(yield func(" + strings.Join(ys, ", ") + ") bool)"
+	}
+	return ""
 }
 
 // recordGeneric keeps a generic func declaration for genericResult.
@@ -268,13 +331,10 @@ func (r *rewriter) genericResults(call *ast.CallExpr) (types []string, generic b
 		if f.Sel.Name == "Concat" && call.Ellipsis.IsValid() {
 			arg = elemType(arg) // slices.Concat(ss...)
 		}
-		if kind == "E" {
-			arg = elemType(arg)
+		if t := stdResult(kind, arg); t != "" {
+			return []string{t}, true
 		}
-		if arg == "" {
-			return nil, true
-		}
-		return []string{arg}, true
+		return nil, true
 	case *ast.Ident:
 		g := r.p.generics[f.Name]
 		if g == nil && !r.cellNames[f.Name] {
@@ -531,4 +591,55 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 	default:
 		return t
 	}
+}
+
+// rangeIter rewrites a range over an iterator of the standard packages, which
+// yaegi cannot range over (a func), as the plain range it stands for:
+// `for k := range maps.Keys(m)` as `for k := range m`, maps.Values and
+// slices.Values with a blank key, maps.All and slices.All as they are, and
+// slices.Backward over a variable as a counting-down loop. It reports false for
+// any other range.
+func (r *rewriter) rangeIter(rs *ast.RangeStmt, in string) ([]edit, bool) {
+	call, ok := rs.X.(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 || call.Ellipsis.IsValid() {
+		return nil, false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return nil, false
+	}
+	x, ok := sel.X.(*ast.Ident)
+	if !ok || x.Obj != nil || r.cellNames[x.Name] {
+		return nil, false
+	}
+	arg := call.Args[0]
+	unwrap := []edit{ // keep the argument, with whatever edits it has
+		{pos: r.off(call.Pos()), end: r.off(arg.Pos())},
+		{pos: r.off(arg.End()), end: r.off(call.End())},
+	}
+	switch r.importPath(x.Name) + "." + sel.Sel.Name {
+	case "maps.Keys", "maps.All", "slices.All":
+		return unwrap, true
+	case "maps.Values", "slices.Values":
+		if rs.Key != nil {
+			unwrap = append(unwrap, edit{pos: r.off(rs.Key.Pos()), end: r.off(rs.Key.Pos()), text: "_, "})
+		}
+		return unwrap, true
+	case "slices.Backward":
+		s, ok := arg.(*ast.Ident)
+		if !ok || rs.Tok != token.DEFINE {
+			return nil, false
+		}
+		i := "goinvI" + strconv.Itoa(r.rangeN)
+		r.rangeN++
+		if k, ok := rs.Key.(*ast.Ident); ok && k.Name != "_" {
+			i = k.Name
+		}
+		head := "for " + i + " := len(" + s.Name + ") - 1; " + i + " >= 0; " + i + "-- {"
+		if v, ok := rs.Value.(*ast.Ident); ok && v.Name != "_" {
+			head += " " + v.Name + " := " + s.Name + "[" + i + "];"
+		}
+		return []edit{{pos: r.off(rs.For), end: r.off(rs.Body.Lbrace) + 1, text: head}}, true
+	}
+	return nil, false
 }

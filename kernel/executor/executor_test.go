@@ -435,6 +435,35 @@ func TestGenericStdlib(t *testing.T) {
 	}
 }
 
+// The iterator functions of slices and maps (Go 1.23) work in cells: called, as
+// arguments of Collect, Sorted and the like, and in range clauses, which the
+// pre-pass turns into plain ranges (yaegi cannot range over a func).
+func TestIterators(t *testing.T) {
+	p := start(t)
+	p.ok("import \"slices\"\nimport \"maps\"\nm := map[string]int{\"b\": 2, \"a\": 1, \"c\": 3}\nsl := []int{1, 2, 3}")
+	for _, c := range [][2]string{
+		{"slices.Sorted(maps.Keys(m))", "[a b c]"},
+		{"ks := slices.Sorted(maps.Keys(m))\nks", "[a b c]"},
+		{"vs := slices.Sorted(maps.Values(m))\nvs", "[1 2 3]"},
+		{"slices.SortedFunc(maps.Keys(m), func(a, b string) int { return strings.Compare(b, a) })", "[c b a]"},
+		{"m2 := maps.Collect(maps.All(m))\nmaps.Equal(m, m2)", "true"},
+		{"b := slices.AppendSeq([]int{0}, slices.Values(sl))\nb", "[0 1 2 3]"},
+		{"slices.Collect(slices.Values(sl))", "[1 2 3]"},
+		{"maps.Insert(m2, maps.All(map[string]int{\"d\": 4}))\nlen(m2)", "4"},
+		{"n := 0\nfor k := range maps.Keys(m) { n += len(k) }\nn", "3"},
+		{"sum := 0\nfor v := range maps.Values(m) { sum += v }\nsum", "6"},
+		{"s := \"\"\nfor i, v := range slices.All([]string{\"x\", \"y\"}) { s += fmt.Sprint(i, v) }\ns", `"0x1y"`},
+		{"r := []int{}\nfor i, v := range slices.Backward(sl) { r = append(r, i, v) }\nr", "[2 3 1 2 0 1]"},
+		{"r2 := []int{}\nfor _, v := range slices.Backward(sl) { r2 = append(r2, v) }\nr2", "[3 2 1]"},
+		{"func total(m map[string]int) int {\n\tt := 0\n\tfor _, v := range maps.All(m) {\n\t\tt += v\n\t}\n\treturn t\n}\ntotal(m)", "6"},
+		{"found := \"\"\nouter:\nfor k, v := range maps.All(m) {\n\tif v == 2 {\n\t\tfound = k\n\t\tbreak outer\n\t}\n}\nfound", `"b"`},
+	} {
+		if v := p.ok(c[0]).value(); v != c[1] {
+			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+		}
+	}
+}
+
 // Session variables from generic calls, of the standard packages and of cells:
 // yaegi cannot type them (`m := slices.Max(xs)` panicked with "nil reflect type",
 // `var v = slices.Clone(xs)` left v empty), so the pre-pass converts each call

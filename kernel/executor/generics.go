@@ -244,6 +244,72 @@ func BinarySearch[E cmp.Ordered](x []E, target E) (int, bool) {
 	return i, i < len(x) && (x[i] == target || (x[i] != x[i] && target != target))
 }
 
+// The iterator functions (Go 1.23), on iterators spelled as their func types: yaegi
+// cannot infer a type parameter through the named generic type iter.Seq. A cell
+// calls them (slices.Sorted(maps.Keys(m))); yaegi cannot range over a func, and
+// the pre-pass turns a range over one of these calls into a plain range (see
+// kernel/cell).
+
+func All[E any](s []E) func(yield func(int, E) bool) {
+	return func(yield func(int, E) bool) {
+		for i, v := range s {
+			if !yield(i, v) {
+				return
+			}
+		}
+	}
+}
+
+func Values[E any](s []E) func(yield func(E) bool) {
+	return func(yield func(E) bool) {
+		for _, v := range s {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+func Backward[E any](s []E) func(yield func(int, E) bool) {
+	return func(yield func(int, E) bool) {
+		for i := len(s) - 1; i >= 0; i-- {
+			if !yield(i, s[i]) {
+				return
+			}
+		}
+	}
+}
+
+func AppendSeq[E any](s []E, seq func(yield func(E) bool)) []E {
+	seq(func(v E) bool {
+		s = append(s, v)
+		return true
+	})
+	return s
+}
+
+func Collect[E any](seq func(yield func(E) bool)) []E {
+	return AppendSeq([]E(nil), seq)
+}
+
+func Sorted[E cmp.Ordered](seq func(yield func(E) bool)) []E {
+	s := Collect(seq)
+	Sort(s)
+	return s
+}
+
+func SortedFunc[E any](seq func(yield func(E) bool), cmp func(E, E) int) []E {
+	s := Collect(seq)
+	SortFunc(s, cmp)
+	return s
+}
+
+func SortedStableFunc[E any](seq func(yield func(E) bool), cmp func(E, E) int) []E {
+	s := Collect(seq)
+	SortStableFunc(s, cmp)
+	return s
+}
+
 func BinarySearchFunc[E, T any](x []E, target T, cmp func(E, T) int) (int, bool) {
 	i, j := 0, len(x)
 	for i < j {
@@ -308,5 +374,48 @@ func DeleteFunc[K comparable, V any](m map[K]V, del func(K, V) bool) {
 			delete(m, k)
 		}
 	}
+}
+
+func All[K comparable, V any](m map[K]V) func(yield func(K, V) bool) {
+	return func(yield func(K, V) bool) {
+		for k, v := range m {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
+func Keys[K comparable, V any](m map[K]V) func(yield func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func Values[K comparable, V any](m map[K]V) func(yield func(V) bool) {
+	return func(yield func(V) bool) {
+		for _, v := range m {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+func Insert[K comparable, V any](m map[K]V, seq func(yield func(K, V) bool)) {
+	seq(func(k K, v V) bool {
+		m[k] = v
+		return true
+	})
+}
+
+func Collect[K comparable, V any](seq func(yield func(K, V) bool)) map[K]V {
+	m := make(map[K]V)
+	Insert(m, seq)
+	return m
 }
 `
