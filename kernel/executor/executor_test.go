@@ -462,6 +462,14 @@ func TestIterators(t *testing.T) {
 			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
 		}
 	}
+	// A func of the cell's own cannot be ranged over: the error says what to do.
+	r := p.run("func count(n int) func(func(int) bool) {\n\treturn func(yield func(int) bool) {\n\t\tfor i := 0; i < n && yield(i); i++ {\n\t\t}\n\t}\n}\nfor v := range count(3) { fmt.Print(v) }")
+	if !strings.Contains(r.evalue(), "call it with a yield func") {
+		t.Errorf("range over a func: %s %s", r.ename(), r.evalue())
+	}
+	if v := p.ok("got := 0\ncount(3)(func(v int) bool { got += v; return true })\ngot").value(); v != "3" {
+		t.Errorf("calling the iterator: %q", v)
+	}
 }
 
 // Session variables from generic calls, of the standard packages and of cells:

@@ -829,6 +829,10 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 			ename = "RuntimeError"
 		}
 		evalue := s.pre.Unmangle(fmt.Sprint(p.Value))
+		if evalue == "nil type" && len(plan.Ranges) > 0 {
+			// What yaegi says, while compiling, about a range over a func.
+			evalue += " (if this cell ranges over a func, an iterator: the interpreter cannot; call it with a yield func, `seq(func(v T) bool { ...; return true })`)"
+		}
 		tb := []string{fmt.Sprintf("%s: %s", ename, evalue)}
 		tb = append(tb, s.panicTrace(code, decls, plan.VarInits, parseYaegiFrames(frames), p.Stack)...)
 		tb = append(tb, "(variables are kept)")
