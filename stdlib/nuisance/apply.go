@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -67,12 +68,46 @@ func (c Composed) String() string {
 }
 
 // Name returns a short description of t: its String() if it has one, else its type.
+// A transform declared in a notebook cell reaches compiled code wrapped by the
+// interpreter, which hides its type name and its String method: give it a name with
+// Named.
 func Name(t Transform) string {
 	if s, ok := t.(fmt.Stringer); ok {
 		return s.String()
 	}
+	if interpreted(t) {
+		return "cell-defined transform (name it with nuisance.Named)"
+	}
 	return fmt.Sprintf("%T", t)
 }
+
+// interpreted reports whether t is the interpreter's wrapper of a value whose type a
+// cell declared: the struct `yaegi extract` generates (stdlib/symbols), named
+// _<package>_Transform, holding the value in IValue. Its %T, "symbols._github_com_goinv_goinv_stdlib_nuisance_Transform",
+// says nothing to the reader.
+func interpreted(t Transform) bool {
+	typ := reflect.TypeOf(t)
+	return typ != nil && typ.Kind() == reflect.Struct && strings.HasPrefix(typ.Name(), "_") &&
+		typ.NumField() > 0 && typ.Field(0).Name == "IValue"
+}
+
+// Named returns t under the given name: Name, Compose's String, the descriptions of
+// splits and the titles of tables and figures show name. Use it for a transform
+// declared in a notebook cell, whose own String method compiled code cannot see:
+//
+//	flip := nuisance.Named("flip", myFlip{})
+func Named(name string, t Transform) Transform { return named{name: name, t: t} }
+
+type named struct {
+	name string
+	t    Transform
+}
+
+// Apply applies the named transform.
+func (n named) Apply(src dataset.Image, rng *rand.Rand) dataset.Image { return n.t.Apply(src, rng) }
+
+// String returns the name.
+func (n named) String() string { return n.name }
 
 // Names lists the names ByName accepts.
 var Names = []string{"rotation", "background", "dilation", "identity"}
@@ -242,7 +277,7 @@ func ApplyBakedContext(ctx context.Context, ds *dataset.Dataset, t Transform, se
 // Samples returns n fresh draws of t applied to img (the x' ~ T(x) of the eKLD metric,
 // PAPER.md). img itself is not modified.
 func Samples(img dataset.Image, t Transform, n int, rng *rand.Rand) []dataset.Image {
-	out := make([]dataset.Image, n)
+	out := make([]dataset.Image, max(n, 0))
 	for i := range out {
 		out[i] = t.Apply(img, rng)
 	}
@@ -272,6 +307,9 @@ func SampleDataset(ds *dataset.Dataset, idx []int, t Transform, n int, rng *rand
 // original image first, then n fresh draws of t (drawn from seed), each row labelled
 // with its class name.
 func Grid(ds *dataset.Dataset, t Transform, idx []int, n int, seed int64) image.Image {
+	if t == nil {
+		t = Identity{}
+	}
 	rng := rand.New(rand.NewSource(seed))
 	rows := make([][]dataset.Image, len(idx))
 	labels := make([]string, len(idx))

@@ -300,6 +300,14 @@ func TestSamplesAndGrid(t *testing.T) {
 	if b := g.Bounds(); b.Dx() < 6*56 || b.Dy() < 3*56 {
 		t.Errorf("grid of 3×6 2×-magnified digits is only %v", b)
 	}
+	// A negative count draws nothing and a nil transform shows the originals alone
+	// (they panicked: makeslice, nil dereference).
+	if s := Samples(img, NewRotation(), -2, rand.New(rand.NewSource(1))); len(s) != 0 {
+		t.Errorf("Samples(-2) gave %d images", len(s))
+	}
+	if g := Grid(train, nil, []int{0}, -3, 1); g.Bounds().Dx() < 56 {
+		t.Errorf("Grid with no transform and n = -3 is only %v", g.Bounds())
+	}
 	sd := SampleDataset(train, []int{0, 1}, NewRotation(), 4, rand.New(rand.NewSource(1)))
 	if sd.Len() != 8 || sd.Labels[0] != train.Labels[0] || sd.Labels[4] != train.Labels[1] {
 		t.Errorf("SampleDataset layout wrong: %d images, labels %v", sd.Len(), sd.Labels)

@@ -40,6 +40,8 @@ var symbols = interp.Exports{
 		"Background":     reflect.ValueOf((*Background)(nil)),
 		"SetBackground":  reflect.ValueOf(SetBackground),
 		"NewDilateErode": reflect.ValueOf(NewDilateErode),
+		"Name":           reflect.ValueOf(Name),
+		"Named":          reflect.ValueOf(Named),
 	},
 }
 
@@ -76,6 +78,14 @@ func BakeComposed(ds *dataset.Dataset) (*dataset.Dataset, error) {
 	// on ordinary arguments, but not inside variadic arguments: name it first.
 	var inv nuisance.Transform = &invert{}
 	return nuisance.ApplyBaked(ds, nuisance.Compose(shift, inv), 2)
+}
+
+func (t *invert) String() string { return "invert" }
+
+func Names() []string {
+	var inv nuisance.Transform = &invert{}
+	return []string{nuisance.Name(&invert{}), nuisance.Name(nuisance.Named("invert", &invert{})),
+		nuisance.Name(nuisance.Compose(nuisance.Named("invert", inv), nuisance.NewBackground()))}
 }
 `
 
@@ -130,5 +140,31 @@ func TestInterpretedTransform(t *testing.T) {
 		if !bytes.Equal(again.Pix, out.Pix) {
 			t.Errorf("%s: not reproducible", name)
 		}
+	}
+}
+
+// TestInterpretedTransformName: a transform declared in a cell reaches compiled code
+// wrapped, so Name used to print the wrapper's type,
+// "symbols._github_com_goinv_goinv_stdlib_nuisance_Transform", in split descriptions
+// and figure titles even when the cell's type has a String method; Named names it.
+func TestInterpretedTransformName(t *testing.T) {
+	i := interp.New(interp.Options{})
+	if err := i.Use(stdlib.Symbols); err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Use(symbols); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Eval(cell); err != nil {
+		t.Fatal(err)
+	}
+	v, err := i.Eval("main.Names()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.Interface().([]string)
+	want := []string{"cell-defined transform (name it with nuisance.Named)", "invert", "Compose(invert, Background(t ~ U{0..99}))"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("names %q, want %q", got, want)
 	}
 }
