@@ -22,6 +22,7 @@ func init() {
 		"Grid":              reflect.ValueOf(nuisance.Grid),
 		"ImageRand":         reflect.ValueOf(nuisance.ImageRand),
 		"Name":              reflect.ValueOf(nuisance.Name),
+		"Named":             reflect.ValueOf(nuisance.Named),
 		"Names":             reflect.ValueOf(&nuisance.Names).Elem(),
 		"NewBackground":     reflect.ValueOf(nuisance.NewBackground),
 		"NewDilateErode":    reflect.ValueOf(nuisance.NewDilateErode),
