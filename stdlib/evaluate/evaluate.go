@@ -12,6 +12,7 @@ package evaluate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -62,7 +63,7 @@ func Predict(ctx context.Context, m nn.Classifier, d *dataset.Dataset, opts *Opt
 		if in, ok := m.(interface{ Initialized() bool }); ok && !in.Initialized() {
 			// An nn.Model knows its classes only once trained, loaded or initialised;
 			// "0 classes" left the reader guessing.
-			return nil, fmt.Errorf("evaluate: %v is not initialised: train it (train.Fit), load a checkpoint (nn.Load) or call its Init(c, h, w, classes) first", m)
+			return nil, errors.New("evaluate: the model is not initialised: train it (train.Fit), load a checkpoint (nn.Load) or call its Init(c, h, w, classes) first")
 		}
 		return nil, fmt.Errorf("evaluate: classifier reports %d classes", k)
 	}

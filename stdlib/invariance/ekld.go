@@ -16,6 +16,7 @@ package invariance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -121,7 +122,7 @@ func EKLD(ctx context.Context, m nn.Classifier, test *dataset.Dataset, t nuisanc
 	o := opts.withDefaults()
 	k := m.NumClasses()
 	if in, ok := m.(interface{ Initialized() bool }); ok && !in.Initialized() {
-		return nil, fmt.Errorf("eKLD: %v is not initialised: train it (train.Fit), load a checkpoint (nn.Load) or call its Init(c, h, w, classes) first", m)
+		return nil, errors.New("eKLD: the model is not initialised: train it (train.Fit), load a checkpoint (nn.Load) or call its Init(c, h, w, classes) first")
 	}
 	if k < 2 {
 		return nil, fmt.Errorf("eKLD: classifier reports %d classes, need at least 2", k)
