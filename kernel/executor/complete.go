@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"path"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,11 @@ import (
 var (
 	pkgSymsOnce sync.Once
 	pkgSyms     map[string]map[string]reflect.Value // import path → exported symbols
+)
+
+var (
+	genericMember  = regexp.MustCompile(`(?m)^(func|type) ([A-Z]\w*)`)
+	genericPackage = regexp.MustCompile(`^package (\w+)`)
 )
 
 // packageSymbols returns the symbols of every package a session can import, by path.
@@ -40,6 +46,22 @@ func packageSymbols() map[string]map[string]reflect.Value {
 						m[name] = v
 					}
 				}
+			}
+		}
+		// The generic packages are sources (see generics.go), not symbols: their
+		// members stand in as a func value or a nil pointer (a type), for the
+		// kind; signatures and docs come from the index.
+		for _, src := range genericSources {
+			m := map[string]reflect.Value{}
+			for _, d := range genericMember.FindAllStringSubmatch(src, -1) {
+				if d[1] == "func" {
+					m[d[2]] = reflect.ValueOf(func() {})
+				} else {
+					m[d[2]] = reflect.ValueOf((*any)(nil))
+				}
+			}
+			if p := genericPackage.FindStringSubmatch(stripComments(src)); p != nil {
+				pkgSyms[p[1]] = m
 			}
 		}
 	})
@@ -98,7 +120,7 @@ func (s *session) complete(code string, cursor int) map[string]any {
 	off := byteOffset(code, cursor)
 	start := wordBefore(code, off)
 	prefix := code[start:off]
-	var cands []string
+	cands := []string{} // a list even when empty: frontends index it
 	seen := map[string]bool{}
 	kinds := map[string]string{}
 	addKind := func(name, kind string) {

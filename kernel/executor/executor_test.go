@@ -718,6 +718,30 @@ func TestCompleteInspect(t *testing.T) {
 	if text, _ := d["text/plain"].(string); !strings.Contains(text, "int = 3") {
 		t.Errorf("inspect variable: %q", text)
 	}
+	// The generic packages are sources, not symbol tables: their members complete
+	// and inspect too, imported or not, and only those goinv provides.
+	r = p.request(ipc.Request{Kind: ipc.KindComplete, Code: "slices.So", Cursor: 9})
+	if m, _ := r.reply["matches"].([]any); fmt.Sprint(m) != "[Sort SortFunc SortStableFunc Sorted SortedFunc SortedStableFunc]" {
+		t.Errorf("complete slices member: %+v", r.reply)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindComplete, Code: "maps.K", Cursor: 6})
+	if m, _ := r.reply["matches"].([]any); fmt.Sprint(m) != "[Keys]" {
+		t.Errorf("complete maps member: %+v", r.reply)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindInspect, Code: "maps.Keys", Cursor: 7})
+	d, _ = r.reply["data"].(map[string]any)
+	if text, _ := d["text/plain"].(string); !strings.Contains(text, "func Keys[") || !strings.Contains(text, "iterator over keys") {
+		t.Errorf("inspect maps.Keys: %q", text)
+	}
+	r = p.request(ipc.Request{Kind: ipc.KindInspect, Code: "slices.Chunk", Cursor: 8})
+	if r.reply["found"] != false {
+		t.Errorf("inspect slices.Chunk, which goinv lacks: %+v", r.reply)
+	}
+	// No match is an empty list, not null: frontends index it.
+	r = p.request(ipc.Request{Kind: ipc.KindComplete, Code: "zzqq", Cursor: 4})
+	if m, ok := r.reply["matches"].([]any); !ok || len(m) != 0 {
+		t.Errorf("complete without a match: %#v", r.reply["matches"])
+	}
 	for code, want := range map[string]string{"x := 1": "complete", "for i := 0; i < 3; i++ {": "incomplete", "x := )": "invalid", "%time": "complete"} {
 		r = p.request(ipc.Request{Kind: ipc.KindIsComplete, Code: code})
 		if r.reply["status"] != want {

@@ -41,6 +41,10 @@ func run() error {
 	for key := range symbols.Symbols {
 		paths[path.Dir(key)] = true
 	}
+	// The generic packages, which the executor compiles from sources (generics.go).
+	for _, p := range []string{"cmp", "maps", "slices"} {
+		paths[p] = true
+	}
 	var list []string
 	for p := range paths {
 		list = append(list, p)
