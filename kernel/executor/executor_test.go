@@ -375,6 +375,13 @@ func TestEarlierVariables(t *testing.T) {
 			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
 		}
 	}
+	// What is left: a func of the same cell uses the var. The error says what to do.
+	if r := p.run("var w = x * 2\nfunc g() int { return w }\ng()"); !strings.Contains(r.evalue(), "declare the var in a cell of its own") {
+		t.Errorf("var used by a func of its cell: %s %s", r.ename(), r.evalue())
+	}
+	if v := p.ok("var w = x * 2").value() + p.ok("func g() int { return w }\ng()").value(); v != "14" {
+		t.Errorf("the same in two cells: %q", v)
+	}
 }
 
 // The generic standard packages work in cells: slices (its sorting functions

@@ -842,6 +842,12 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 	if strings.HasSuffix(msg, "constant definition loop") {
 		msg += " (yaegi's report of an undefined name)"
 	}
+	if strings.HasSuffix(msg, "variable definition loop") {
+		// What is left of yaegi's ordering of package-level vars after the pre-pass
+		// (cell.moveVarsUsingGlobals): a var naming an earlier cell's variable that a
+		// func, type or const of the same cell uses.
+		msg += " (yaegi cannot declare a package-level var that uses a variable of an earlier cell when a func or type of the same cell uses it: declare the var in a cell of its own, before the func)"
+	}
 	if m := posPrefix.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		col, _ := strconv.Atoi(m[2])
