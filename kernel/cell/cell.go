@@ -652,9 +652,10 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		declEdits = append(declEdits, r.instrEdits...)
 		r.instrEdits = nil
 		if d := varDecl(r.declVars); d != "" {
-			// On a line of its own after the cell: an explicit ";" after an automatic
-			// one would be an empty declaration, which Go does not allow.
-			declEdits = append(declEdits, edit{pos: len(declIn), end: len(declIn), text: "\n" + d, order: 100})
+			// First, after the imports: yaegi compiles a generic type's methods where
+			// the type is instantiated (`var b Box[int]`), and a site variable
+			// declared after that point is undefined there.
+			declEdits = append(declEdits, edit{pos: len(declPrefix), end: len(declPrefix), text: d, order: -50})
 		}
 	}
 	if stmtF != nil {

@@ -490,8 +490,8 @@ func TestInstrumentation(t *testing.T) {
 	p.Commit()
 	d, st := p.Decls.Code, p.Stmts.Code
 	// Lines are kept, so positions in the generated code are positions in the cell;
-	// the site variables are declared on a line after the cell's.
-	if strings.Count(d, "\n") != strings.Count(src, "\n")+1 || strings.Count(st, "\n") != strings.Count(src, "\n") {
+	// the site variables are declared first, on the first line.
+	if strings.Count(d, "\n") != strings.Count(src, "\n") || strings.Count(st, "\n") != strings.Count(src, "\n") {
 		t.Errorf("declarations changed the line count:\n%s", d)
 	}
 	sites := regexp.MustCompile(`(goinv(?:S\d+|Top)) = (\d+); `)
