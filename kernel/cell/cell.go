@@ -23,6 +23,9 @@
 //     show it (and call its HTML, PNG, ... methods, which reflect cannot see on
 //     interpreted types);
 //   - top-level type switches that bind a variable are wrapped like #232;
+//   - a loop body whose closures capture the header's variables gets its own copy
+//     of them, as since Go 1.22 (see loops.go), and a labelled break directly in a
+//     select case is put in a block, where yaegi honours its label;
 //   - methods of cell types call their body through a func variable, so that a
 //     method declared again replaces the body for every value (see methods.go);
 //   - every statement that can panic first records its site, so that a panic's
@@ -783,7 +786,9 @@ type rewriter struct {
 	lastEnd   int
 	rangeN    int
 	seenRange map[*ast.RangeStmt]bool
-	stmtOff   int // offset of the user's text in the statement input
+	// loopsCopied are the loops whose bodies copy the header's variables (see loops.go).
+	loopsCopied map[ast.Stmt]bool
+	stmtOff     int // offset of the user's text in the statement input
 
 	prefix     int    // offset of the user's text in the half being rewritten
 	instrEdits []edit // site assignments (see trace.go)
@@ -1009,6 +1014,7 @@ func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
 				}
 			}
 		case *ast.RangeStmt:
+			edits = append(edits, r.loopCopies(x)...)
 			if r.seenRange[x] {
 				break
 			}
@@ -1017,6 +1023,10 @@ func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
 			} else {
 				edits = append(edits, r.rangeInt(x, nil, in, prefix)...)
 			}
+		case *ast.ForStmt:
+			edits = append(edits, r.loopCopies(x)...)
+		case *ast.CommClause:
+			edits = append(edits, r.selectBreaks(x)...)
 		}
 		return true
 	})
@@ -1123,15 +1133,28 @@ func (r *rewriter) intExpr(e ast.Expr) bool {
 				}
 			case *ast.ValueSpec:
 				if t, ok := d.Type.(*ast.Ident); ok {
-					return strings.Contains(t.Name, "int")
+					return intTypeName(t.Name)
 				}
 				for i, nm := range d.Names {
 					if nm.Name == x.Name && i < len(d.Values) {
 						return r.intExpr(d.Values[i])
 					}
 				}
+			case *ast.Field: // a parameter: func f(n int) { for i := range n {...} }
+				if t, ok := d.Type.(*ast.Ident); ok {
+					return intTypeName(t.Name)
+				}
 			}
 		}
+	}
+	return false
+}
+
+// intTypeName reports whether name is one of Go's integer types.
+func intTypeName(name string) bool {
+	switch name {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr", "byte", "rune":
+		return true
 	}
 	return false
 }
@@ -1394,7 +1417,7 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 		fc := top
 		switch st.(type) {
 		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
-			if multiDefine(st) || bindingTypeSwitch(st) {
+			if multiDefine(st) || bindingTypeSwitch(st) || r.copiesLoopVars(st) {
 				edits = append(edits,
 					edit{pos: r.off(st.Pos()), end: r.off(st.Pos()), text: "func() { ", order: -50},
 					edit{pos: r.off(st.End()), end: r.off(st.End()), text: " }()", order: 50})

@@ -11,6 +11,19 @@ func TestGoLikeCells(t *testing.T) {
 		// its site variable must be declared before that (it was "undefined: goinvS4").
 		{"type Box[T any] struct{ v T }\nfunc (b *Box[T]) Set(v T) { b.v = v }\nvar bb Box[int]\nbb.Set(3)\nbb.v", "3"},
 		{"type elem[T any] struct {\n\tval  T\n\tnext *elem[T]\n}\ntype List[T any] struct{ head *elem[T] }\nfunc (l *List[T]) Push(v T) { l.head = &elem[T]{v, l.head} }\nvar ls List[string]\nls.Push(\"x\")\nls.Push(\"y\")\nls.head.val + ls.head.next.val", `"yx"`},
+		// Go 1.22 loop variables: each iteration has its own, which closures and
+		// goroutines made in the body capture (yaegi shares one: 333, 125, 3 3).
+		{"var funcs []func() int\nfor i := 0; i < 3; i++ {\n\tfuncs = append(funcs, func() int { return i })\n}\nfuncs[0]() + funcs[1]()*10 + funcs[2]()*100", "210"},
+		{"results := make(chan int, 10)\nvar wg sync.WaitGroup\nfor i := 0; i < 5; i++ {\n\twg.Add(1)\n\tgo func() {\n\t\tdefer wg.Done()\n\t\tresults <- i * i\n\t}()\n}\nwg.Wait()\nclose(results)\ns := 0\nfor r := range results { s += r }\ns", "30"},
+		{"var ps []*string\nfor _, v := range []string{\"a\", \"b\"} { ps = append(ps, &v) }\n*ps[0] + *ps[1]", `"ab"`},
+		{"var gs []func() string\nfor k, v := range map[string]int{\"a\": 1} {\n\tif v > 0 {\n\t\tgs = append(gs, func() string { return fmt.Sprint(k, v) })\n\t}\n}\ngs[0]()", `"a1"`},
+		{"func mk(n int) []func() int {\n\tvar out []func() int\n\tfor i := range n {\n\t\tout = append(out, func() int { return i })\n\t}\n\tfor i := 0; i < n; i++ {\n\t\tout = append(out, func() int { return i * 10 })\n\t}\n\treturn out\n}\nfs := mk(2)\nfmt.Sprint(fs[0](), fs[1](), fs[2](), fs[3]())", `"0 1 0 10"`},
+		{"xs := []int{1, 2, 3}\nvar fs2 []func() int\nfor i, v := range slices.Backward(xs) {\n\tfs2 = append(fs2, func() int { return i*10 + v })\n}\nfmt.Sprint(fs2[0](), fs2[2]())", `"23 1"`},
+		// a body that changes the variable keeps the one variable, as the loop needs
+		{"n := 0\nfor i := 0; i < 10; i++ {\n\tif i%2 == 0 {\n\t\ti++\n\t}\n\tf := func() { n += i }\n\tf()\n}\nn", "25"},
+		// a labelled break directly in a select case leaves the loop (yaegi left the select only)
+		{"c := make(chan int, 5)\nfor i := 0; i < 5; i++ { c <- i }\nn := 0\nloop:\nfor {\n\tselect {\n\tcase <-c:\n\t\tn++\n\t\tbreak loop\n\t}\n}\nn", "1"},
+		{"func drain(c chan int) (n int) {\nloop:\n\tfor {\n\t\tselect {\n\t\tcase v := <-c:\n\t\t\tn += v\n\t\tdefault:\n\t\t\tbreak loop\n\t\t}\n\t}\n\treturn\n}\nc2 := make(chan int, 3)\nc2 <- 1\nc2 <- 2\ndrain(c2)", "3"},
 	} {
 		if v := p.ok(c[0]).value(); v != c[1] {
 			t.Errorf("%q shows %s, want %s", c[0], v, c[1])

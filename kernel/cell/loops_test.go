@@ -1,0 +1,43 @@
+package cell
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoopVariableCopies(t *testing.T) {
+	for _, c := range []struct {
+		cell, want string // want: the copies the first loop's body starts with ("" for none)
+		wrapped    bool   // the top-level loop is wrapped in a func literal
+	}{
+		{"for i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }", "{ i := i; ", true},
+		{"for k, v := range m { go func() { use(k, v) }() }", "{ k := k; v := v; ", true},
+		{"for _, v := range xs { ps = append(ps, &v) }", "{ v := v; ", true},
+		{"for _, v := range xs { f := func(v int) {}; f(v) }", "", false}, // the literal's own v
+		{"for i := 0; i < 3; i++ { use(i) }", "", false},
+		{"for i := 0; i < 9; i++ { i++; go func() { use(i) }() }", "", false},
+		{"for i := 0; i < 9; i++ { p := &i; go func() { use(i, p) }() }", "", false},
+		{"for i = 0; i < 3; i++ { go func() { use(i) }() }", "", false},
+		{"if ok { for _, v := range xs { go func() { use(v) }() } }", "{ v := v; ", true},
+		{"go func() { for _, v := range xs { go func() { use(v) }() } }()", "{ v := v; ", false},
+		{"func f() { for _, v := range xs { go func() { use(v) }() } }", "{ v := v; ", false},
+	} {
+		p := prep(t, NewSession(), c.cell)
+		got := code(p.Decls) + code(p.Stmts)
+		if c.want == "" && strings.Contains(got, " := i;") || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%q: want copies %q:\n%s", c.cell, c.want, got)
+		}
+		st := code(p.Stmts)
+		if wrapped := strings.HasPrefix(st, ";func() { "); wrapped != c.wrapped {
+			t.Errorf("%q: wrapped %v, want %v:\n%s", c.cell, wrapped, c.wrapped, code(p.Stmts))
+		}
+	}
+}
+
+func TestSelectBreakInBlock(t *testing.T) {
+	p := prep(t, NewSession(), "loop:\nfor {\n\tselect {\n\tcase <-c:\n\t\tbreak loop\n\tdefault:\n\t\tif x { break loop }\n\t\tbreak\n\t}\n}")
+	got := code(p.Stmts)
+	if !strings.Contains(got, "case <-c:\n\t\t{ break loop }") || !strings.Contains(got, "if x { break loop }") || !strings.Contains(got, "\t\tbreak\n") {
+		t.Errorf("labelled breaks of select cases:\n%s", got)
+	}
+}
