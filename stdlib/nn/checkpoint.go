@@ -105,6 +105,15 @@ func (m *Model) loadFile(f *safetensors.File) error {
 	if err := json.Unmarshal([]byte(f.Metadata[MetaInput]), &input); err != nil || len(input) != 3 {
 		return fmt.Errorf("metadata %q: want [C, H, W], got %q", MetaInput, f.Metadata[MetaInput])
 	}
+	// Compare architectures before Init: loading a ResNet's checkpoint into a SmallCNN
+	// used to fail on the first missing tensor ("tensor not found: conv1.bias"), and an
+	// LDAM (cosine-head) checkpoint loaded into a linear-head model of the same shapes
+	// without an error, giving logits on another scale.
+	var ck Arch
+	if err := json.Unmarshal([]byte(f.Metadata[MetaArch]), &ck); err == nil && !sameArch(ck, m.Arch) {
+		return fmt.Errorf("the checkpoint holds a %s, this model is a %s: nn.Load(path) rebuilds the checkpoint's model",
+			(&Model{Arch: ck}).describe(), m.describe())
+	}
 	if err := m.Init(input[0], input[1], input[2], classes); err != nil {
 		return err
 	}
@@ -129,4 +138,17 @@ func (m *Model) loadFile(f *safetensors.File) error {
 		}
 	}
 	return nil
+}
+
+// sameArch reports whether a and b build the same network: the seed only chose the
+// initial weights, and a head's scale matters only for a cosine head.
+func sameArch(a, b Arch) bool {
+	a.Seed, b.Seed = 0, 0
+	if a.Head != "cosine" {
+		a.CosineScale = 0
+	}
+	if b.Head != "cosine" {
+		b.CosineScale = 0
+	}
+	return a == b
 }

@@ -239,3 +239,43 @@ func TestUnknownHeadRejected(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadWeightsOtherArchitecture: weights of another architecture are refused with
+// both architectures named and nn.Load suggested, before the model is initialised; a
+// cosine-head (LDAM) checkpoint into a linear-head model of the same shapes used to
+// load without an error.
+func TestLoadWeightsOtherArchitecture(t *testing.T) {
+	dir := t.TempDir()
+	save := func(m *Model, name string) string {
+		if err := m.Init(1, 8, 8, tenClasses); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := m.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	resnet := save(ResNet20(1), "resnet.safetensors")
+	cosine := save(SmallCNN(Arch{Seed: 1, Head: "cosine"}), "cosine.safetensors")
+	linear := save(SmallCNN(Arch{Seed: 1}), "linear.safetensors")
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{resnet, "the checkpoint holds a ResNet-20(width 16), this model is a SmallCNN(16, 32)"},
+		{cosine, "the checkpoint holds a SmallCNN(16, 32) with cosine head ×30, this model is a SmallCNN(16, 32)"},
+	} {
+		m := SmallCNN(Arch{Seed: 2})
+		err := m.LoadWeights(tc.path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nn.Load") {
+			t.Errorf("LoadWeights(%s): err = %v, want %q", filepath.Base(tc.path), err, tc.want)
+		}
+		if m.Initialized() {
+			t.Errorf("LoadWeights(%s) failed but left the model initialised", filepath.Base(tc.path))
+		}
+	}
+	// Another seed is the same architecture.
+	if err := SmallCNN(Arch{Seed: 7}).LoadWeights(linear); err != nil {
+		t.Errorf("same architecture, other seed: %v", err)
+	}
+}
