@@ -175,3 +175,16 @@ func TestPredictUninitialisedModel(t *testing.T) {
 		t.Fatalf("err = %v, want one saying the model is not initialised and how to fix it", err)
 	}
 }
+
+// TestEvaluateEmptyDataset: a report of no images said "accuracy 0.00% (0/0)".
+func TestEvaluateEmptyDataset(t *testing.T) {
+	r, err := Evaluate(context.Background(), &oracle{k: 3}, data().Head(0), &Options{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{r.String(), r.HTML()} {
+		if !strings.Contains(s, "no images evaluated") || strings.Contains(s, "0.00%") {
+			t.Errorf("report of an empty dataset:\n%s", s)
+		}
+	}
+}

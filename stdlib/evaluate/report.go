@@ -39,7 +39,8 @@ func className(names []string, c int) string {
 // String renders the report as a plain-text table.
 func (r *Report) String() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "accuracy %.2f%% (%d/%d) · balanced accuracy %.2f%%\n", 100*r.Accuracy, r.Correct, r.N, 100*r.BalancedAccuracy)
+	sb.WriteString(r.summary())
+	sb.WriteByte('\n')
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "class\timages\taccuracy\t")
 	for c := range r.PerClass {
@@ -52,13 +53,26 @@ func (r *Report) String() string {
 // HTML renders the report as an HTML table.
 func (r *Report) HTML() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "<p>accuracy <b>%.2f%%</b> (%d/%d) · balanced accuracy <b>%.2f%%</b></p>\n", 100*r.Accuracy, r.Correct, r.N, 100*r.BalancedAccuracy)
+	if r.N == 0 {
+		fmt.Fprintf(&sb, "<p>%s</p>\n", r.summary())
+	} else {
+		fmt.Fprintf(&sb, "<p>accuracy <b>%.2f%%</b> (%d/%d) · balanced accuracy <b>%.2f%%</b></p>\n", 100*r.Accuracy, r.Correct, r.N, 100*r.BalancedAccuracy)
+	}
 	sb.WriteString("<table>\n<thead><tr><th>class</th><th>images</th><th>accuracy</th></tr></thead>\n<tbody>\n")
 	for c := range r.PerClass {
 		fmt.Fprintf(&sb, "<tr><td>%s</td><td>%d</td><td>%s</td></tr>\n", html.EscapeString(className(r.Classes, c)), r.Support[c], pct(r.PerClass[c]))
 	}
 	sb.WriteString("</tbody>\n</table>\n")
 	return sb.String()
+}
+
+// summary is the report's first line. With no image evaluated it says so: "accuracy
+// 0.00% (0/0)" read as a model that is always wrong.
+func (r *Report) summary() string {
+	if r.N == 0 {
+		return "no images evaluated: the dataset is empty"
+	}
+	return fmt.Sprintf("accuracy %.2f%% (%d/%d) · balanced accuracy %.2f%%", 100*r.Accuracy, r.Correct, r.N, 100*r.BalancedAccuracy)
 }
 
 func pct(v float64) string {
