@@ -3,7 +3,9 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/goinv/goinv/stdlib/dataset"
@@ -94,4 +96,21 @@ func (c *cancelAfter) Epoch(epoch int, r *rand.Rand) []int {
 		c.cancel()
 	}
 	return r.Perm(len(c.labels))
+}
+
+// fixedOrder is a sampler returning the same indices every epoch.
+type fixedOrder []int
+
+func (f fixedOrder) Epoch(int, *rand.Rand) []int { return f }
+
+// TestFitSamplerOutOfRange: a sampler (possibly written in a cell) returning an index
+// outside the training set gets an error naming it; it panicked in batch assembly.
+func TestFitSamplerOutOfRange(t *testing.T) {
+	tr, _ := mnistSubset(t, 40, 10)
+	for _, bad := range []int{tr.Len(), -1} {
+		_, err := Fit(context.Background(), nn.SmallCNN(nn.Arch{Seed: 1}), tr, Config{Epochs: 1, BatchSize: 8, Quiet: true, Sampler: fixedOrder{0, 1, bad}})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("index %d at position 2 of epoch 0", bad)) {
+			t.Errorf("index %d: err = %v", bad, err)
+		}
+	}
 }

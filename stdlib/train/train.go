@@ -54,7 +54,9 @@ type GIT struct {
 	// of class c is a random Bank image of class c.
 	Bank *dataset.Dataset `json:"-"`
 	// Generator, used when Bank is nil, makes a variant of a training image on the fly
-	// (e.g. a frozen MUNIT generator wrapped as a nuisance.Transform).
+	// (e.g. a frozen MUNIT generator wrapped as a nuisance.Transform). A transform
+	// declared in a cell goes through a nuisance.Transform variable (or nuisance.Named),
+	// as for Config.Sampler.
 	Generator nuisance.Transform `json:"-"`
 	// Fraction of each batch that is generated (default 0.5).
 	Fraction float64 `json:"fraction"`
@@ -97,7 +99,10 @@ type Config struct {
 	MaxMargin   float64 `json:"max_margin,omitempty"`   // LDAM largest margin, default 0.5
 	CosineScale float64 `json:"cosine_scale,omitempty"` // LDAM logit scale s, default 30
 
-	// Sampler, if set, replaces the method's sampler.
+	// Sampler, if set, replaces the method's sampler. From a notebook cell, assign a
+	// sampler whose type the cell declares to a longtail.Sampler variable first and put
+	// the variable here: the interpreter does not convert a value written directly in a
+	// struct literal's interface field.
 	Sampler longtail.Sampler `json:"-"`
 	GIT     *GIT             `json:"git,omitempty"`
 	// Quiet turns the progress bar off.
@@ -500,6 +505,13 @@ func (t *trainer) run(ctx context.Context) (*Result, error) {
 		order := t.sampler.Epoch(epoch, t.rng)
 		if len(order) == 0 {
 			return res, fmt.Errorf("train: sampler returned an empty epoch %d", epoch)
+		}
+		// A Sampler may be written in a cell: an index outside the training set would
+		// otherwise panic deep in batch assembly.
+		for i, j := range order {
+			if j < 0 || j >= n {
+				return res, fmt.Errorf("train: sampler returned index %d at position %d of epoch %d, outside the training set's [0, %d)", j, i, epoch, n)
+			}
 		}
 		steps := (len(order) + cfg.BatchSize - 1) / cfg.BatchSize
 		if t.reweighted(epoch) {
