@@ -254,6 +254,15 @@ func TestSummaries(t *testing.T) {
 	if !s[0].Meets(-0.5, 2.9) || s[0].Meets(-0.5, 3) {
 		t.Error("Meets disagrees with the ratio 2.97")
 	}
+	// A transform without results says so instead of drawing an empty chart titled as
+	// if it had data.
+	res := &Results{Rows: rows}
+	if got := res.Figure("t").String(); got != `Figure("t: eKLD by class size")` {
+		t.Errorf("figure of t: %s", got)
+	}
+	if got := res.Figure("rotaton").String(); got != `Figure("rotaton: no results (these results have t)")` {
+		t.Errorf("figure of a transform without results: %s", got)
+	}
 }
 
 // TestRunRejectsBadSettingsBeforeTraining: a negative Instances used to run the default

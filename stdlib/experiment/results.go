@@ -178,7 +178,12 @@ func (res *Results) Series(transform string) []invariance.Series {
 // Figure draws eKLD against training class size for one transform, one series per
 // method pooled over instances, with Spearman's ρ in the legend.
 func (res *Results) Figure(transform string) *plots.Figure {
-	return invariance.Figure(fmt.Sprintf("%s: eKLD by class size", transform), res.Series(transform)...)
+	series := res.Series(transform)
+	if len(series) == 0 {
+		// An empty chart titled as if it had data hid a misspelt transform.
+		return invariance.Figure(fmt.Sprintf("%s: no results (these results have %s)", transform, strings.Join(res.Transforms(), ", ")))
+	}
+	return invariance.Figure(fmt.Sprintf("%s: eKLD by class size", transform), series...)
 }
 
 // Figures returns Figure for every transform, in order.
