@@ -279,6 +279,9 @@ type segment struct {
 	start, end int
 	decl       bool
 	tok        token.Token
+	// both marks a func declared in the declarations and assigned in the
+	// statements (see funcsUsingStmtVars).
+	both bool
 }
 
 // split cuts src into top-level declarations and statements.
@@ -554,6 +557,12 @@ func runeCol(src string, off int) int {
 func blank(src string, segs []segment, decl bool) string {
 	b := []byte(src)
 	for _, s := range segs {
+		if s.both {
+			if decl { // the statement half
+				asAssignment(b, s)
+			}
+			continue
+		}
 		if s.decl != decl {
 			continue
 		}
@@ -607,10 +616,18 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		} else if seenStmt && (segs[i].tok == token.VAR || segs[i].tok == token.CONST) {
 			segs[i].decl = false
 		}
+	}
+	funcsUsingStmtVars(src, segs)
+	stmtFuncs := map[int]bool{} // cell offsets of funcs the statements assign
+	for i := range segs {
 		if segs[i].decl {
 			hasDecl = true
-		} else {
+		}
+		if !segs[i].decl || segs[i].both {
 			hasStmt = true
+		}
+		if segs[i].both {
+			stmtFuncs[segs[i].start] = true
 		}
 	}
 	p := &Plan{
@@ -625,7 +642,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		generics: map[string]*genericFunc{},
 		varTypes: map[string]string{},
 	}
-	r := &rewriter{s: s, p: p, src: src, opt: opt}
+	r := &rewriter{s: s, p: p, src: src, opt: opt, stmtFuncs: stmtFuncs}
 
 	declIn := declPrefix + blank(src, segs, false)
 	stmtIn := stmtWrap + stmtLead + blank(src, segs, true) + "\n}"
@@ -786,6 +803,9 @@ type rewriter struct {
 	lastEnd   int
 	rangeN    int
 	seenRange map[*ast.RangeStmt]bool
+	// stmtFuncs are the cell offsets of the funcs that the statements assign (see
+	// funcsUsingStmtVars).
+	stmtFuncs map[int]bool
 	// loopsCopied are the loops whose bodies copy the header's variables (see loops.go).
 	loopsCopied map[ast.Stmt]bool
 	stmtOff     int // offset of the user's text in the statement input
@@ -1250,6 +1270,10 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 			}
 			if d.Recv != nil {
 				edits = append(edits, r.rewriteMethod(d, in)...)
+				continue
+			}
+			if r.stmtFuncs[r.off(d.Pos())-len(declPrefix)] {
+				edits = append(edits, r.funcVarOnly(d, in)...)
 				continue
 			}
 			name := d.Name.Name

@@ -24,6 +24,13 @@ func TestGoLikeCells(t *testing.T) {
 		// a labelled break directly in a select case leaves the loop (yaegi left the select only)
 		{"c := make(chan int, 5)\nfor i := 0; i < 5; i++ { c <- i }\nn := 0\nloop:\nfor {\n\tselect {\n\tcase <-c:\n\t\tn++\n\t\tbreak loop\n\t}\n}\nn", "1"},
 		{"func drain(c chan int) (n int) {\nloop:\n\tfor {\n\t\tselect {\n\t\tcase v := <-c:\n\t\t\tn += v\n\t\tdefault:\n\t\t\tbreak loop\n\t\t}\n\t}\n\treturn\n}\nc2 := make(chan int, 3)\nc2 <- 1\nc2 <- 2\ndrain(c2)", "3"},
+		// A func using a variable its cell's statements define is assigned where it
+		// stands (it was "undefined: data": declarations are evaluated first).
+		{"data := []float64{1, 2, 6}\nfunc mean() float64 {\n\ts := 0.0\n\tfor _, x := range data {\n\t\ts += x\n\t}\n\treturn s / float64(len(data))\n}\nmean()", "3"},
+		{"data = append(data, 11)\nmean()", "5"},
+		{"k := 10\nfunc scaled(x float64) float64 { return x * float64(k) }\nfunc twice(x float64) float64 { return 2 * scaled(x) }\ntwice(1)", "20"},
+		{"k = 100\ntwice(1)", "200"},
+		{"func fib(n int) int {\n\tif n < 2 {\n\t\treturn n + k - k\n\t}\n\treturn fib(n-1) + fib(n-2)\n}\nk := 3\nfib(10)", "55"},
 	} {
 		if v := p.ok(c[0]).value(); v != c[1] {
 			t.Errorf("%q shows %s, want %s", c[0], v, c[1])
