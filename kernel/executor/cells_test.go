@@ -1,6 +1,9 @@
 package executor
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Ordinary Go that notebook users write, cell by cell, with the value Go gives.
 // Each case is a regression test for a rewrite of the pre-pass (package cell).
@@ -34,6 +37,31 @@ func TestGoLikeCells(t *testing.T) {
 	} {
 		if v := p.ok(c[0]).value(); v != c[1] {
 			t.Errorf("%q shows %s, want %s", c[0], v, c[1])
+		}
+	}
+}
+
+// Run-time errors of interpreted code read as Go's runtime says them, not as the
+// reflect panics yaegi lets through.
+func TestGoPanicMessages(t *testing.T) {
+	p := start(t)
+	p.ok("type Q struct{ X int; Next *Q }\nfunc (q *Q) Get() int { return q.X }\ntype G interface{ Get() int }")
+	for _, c := range [][2]string{
+		{"var q *Q\nq.X", "runtime error: invalid memory address or nil pointer dereference"},
+		{"qs := []Q{{1, nil}}\nqs[0].Next.X = 2", "runtime error: invalid memory address or nil pointer dereference"},
+		{"var g G\ng.Get()", "runtime error: invalid memory address or nil pointer dereference"},
+		{"var f func() int\nf()", "runtime error: invalid memory address or nil pointer dereference"},
+		{"a := [3]int{}\nk := 5\na[k]", "runtime error: index out of range"},
+		{"s := []int{1}\nk := 5\ns[k]", "runtime error: index out of range"},
+		{"s := []int{1}\ns[1:5]", "runtime error: slice bounds out of range"},
+		{"var x any = 1\nx.(string)", "interface conversion: interface {} is int, not string"},
+	} {
+		r := p.run(c[0])
+		if r.ename() != "RuntimeError" || r.evalue() != c[1] {
+			t.Errorf("%q: %s: %s, want RuntimeError: %s", c[0], r.ename(), r.evalue(), c[1])
+		}
+		if !strings.Contains(r.traceback(), "of this cell") {
+			t.Errorf("%q: no position:\n%s", c[0], r.traceback())
 		}
 	}
 }

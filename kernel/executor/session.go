@@ -829,6 +829,9 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 			ename = "RuntimeError"
 		}
 		evalue := s.pre.Unmangle(fmt.Sprint(p.Value))
+		if m, ok := goPanicMessage(evalue); ok {
+			ename, evalue = "RuntimeError", m
+		}
 		if evalue == "nil type" && len(plan.Ranges) > 0 {
 			// What yaegi says, while compiling, about a range over a func.
 			evalue += " (if this cell ranges over a func, an iterator: the interpreter cannot; call it with a yield func, `seq(func(v T) bool { ...; return true })`)"
@@ -858,6 +861,41 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		return &cellError{ename: "CompileError", evalue: text, traceback: []string{"CompileError: " + text}}
 	}
 	return &cellError{ename: "CompileError", evalue: msg, traceback: []string{"CompileError: " + msg}}
+}
+
+// reflectPanics maps the panics of reflect that yaegi lets through, when
+// interpreted code does what makes Go's runtime panic, to the runtime's message.
+var reflectPanics = []struct{ prefix, msg string }{
+	{"reflect: call of reflect.Value.Field on zero Value", "invalid memory address or nil pointer dereference"},
+	{"reflect: call of reflect.Value.Interface on zero Value", "invalid memory address or nil pointer dereference"},
+	{"reflect.Value.Call: call of nil function", "invalid memory address or nil pointer dereference"},
+	{"reflect: array index out of range", "index out of range"},
+	{"reflect: slice index out of range", "index out of range"},
+	{"reflect: string index out of range", "index out of range"},
+	{"reflect.Value.Slice: slice index out of bounds", "slice bounds out of range"},
+	{"reflect.Value.Slice3: slice index out of bounds", "slice bounds out of range"},
+	{"reflect.MakeSlice: negative len", "makeslice: len out of range"},
+	{"reflect.MakeSlice: negative cap", "makeslice: cap out of range"},
+	{"reflect.MakeSlice: len > cap", "makeslice: cap out of range"},
+}
+
+// yaegiPos is the position yaegi puts before some of its run-time messages, in its
+// own source: the traceback says where in the cell instead.
+var yaegiPos = regexp.MustCompile(`^\d+:\d+: `)
+
+// goPanicMessage returns the message Go's runtime gives for a panic of interpreted
+// code that yaegi reports in its own words (a reflect panic, a failed type
+// assertion with yaegi's position), and whether it is one of those.
+func goPanicMessage(v string) (string, bool) {
+	for _, r := range reflectPanics {
+		if strings.HasPrefix(v, r.prefix) {
+			return "runtime error: " + r.msg, true
+		}
+	}
+	if rest := yaegiPos.ReplaceAllString(v, ""); rest != v && strings.HasPrefix(rest, "interface conversion: ") {
+		return rest, true
+	}
+	return v, false
 }
 
 func compileError(code string, line, col int, msg string) *cellError {
