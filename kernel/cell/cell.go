@@ -1047,6 +1047,11 @@ func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
 			edits = append(edits, r.loopCopies(x)...)
 		case *ast.CommClause:
 			edits = append(edits, r.selectBreaks(x)...)
+		case *ast.SelectorExpr:
+			if es := r.methodExpr(x); es != nil {
+				edits = append(edits, es...)
+				return false
+			}
 		}
 		return true
 	})

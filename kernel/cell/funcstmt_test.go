@@ -36,3 +36,15 @@ func TestFuncsUsingStatementVariables(t *testing.T) {
 		}
 	}
 }
+
+func TestMethodExpressions(t *testing.T) {
+	s := NewSession()
+	prep(t, s, "type P struct{}\nfunc (p P) V(x int) int { return x }\nfunc (p *P) Q() {}")
+	p := prep(t, s, "f := P.V\ng := (*P).Q\nh := (P).V\nvar v P\nk := v.V\nbad := (*P).V")
+	st := code(p.Stmts)
+	for _, want := range []string{"f := goinvM_P_V", "g := goinvM_P_Q", "h := (P).V", "k := v.V", "bad := (*P).V"} {
+		if !strings.Contains(st, want) {
+			t.Errorf("want %q in:\n%s", want, st)
+		}
+	}
+}

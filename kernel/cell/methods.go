@@ -133,3 +133,39 @@ func (r *rewriter) rewriteMethod(d *ast.FuncDecl, in string) []edit {
 		{pos: r.off(d.Body.End()), end: r.off(d.Body.End()), text: " }; func init() { " + def + "() }", order: 20},
 	}
 }
+
+// methodExpr rewrites a method expression of a cell type, `T.M` or `(*T).M`, as
+// the func variable that holds the method's body, which has exactly the method
+// expression's type (receiver first): yaegi's own method expressions of
+// interpreted types fail when called ("reflect: Call with too many input
+// arguments"). Other selectors are left alone.
+func (r *rewriter) methodExpr(sel *ast.SelectorExpr) []edit {
+	x := sel.X
+	star := false
+	if p, ok := x.(*ast.ParenExpr); ok {
+		if st, ok := p.X.(*ast.StarExpr); ok {
+			x, star = st.X, true
+		}
+	}
+	id, ok := x.(*ast.Ident)
+	if !ok || id.Obj != nil && id.Obj.Kind != ast.Typ {
+		return nil
+	}
+	internal, ok := r.renames[id.Name]
+	if !ok {
+		return nil
+	}
+	key := internal + "." + sel.Sel.Name
+	sig, ok := r.p.recvM[key]
+	if !ok {
+		sig, ok = r.s.recvM[key]
+	}
+	recv := "(" + internal + ")"
+	if star {
+		recv = "(*" + internal + ")"
+	}
+	if !ok || !strings.HasPrefix(sig, recv+" ") {
+		return nil // not a cell method, or a receiver of the other kind
+	}
+	return []edit{{pos: r.off(sel.Pos()), end: r.off(sel.End()), text: "goinvM_" + internal + "_" + sel.Sel.Name, order: -1}}
+}

@@ -34,6 +34,11 @@ func TestGoLikeCells(t *testing.T) {
 		{"k := 10\nfunc scaled(x float64) float64 { return x * float64(k) }\nfunc twice(x float64) float64 { return 2 * scaled(x) }\ntwice(1)", "20"},
 		{"k = 100\ntwice(1)", "200"},
 		{"func fib(n int) int {\n\tif n < 2 {\n\t\treturn n + k - k\n\t}\n\treturn fib(n-1) + fib(n-2)\n}\nk := 3\nfib(10)", "55"},
+		// Method expressions of cell types (they failed: "reflect: Call with too many
+		// input arguments"), with the newest body after a redefinition.
+		{"type Pt struct{ X, Y int }\nfunc (p Pt) Add(q Pt) Pt { return Pt{p.X + q.X, p.Y + q.Y} }\nfunc (p *Pt) Scale(k int) { p.X *= k; p.Y *= k }\nadd := Pt.Add\nadd(Pt{1, 2}, Pt{1, 1})", "{X:2 Y:3}"},
+		{"pt := Pt{1, 2}\nscale := (*Pt).Scale\nscale(&pt, 2)\npt", "{X:2 Y:4}"},
+		{"func (p Pt) Add(q Pt) Pt { return Pt{p.X + q.X + 100, p.Y + q.Y} }\nPt.Add(Pt{1, 1}, Pt{2, 2})", "{X:103 Y:3}"},
 	} {
 		if v := p.ok(c[0]).value(); v != c[1] {
 			t.Errorf("%q shows %s, want %s", c[0], v, c[1])
