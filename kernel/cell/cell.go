@@ -1434,7 +1434,9 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 	prefix := len(stmtWrap) + len(stmtLead)
 	edits := r.common(f, in, prefix)
 	body := mainBody(f)
-	top := &fnCtx{name: "main", v: TopVar}
+	topFn := &fnCtx{name: "main", v: TopVar}
+	top := topNames(body)
+	before := map[string]bool{} // names declared by the statements so far
 	for _, st := range body {
 		if _, empty := st.(*ast.EmptyStmt); empty {
 			continue
@@ -1442,11 +1444,11 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 		// Every top-level statement records its site (each runs once, so this costs
 		// nothing that matters): the top level then never reports a site of an earlier
 		// cell, and an interrupt can say which statement was running.
-		r.site(st, top)
-		fc := top
+		r.site(st, topFn)
+		fc := topFn
 		switch st.(type) {
 		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
-			if multiDefine(st) || bindingTypeSwitch(st) || r.copiesLoopVars(st) {
+			if multiDefine(st) || bindingTypeSwitch(st) || r.copiesLoopVars(st) || r.shadowsGlobal(st, top) {
 				edits = append(edits,
 					edit{pos: r.off(st.Pos()), end: r.off(st.Pos()), text: "func() { ", order: -50},
 					edit{pos: r.off(st.End()), end: r.off(st.End()), text: " }()", order: 50})
@@ -1455,6 +1457,10 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 				r.p.frames = append(r.p.frames, Frame{Name: "main.func", Line: line, Var: TopVar})
 				fc = &fnCtx{name: "main.func", v: TopVar}
 			}
+		}
+		edits = append(edits, r.commaOkAssert(st, in, before)...)
+		for n := range topNames([]ast.Stmt{st}) {
+			before[n] = true
 		}
 		mark := len(r.instrEdits)
 		r.instrChildren(st, fc, false)

@@ -2,6 +2,7 @@ package cell
 
 import (
 	"go/ast"
+	"go/parser"
 	"go/scanner"
 	"go/token"
 	"strings"
@@ -53,13 +54,28 @@ func funcsUsingStmtVars(src string, segs []segment) {
 		if rest := strings.TrimLeft(src[sg.start+len(m[0]):sg.end], " \t"); !strings.HasPrefix(rest, "(") {
 			continue // generic: not a value
 		}
-		for _, id := range identifiers(src[sg.start:sg.end]) {
+		for _, id := range freeNames(src[sg.start:sg.end]) {
 			if defined[id] {
 				segs[i].both = true
 				break
 			}
 		}
 	}
+}
+
+// freeNames returns the identifiers a func declaration mentions but does not
+// declare itself (its parameters, results and locals are not free), or all its
+// identifiers when it does not parse alone.
+func freeNames(text string) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+text, 0)
+	if err != nil {
+		return identifiers(text)
+	}
+	var names []string
+	for _, id := range f.Unresolved {
+		names = append(names, id.Name)
+	}
+	return names
 }
 
 // shortVarNames returns the names a statement `a, b := ...` defines (none for

@@ -21,6 +21,11 @@ func TestFuncsUsingStatementVariables(t *testing.T) {
 	if !strings.Contains(st, "var b = 3") || !strings.Contains(st, "useB=func() int { return b }") {
 		t.Errorf("a var after a statement is a statement, and so is the func using it:\n%s", st)
 	}
+	// Its own parameters, results and locals of a statement variable's name do not count.
+	q := prep(t, NewSession(), "err := f()\nfunc g(a int) (err error) { b := 1; _ = b; return nil }\nb := 2")
+	if !strings.Contains(code(q.Decls), "g = func") {
+		t.Errorf("a func declaring the name itself stays a declaration:\n%s", code(q.Decls))
+	}
 	// Lines and columns stay where the user wrote them.
 	if strings.Count(d, "\n") != 4 || strings.Count(st, "\n") != 4 {
 		t.Errorf("lines moved:\n%s\n%s", d, st)

@@ -182,3 +182,105 @@ func (r *rewriter) backward(rs *ast.RangeStmt) bool {
 	x, ok := sel.X.(*ast.Ident)
 	return ok && x.Obj == nil && sel.Sel.Name == "Backward" && r.importPath(x.Name) == "slices"
 }
+
+// shadowsGlobal reports whether the top-level statement st declares, in a block of
+// its own (outside func literals), a variable with the name of a session variable
+// or func, or of one the cell declares. At the top level yaegi takes such a
+// declaration for the global: `x := 5` then `{ x := 10 }` left x at 10, and
+// `for i := 0; i < 3; i++ {}` set a session variable i to 3. Inside a func
+// literal the declaration is local, so the statement is wrapped in one.
+func (r *rewriter) shadowsGlobal(st ast.Stmt, top map[string]bool) bool {
+	global := func(id *ast.Ident) bool {
+		if id == nil || id.Name == "_" {
+			return false
+		}
+		k, ok := r.s.names[id.Name]
+		if !ok {
+			k, ok = r.p.names[id.Name]
+		}
+		return ok && k != "type" && k != "const" || top[id.Name]
+	}
+	found := false
+	ast.Inspect(st, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.AssignStmt:
+			if x.Tok == token.DEFINE {
+				for _, l := range x.Lhs {
+					id, _ := l.(*ast.Ident)
+					found = found || global(id)
+				}
+			}
+		case *ast.RangeStmt:
+			if x.Tok == token.DEFINE {
+				k, _ := x.Key.(*ast.Ident)
+				v, _ := x.Value.(*ast.Ident)
+				found = found || global(k) || global(v)
+			}
+		case *ast.ValueSpec:
+			for _, id := range x.Names {
+				found = found || global(id)
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// topNames returns the names the top-level statements of a cell declare.
+func topNames(body []ast.Stmt) map[string]bool {
+	names := map[string]bool{}
+	for _, st := range body {
+		switch x := st.(type) {
+		case *ast.AssignStmt:
+			if x.Tok == token.DEFINE {
+				for _, l := range x.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						names[id.Name] = true
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if g, ok := x.Decl.(*ast.GenDecl); ok && g.Tok == token.VAR {
+				for _, sp := range g.Specs {
+					for _, id := range sp.(*ast.ValueSpec).Names {
+						names[id.Name] = true
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// commaOkAssert rewrites a top-level `v, ok := x.(T)` as `var v T; var ok bool;
+// v, ok = x.(T)`: yaegi fails on the short form at the top level ("nil type"), not
+// on the declared one. A name an earlier statement of the cell declared (before
+// holds them) is assigned, as := does.
+func (r *rewriter) commaOkAssert(st ast.Stmt, in string, before map[string]bool) []edit {
+	as, ok := st.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return nil
+	}
+	ta, ok := as.Rhs[0].(*ast.TypeAssertExpr)
+	if !ok || ta.Type == nil {
+		return nil
+	}
+	v, ok1 := as.Lhs[0].(*ast.Ident)
+	b, ok2 := as.Lhs[1].(*ast.Ident)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	decl := ""
+	if v.Name != "_" && !before[v.Name] {
+		decl += "var " + v.Name + " " + r.renamed(in[r.off(ta.Type.Pos()):r.off(ta.Type.End())]) + "; "
+	}
+	if b.Name != "_" && !before[b.Name] {
+		decl += "var " + b.Name + " bool; "
+	}
+	return []edit{
+		{pos: r.off(as.Pos()), end: r.off(as.Pos()), text: decl, order: -30},
+		{pos: r.off(as.TokPos), end: r.off(as.TokPos) + 2, text: "="},
+	}
+}

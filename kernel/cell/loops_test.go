@@ -41,3 +41,38 @@ func TestSelectBreakInBlock(t *testing.T) {
 		t.Errorf("labelled breaks of select cases:\n%s", got)
 	}
 }
+
+func TestTopLevelShadowingWrapped(t *testing.T) {
+	s := NewSession()
+	prep(t, s, "x := 1\nfunc f() {}")
+	for cell, wrapped := range map[string]bool{
+		"{\n\tx := 2\n}":                 true,
+		"for x := 0; x < 2; x++ {\n}":    true,
+		"if f := 3; f > 1 {\n}":          true, // a func is a variable
+		"for _, x := range xs {\n}":      true,
+		"{\n\tvar x = 2\n\t_ = x\n}":     true,
+		"y := 1\nif true {\n\ty := 2\n}": true,
+		"for j := 0; j < 2; j++ {\n}":    false,
+		"{\n\tgo func() { x := 2 }()\n}": false,
+		"if true {\n\ty := 2\n}\ny := 1": true, // a name the cell's top level declares
+	} {
+		p := prep(t, s, cell)
+		got := strings.Contains(code(p.Stmts), "func() { ")
+		if strings.Contains(cell, "go func") {
+			got = strings.HasPrefix(code(p.Stmts), ";func() { ")
+		}
+		if got != wrapped {
+			t.Errorf("%q: wrapped %v, want %v:\n%s", cell, got, wrapped, code(p.Stmts))
+		}
+	}
+}
+
+func TestCommaOkAssertDeclared(t *testing.T) {
+	p := prep(t, NewSession(), "v, ok := x.(int)\n_, ok2 := y.(*T)\nw, ok := z.(string)")
+	st := code(p.Stmts)
+	for _, want := range []string{"var v int; var ok bool; v, ok = x.(int)", "var ok2 bool; _, ok2 = y.(*T)", "var w string; w, ok = z.(string)"} {
+		if !strings.Contains(st, want) {
+			t.Errorf("want %q in:\n%s", want, st)
+		}
+	}
+}

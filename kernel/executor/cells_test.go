@@ -39,6 +39,15 @@ func TestGoLikeCells(t *testing.T) {
 		{"type Pt struct{ X, Y int }\nfunc (p Pt) Add(q Pt) Pt { return Pt{p.X + q.X, p.Y + q.Y} }\nfunc (p *Pt) Scale(k int) { p.X *= k; p.Y *= k }\nadd := Pt.Add\nadd(Pt{1, 2}, Pt{1, 1})", "{X:2 Y:3}"},
 		{"pt := Pt{1, 2}\nscale := (*Pt).Scale\nscale(&pt, 2)\npt", "{X:2 Y:4}"},
 		{"func (p Pt) Add(q Pt) Pt { return Pt{p.X + q.X + 100, p.Y + q.Y} }\nPt.Add(Pt{1, 1}, Pt{2, 2})", "{X:103 Y:3}"},
+		// A declaration in a top-level block is local to it (yaegi's top level took it
+		// for the session's variable: x became 11, i 3).
+		{"x := 5\n{\n\tx := 10\n\tx++\n}\nx", "5"},
+		{"i := 100\nfor i := 0; i < 3; i++ {\n}\ni", "100"},
+		{"if x := 3; x > 2 {\n\tx++\n}\nswitch i := 7; i {\n}\nfmt.Sprint(x, i)", `"5 100"`},
+		// v, ok := x.(T) at the top level (yaegi: "nil type")
+		{"var iface any = 3\nn, ok := iface.(int)\nn + 1", "4"},
+		{"str, ok := iface.(string)\nfmt.Sprintf(\"%q %v\", str, ok)", `"\"\" false"`},
+		{"type Shape interface{ Area() float64 }\ntype Sq struct{ S float64 }\nfunc (s Sq) Area() float64 { return s.S * s.S }\nvar sh Shape = Sq{3}\nok := false\nsq, ok := sh.(Sq)\n_, isPtr := sh.(*Sq)\nfmt.Sprint(sq.S, ok, isPtr)", `"3 true false"`},
 	} {
 		if v := p.ok(c[0]).value(); v != c[1] {
 			t.Errorf("%q shows %s, want %s", c[0], v, c[1])
