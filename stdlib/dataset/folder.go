@@ -120,12 +120,23 @@ func decodeImageFile(path string) (img image.Image, err error) {
 	return img, nil
 }
 
-// FromImage converts a standard image to an Image of the given size, resized with
-// bicubic interpolation (golang.org/x/image/draw.CatmullRom) when the size differs:
+// FromImage converts a standard image to an Image of the given size (a 0 keeps the
+// source's width or height), resized with bicubic interpolation
+// (golang.org/x/image/draw.CatmullRom) when the size differs:
 // one luminance channel when gray, else three RGB channels (transparent pixels are
 // composited over black).
 func FromImage(src image.Image, width, height int, gray bool) Image {
 	b := src.Bounds()
+	if width < 0 || height < 0 {
+		panic(fmt.Sprintf("dataset: FromImage to %d×%d: negative size (0 keeps the source's)", width, height))
+	}
+	// A zero dimension keeps the source's, as in FolderOptions; it made an empty image.
+	if width == 0 {
+		width = b.Dx()
+	}
+	if height == 0 {
+		height = b.Dy()
+	}
 	rgba := image.NewRGBA(image.Rect(0, 0, width, height))
 	if b.Dx() == width && b.Dy() == height {
 		draw.Draw(rgba, rgba.Bounds(), src, b.Min, draw.Src)

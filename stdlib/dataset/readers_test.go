@@ -468,3 +468,18 @@ func TestFolderReader(t *testing.T) {
 	_, err = LoadFolder(t.TempDir(), FolderOptions{})
 	wantErr(t, err, "no class subfolders")
 }
+
+// TestFromImageZeroSize: a zero width or height keeps the source's (it gave an empty
+// image), a negative one panics saying so.
+func TestFromImageZeroSize(t *testing.T) {
+	src := image.NewGray(image.Rect(0, 0, 6, 4))
+	if img := FromImage(src, 0, 0, true); img.W != 6 || img.H != 4 || len(img.Pix) != 24 {
+		t.Errorf("FromImage(0, 0) = %d×%d with %d pixels, want 6×4", img.W, img.H, len(img.Pix))
+	}
+	if img := FromImage(src, 3, 0, false); img.W != 3 || img.H != 4 || img.C != 3 {
+		t.Errorf("FromImage(3, 0) = %d×%d×%d, want 3×4×3", img.C, img.H, img.W)
+	}
+	if msg := panicMessage(func() { FromImage(src, -3, 5, true) }); !strings.Contains(msg, "negative size") {
+		t.Errorf("FromImage(-3, 5) panicked with %q", msg)
+	}
+}
