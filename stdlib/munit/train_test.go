@@ -380,3 +380,28 @@ func TestBadTrainingSettings(t *testing.T) {
 		t.Error("Bank of a nil dataset: no error")
 	}
 }
+
+// TestBankProgress: a bank of more than one batch shows a progress bar (it showed
+// nothing for the tens of seconds a GIT bank takes); a small one stays quiet.
+func TestBankProgress(t *testing.T) {
+	s := &recordSink{created: map[string]string{}, updates: map[string]int{}}
+	display.SetSink(s)
+	defer display.SetSink(nil)
+	gen, err := NewGenerator(tinyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := toyDigits(10, 6)
+	if _, err := Bank(context.Background(), gen, ds, 2, 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.created) != 0 {
+		t.Fatalf("a 10-image bank published %v", s.created)
+	}
+	if _, err := Bank(context.Background(), gen, ds, 60, 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.created) != 1 {
+		t.Fatalf("a 300-image bank published %v, want one progress bar", s.created)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"math/rand"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/display"
 	"github.com/goinv/goinv/stdlib/nuisance"
 )
 
@@ -190,7 +191,8 @@ func Grid(rows [][]dataset.Image, scale int) image.Image {
 // translations Dec(E_c(x), s) of class members x drawn uniformly (with replacement)
 // with styles s ~ N(0, I), labelled with x's class. A precomputed bank lets GIT
 // augment classifier training on a CPU without running the generator every step.
-// Generation is batched; ctx cancels between batches.
+// Generation is batched; ctx cancels between batches, and a progress bar shows when
+// there is more than one batch (256 images).
 func Bank(ctx context.Context, g *Generator, ds *dataset.Dataset, perClass int, seed int64) (*dataset.Dataset, error) {
 	if g == nil {
 		return nil, errNoGenerator
@@ -230,6 +232,13 @@ func Bank(ctx context.Context, g *Generator, ds *dataset.Dataset, perClass int, 
 	out := &dataset.Dataset{Name: ds.Name + "+munit-bank", C: ds.C, H: ds.H, W: ds.W,
 		Pix: make([]uint8, 0, len(src)*ds.ImageSize()), Labels: labels, Classes: append([]string(nil), ds.Classes...)}
 	const chunk = 256
+	// A bank for GIT (hundreds of images per class) takes tens of seconds on a CPU: show
+	// a progress bar when there is more than one chunk to generate.
+	var bar *display.Progress
+	if len(src) > chunk {
+		bar = display.NewProgress("munit bank", len(src))
+		defer bar.Done()
+	}
 	for lo := 0; lo < len(src); lo += chunk {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -241,6 +250,9 @@ func Bank(ctx context.Context, g *Generator, ds *dataset.Dataset, perClass int, 
 		}
 		for _, im := range g.TransformAll(imgs, styles[lo:hi]) {
 			out.Pix = append(out.Pix, im.Pix...)
+		}
+		if bar != nil {
+			bar.Update(hi, "")
 		}
 	}
 	return out, nil
