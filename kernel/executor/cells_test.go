@@ -79,3 +79,12 @@ func TestGoPanicMessages(t *testing.T) {
 		}
 	}
 }
+
+// Compile errors name types as Go does, not by yaegi's kinds ("stringT").
+func TestCompileErrorTypeNames(t *testing.T) {
+	p := start(t)
+	r := p.run("func bad() int {\n\treturn \"s\"\n}")
+	if r.ename() != "CompileError" || !strings.Contains(r.evalue(), "2:9:") || strings.Contains(r.evalue(), "stringT") || strings.Contains(r.evalue(), "intT") || !strings.Contains(r.evalue(), "type string") {
+		t.Errorf("%s: %s", r.ename(), r.evalue())
+	}
+}

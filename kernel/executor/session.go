@@ -841,7 +841,7 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		tb = append(tb, "(variables are kept)")
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}
 	}
-	msg := s.pre.Unmangle(err.Error())
+	msg := yaegiKinds.ReplaceAllString(s.pre.Unmangle(err.Error()), "$1")
 	if strings.HasSuffix(msg, "constant definition loop") {
 		msg += " (yaegi's report of an undefined name)"
 	}
@@ -878,6 +878,11 @@ var reflectPanics = []struct{ prefix, msg string }{
 	{"reflect.MakeSlice: negative cap", "makeslice: cap out of range"},
 	{"reflect.MakeSlice: len > cap", "makeslice: cap out of range"},
 }
+
+// yaegiKinds are the names of yaegi's type kinds for Go's basic types, which its
+// compile errors print where Go prints the type ("cannot use "s" (type stringT) as
+// type intT"): the message shows Go's name.
+var yaegiKinds = regexp.MustCompile(`\b(bool|string|error|u?int(?:8|16|32|64|ptr)?|float(?:32|64)|complex(?:64|128))T\b`)
 
 // yaegiPos is the position yaegi puts before some of its run-time messages, in its
 // own source: the traceback says where in the cell instead.
