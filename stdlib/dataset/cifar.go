@@ -26,8 +26,8 @@ func DecodeCIFAR(r io.Reader, name string, labelBytes, labelIndex, classes int) 
 // that the fuzzer reaches whole records.
 func decodeCIFAR(r io.Reader, name string, labelBytes, labelIndex, classes, side int) (*Dataset, error) {
 	cifarPixels := 3 * side * side
-	if labelBytes < 1 || labelIndex < 0 || labelIndex >= labelBytes {
-		return nil, fmt.Errorf("dataset: %s: label byte %d of %d is not valid", name, labelIndex, labelBytes)
+	if err := checkCIFARArgs(name, labelBytes, labelIndex, classes); err != nil {
+		return nil, err
 	}
 	rec := labelBytes + cifarPixels
 	d := &Dataset{Name: name, C: 3, H: side, W: side, Classes: numberedClasses(classes)}
@@ -64,6 +64,11 @@ func ReadCIFAR(path string, labelBytes, labelIndex, classes int) (*Dataset, erro
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
+	// The arguments are checked before the size, which is a multiple of the record
+	// size only for valid ones: labelBytes 0 read as "truncated or not CIFAR".
+	if err := checkCIFARArgs(path, labelBytes, labelIndex, classes); err != nil {
+		return nil, err
+	}
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		rec := int64(labelBytes + cifarPixels)
 		if st.Size()%rec != 0 {
@@ -71,6 +76,20 @@ func ReadCIFAR(path string, labelBytes, labelIndex, classes int) (*Dataset, erro
 		}
 	}
 	return DecodeCIFAR(f, path, labelBytes, labelIndex, classes)
+}
+
+// checkCIFARArgs checks the record layout and class count a caller gives; a class
+// count of 0 used to surface as "record 0 has label 3, want < 0".
+func checkCIFARArgs(name string, labelBytes, labelIndex, classes int) error {
+	switch {
+	case labelBytes < 1:
+		return fmt.Errorf("dataset: %s: %d label bytes per record, want ≥ 1 (CIFAR-10: 1, CIFAR-100: 2)", name, labelBytes)
+	case labelIndex < 0 || labelIndex >= labelBytes:
+		return fmt.Errorf("dataset: %s: label byte %d of %d is not valid: want 0 ≤ labelIndex < labelBytes (CIFAR-100: 0 coarse, 1 fine)", name, labelIndex, labelBytes)
+	case classes < 1 || classes > 256:
+		return fmt.Errorf("dataset: %s: %d classes, want 1 to 256 (CIFAR-10: 10, CIFAR-100: 100 fine or 20 coarse)", name, classes)
+	}
+	return nil
 }
 
 // cifarDir returns dir, or its cifar-10-batches-bin / cifar-100-binary subfolder when

@@ -402,6 +402,14 @@ func TestCIFARReaders(t *testing.T) {
 	wantErr(t, err, "data_batch_1.bin", "no such file")
 	_, err = DecodeCIFAR(bytes.NewReader(make([]byte, 4000)), "stream", 1, 0, 10)
 	wantErr(t, err, "stream", "truncated", "record 1")
+	// Bad arguments are named as such, not as a truncated file or a bad label.
+	lab := filepath.Join(dir, "lab.bin")
+	_, err = ReadCIFAR(lab, 0, 0, 10)
+	wantErr(t, err, "0 label bytes per record", "CIFAR-10: 1")
+	_, err = ReadCIFAR(lab, 2, 2, 100)
+	wantErr(t, err, "label byte 2 of 2", "labelIndex")
+	_, err = ReadCIFAR(lab, 1, 0, 0)
+	wantErr(t, err, "0 classes", "want 1 to 256")
 }
 
 func TestFolderReader(t *testing.T) {
