@@ -45,7 +45,7 @@ func K49LT() ZipfProfile { return Zipf(4800, 2, 5) }
 
 // Sizes returns the Zipf sizes of ranks 1..classes.
 func (p ZipfProfile) Sizes(classes int) []int {
-	out := make([]int, classes)
+	out := make([]int, max(classes, 0)) // no classes, not a makeslice panic
 	for k := range out {
 		// The small epsilon keeps exact quotients (4800/4² = 300) from rounding down
 		// through floating point.
@@ -83,7 +83,7 @@ func CIFARLT(rho float64) ExponentialProfile { return Exponential(5000, rho) }
 
 // Sizes returns the exponential sizes of ranks 1..classes.
 func (p ExponentialProfile) Sizes(classes int) []int {
-	out := make([]int, classes)
+	out := make([]int, max(classes, 0)) // no classes, not a makeslice panic
 	rho := p.Rho
 	if rho <= 0 {
 		rho = 1
@@ -125,7 +125,7 @@ func (p StepProfile) Sizes(classes int) []int {
 		rho = 1
 	}
 	major := int(math.Ceil((1-mu)*float64(classes) - 1e-9))
-	out := make([]int, classes)
+	out := make([]int, max(classes, 0)) // no classes, not a makeslice panic
 	for c := range out {
 		if c < major {
 			out[c] = p.NMax
@@ -154,7 +154,7 @@ func Counts(sizes ...int) CountsProfile { return CountsProfile(append([]int(nil)
 
 // Sizes returns the explicit sizes, repeating the last one if classes exceeds the list.
 func (p CountsProfile) Sizes(classes int) []int {
-	out := make([]int, classes)
+	out := make([]int, max(classes, 0)) // no classes, not a makeslice panic
 	for c := range out {
 		switch {
 		case c < len(p):

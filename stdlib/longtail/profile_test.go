@@ -54,3 +54,19 @@ func TestStepAndCounts(t *testing.T) {
 		t.Errorf("Counts sizes %v, want %v", got, want)
 	}
 }
+
+// TestNegativeClassCount: a negative class count gives no sizes (it was a makeslice
+// panic from a notebook cell).
+func TestNegativeClassCount(t *testing.T) {
+	for _, p := range []Profile{Zipf(10, 1, 0), Exponential(10, 2), Step(10, 2, 0.5), Counts(3, 1)} {
+		if got := p.Sizes(-1); len(got) != 0 {
+			t.Errorf("%v.Sizes(-1) = %v", p, got)
+		}
+		if got := Total(p, -1); got != 0 {
+			t.Errorf("Total(%v, -1) = %d", p, got)
+		}
+	}
+	if got := ClassOrder(-1, 1, 0); len(got) != 0 {
+		t.Errorf("ClassOrder(-1) = %v", got)
+	}
+}

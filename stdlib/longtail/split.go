@@ -81,7 +81,7 @@ const (
 // ClassOrder returns the class-to-rank order of an instance: a seeded permutation of
 // 0..classes−1, Order[0] being the class that gets the largest size.
 func ClassOrder(classes int, seed int64, instance int) []int {
-	return rand.New(rand.NewSource(seedFor(seed, instance, streamOrder))).Perm(classes)
+	return rand.New(rand.NewSource(seedFor(seed, instance, streamOrder))).Perm(max(classes, 0))
 }
 
 // NewSplit builds the long-tailed split of train given by profile p, as the paper
