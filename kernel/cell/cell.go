@@ -675,7 +675,16 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 			// First, after the imports: yaegi compiles a generic type's methods where
 			// the type is instantiated (`var b Box[int]`), and a site variable
 			// declared after that point is undefined there.
-			declEdits = append(declEdits, edit{pos: len(declPrefix), end: len(declPrefix), text: d, order: -50})
+			at, text := len(declPrefix), d
+			for _, dd := range declF.Decls { // after the cell's imports, which come first
+				if g, ok := dd.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
+					at, text = r.off(g.End()), "; "+d
+					if at < len(declIn) && declIn[at] == ';' {
+						at, text = at+1, " "+d
+					}
+				}
+			}
+			declEdits = append(declEdits, edit{pos: at, end: at, text: text, order: -50})
 		}
 	}
 	if stmtF != nil {

@@ -14,6 +14,9 @@ func TestGoLikeCells(t *testing.T) {
 		// its site variable must be declared before that (it was "undefined: goinvS4").
 		{"type Box[T any] struct{ v T }\nfunc (b *Box[T]) Set(v T) { b.v = v }\nvar bb Box[int]\nbb.Set(3)\nbb.v", "3"},
 		{"type elem[T any] struct {\n\tval  T\n\tnext *elem[T]\n}\ntype List[T any] struct{ head *elem[T] }\nfunc (l *List[T]) Push(v T) { l.head = &elem[T]{v, l.head} }\nvar ls List[string]\nls.Push(\"x\")\nls.Push(\"y\")\nls.head.val + ls.head.next.val", `"yx"`},
+		// ... also after the cell's own imports
+		{"import \"errors\"\nvar ErrNF = errors.New(\"nf\")\nfunc find(k string) error { return fmt.Errorf(\"find %q: %w\", k, ErrNF) }\nerrors.Is(find(\"x\"), ErrNF)", "true"},
+		{"import (\n\t\"strings\"\n);\nfunc up(s string) string { return strings.ToUpper(s[:1]) }\nup(\"ab\")", `"A"`},
 		// Go 1.22 loop variables: each iteration has its own, which closures and
 		// goroutines made in the body capture (yaegi shares one: 333, 125, 3 3).
 		{"var funcs []func() int\nfor i := 0; i < 3; i++ {\n\tfuncs = append(funcs, func() int { return i })\n}\nfuncs[0]() + funcs[1]()*10 + funcs[2]()*100", "210"},
