@@ -672,19 +672,18 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		declEdits = append(declEdits, r.instrEdits...)
 		r.instrEdits = nil
 		if d := varDecl(r.declVars); d != "" {
-			// First, after the imports: yaegi compiles a generic type's methods where
+			// Before the declarations: yaegi compiles a generic type's methods where
 			// the type is instantiated (`var b Box[int]`), and a site variable
 			// declared after that point is undefined there.
-			at, text := len(declPrefix), d
-			for _, dd := range declF.Decls { // after the cell's imports, which come first
-				if g, ok := dd.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
-					at, text = r.off(g.End()), "; "+d
-					if at < len(declIn) && declIn[at] == ';' {
-						at, text = at+1, " "+d
-					}
+			at := len(declIn)
+			for _, dd := range declF.Decls { // before the first declaration after the imports
+				if g, ok := dd.(*ast.GenDecl); !ok || g.Tok != token.IMPORT {
+					at = r.off(dd.Pos())
+					break
 				}
 			}
-			declEdits = append(declEdits, edit{pos: at, end: at, text: text, order: -50})
+			// First among the edits there: a rewrite of the declaration may replace it.
+			declEdits = append(declEdits, edit{pos: at, end: at, text: d, order: -3000})
 		}
 	}
 	if stmtF != nil {
@@ -711,7 +710,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 			fmt.Fprintf(&b, "import %s %q;", name, p.Imports[name])
 		}
 		if b.Len() > 0 {
-			declEdits = append(declEdits, edit{pos: len(declPrefix), end: len(declPrefix), text: b.String(), order: -100})
+			declEdits = append(declEdits, edit{pos: len(declPrefix), end: len(declPrefix), text: b.String(), order: -5000}) // first of all
 		}
 		p.Decls = newSource(declIn, declEdits, len(declPrefix), src, 0)
 	}

@@ -18,7 +18,7 @@ func prep(t *testing.T, s *Session, src string) *Plan {
 }
 
 // instr matches what the position instrumentation adds (see trace.go).
-var instr = regexp.MustCompile(`\n?var goinvS\d+(?:, goinvS\d+)* int; |goinv(?:S\d+|Top) = \d+; `)
+var instr = regexp.MustCompile(`var goinvS\d+(?:, goinvS\d+)* int; |goinv(?:S\d+|Top) = \d+; `)
 
 // code returns the generated code without the position instrumentation, which
 // TestInstrumentation checks on its own.

@@ -17,6 +17,8 @@ func TestGoLikeCells(t *testing.T) {
 		// ... also after the cell's own imports
 		{"import \"errors\"\nvar ErrNF = errors.New(\"nf\")\nfunc find(k string) error { return fmt.Errorf(\"find %q: %w\", k, ErrNF) }\nerrors.Is(find(\"x\"), ErrNF)", "true"},
 		{"import (\n\t\"strings\"\n);\nfunc up(s string) string { return strings.ToUpper(s[:1]) }\nup(\"ab\")", `"A"`},
+		{"import \"strings\" // again\nfunc up2(s string) string { return strings.ToUpper(s) }\nup2(\"b\")", `"B"`},
+		{"a0 := 2\n// Doc.\nfunc twiceA(x int) int { return a0 * x }\ntype W[T any] struct{ v T }\nfunc (w *W[T]) Set(v T) { w.v = v }\nvar ww W[int]\nww.Set(4)\ntwiceA(ww.v)", "8"},
 		// Go 1.22 loop variables: each iteration has its own, which closures and
 		// goroutines made in the body capture (yaegi shares one: 333, 125, 3 3).
 		{"var funcs []func() int\nfor i := 0; i < 3; i++ {\n\tfuncs = append(funcs, func() int { return i })\n}\nfuncs[0]() + funcs[1]()*10 + funcs[2]()*100", "210"},
