@@ -199,6 +199,9 @@ type Plan struct {
 	Imports map[string]string
 	// Warnings tell the user about what the cell cannot do (print them).
 	Warnings []string
+	// Defers reports that the statements put calls on DeferList, which the
+	// executor runs (RunDefers) when they end, whether or not they failed.
+	Defers bool
 	// VarInits are the package-level var declarations of Decls whose initializers can
 	// panic: such a panic happens before any statement records its site, so the
 	// executor names these instead.
@@ -1467,6 +1470,7 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 			}
 		}
 		edits = append(edits, r.commaOkAssert(st, in, before)...)
+		edits = append(edits, r.topDefers(st)...)
 		for n := range topNames([]ast.Stmt{st}) {
 			before[n] = true
 		}

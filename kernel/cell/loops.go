@@ -108,6 +108,12 @@ func loopVarUse(body *ast.BlockStmt, obj *ast.Object) (captured, changed, addres
 					walk(x.Body, true)
 					return false
 				}
+			case *ast.DeferStmt:
+				// A top-level defer becomes a func literal (see topDefers).
+				if !inLit {
+					walk(x.Call, true)
+					return false
+				}
 			case *ast.Ident:
 				if inLit && x.Obj == obj {
 					captured = true
@@ -283,4 +289,35 @@ func (r *rewriter) commaOkAssert(st ast.Stmt, in string, before map[string]bool)
 		{pos: r.off(as.Pos()), end: r.off(as.Pos()), text: decl, order: -30},
 		{pos: r.off(as.TokPos), end: r.off(as.TokPos) + 2, text: "="},
 	}
+}
+
+// DeferList is the session variable the top-level defers of a cell go on, and
+// RunDefers the func that runs them, newest first, when the cell's statements end
+// (the executor declares both). yaegi keeps the defers of the top level in its
+// global frame and runs them at the end of every later evaluation: a cell's
+// `defer cancel()` ran before its next statement and again in every later cell.
+const (
+	DeferList = "goinvDefers"
+	RunDefers = "goinvRunDefers"
+)
+
+// topDefers rewrites the defer statements of a top-level statement (outside func
+// literals) into `goinvDefers = append(goinvDefers, func() { CALL })`. As with
+// yaegi's defers inside functions, the call's arguments are evaluated when it runs.
+func (r *rewriter) topDefers(st ast.Stmt) []edit {
+	var edits []edit
+	ast.Inspect(st, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.DeferStmt:
+			at := r.off(x.Defer)
+			edits = append(edits,
+				edit{pos: at, end: at + len("defer"), text: DeferList + " = append(" + DeferList + ", func() {"},
+				edit{pos: r.off(x.End()), end: r.off(x.End()), text: " })", order: 60})
+			r.p.Defers = true
+		}
+		return true
+	})
+	return edits
 }

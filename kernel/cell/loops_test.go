@@ -76,3 +76,12 @@ func TestCommaOkAssertDeclared(t *testing.T) {
 		}
 	}
 }
+
+func TestTopLevelDefersListed(t *testing.T) {
+	p := prep(t, NewSession(), "defer cancel()\nfor _, f := range fs {\n\tdefer f.Close()\n}\ngo func() { defer wg.Done() }()")
+	st := code(p.Stmts)
+	if !p.Defers || !strings.Contains(st, DeferList+" = append("+DeferList+", func() { cancel() })") ||
+		!strings.Contains(st, "f := f; ") || !strings.Contains(st, "func() { f.Close() })") || !strings.Contains(st, "go func() { defer wg.Done() }()") {
+		t.Errorf("top-level defers (Defers %v):\n%s", p.Defers, st)
+	}
+}

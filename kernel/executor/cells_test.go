@@ -93,3 +93,29 @@ func TestCompileErrorTypeNames(t *testing.T) {
 		t.Errorf("%s: %s", r.ename(), r.evalue())
 	}
 }
+
+// A cell's top-level defers run once, when its statements end, newest first, also
+// after a panic (yaegi ran them at the end of every later evaluation: a deferred
+// cancel cancelled the cell's context before its next statement).
+func TestTopLevelDefers(t *testing.T) {
+	p := start(t)
+	if r := p.ok("fmt.Println(\"a\")\ndefer fmt.Println(\"d1\")\ndefer fmt.Println(\"d2\")\nfmt.Println(\"b\")"); r.stdout != "a\nb\nd2\nd1\n" {
+		t.Errorf("defers ran as %q", r.stdout)
+	}
+	if r := p.ok("fmt.Println(\"next\")"); r.stdout != "next\n" {
+		t.Errorf("a later cell ran defers again: %q", r.stdout)
+	}
+	if v := p.ok("ctx, cancel := context.WithCancel(context.Background())\ndefer cancel()\nfmt.Sprint(ctx.Err())").value(); v != `"<nil>"` {
+		t.Errorf("context cancelled before the cell ended: %s", v)
+	}
+	if v := p.ok("ctx.Err()").value(); v != "context canceled" {
+		t.Errorf("the deferred cancel did not run: %s", v)
+	}
+	if r := p.ok("for i := range 3 {\n\tdefer fmt.Print(i, \" \")\n}\nfmt.Print(\"body \")"); r.stdout != "body 2 1 0 " {
+		t.Errorf("defers in a loop: %q", r.stdout)
+	}
+	r := p.run("defer fmt.Println(\"still runs\")\npanic(\"boom\")")
+	if r.ename() != "Panic" || r.stdout != "still runs\n" {
+		t.Errorf("after a panic: %s %q", r.ename(), r.stdout)
+	}
+}

@@ -39,6 +39,17 @@ var goinvLast interface{}
 
 var goinvTop int // the site of the running top-level statement (see kernel/cell/trace.go)
 
+// the top-level defers of the running cell (see kernel/cell/loops.go)
+var goinvDefers []func()
+
+func goinvRunDefers() {
+	d := goinvDefers
+	goinvDefers = nil
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i]()
+	}
+}
+
 type goinvOrdered interface {
 	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr | ~float32 | ~float64 | ~string
 }
@@ -655,6 +666,15 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 	plan.Commit()
 	if plan.Stmts == nil {
 		return false, nil
+	}
+	if plan.Defers {
+		// The cell's top-level defers run when its statements end, failed or not,
+		// also after an interrupt (a deferred cancel or Close should still run).
+		defer func() {
+			if _, err := s.eval(context.Background(), ";"+cell.RunDefers+"()"); err != nil && cerr == nil && !retry {
+				cerr = s.evalError(ctx, code, plan.Stmts, err, plan)
+			}
+		}()
 	}
 	src := plan.Stmts
 	plainShow := false // src is a plain source whose value is the cell's
