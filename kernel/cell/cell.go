@@ -285,6 +285,10 @@ type segment struct {
 	// both marks a func declared in the declarations and assigned in the
 	// statements (see funcsUsingStmtVars).
 	both bool
+	// late marks an import that follows another declaration: Go wants imports
+	// first, so it is blanked in both halves and declared after the leading
+	// imports (see rewriteDecls).
+	late bool
 }
 
 // split cuts src into top-level declarations and statements.
@@ -566,7 +570,7 @@ func blank(src string, segs []segment, decl bool) string {
 			}
 			continue
 		}
-		if s.decl != decl {
+		if s.decl != decl && !s.late {
 			continue
 		}
 		for i := s.start; i < s.end && i < len(b); i++ {
@@ -589,6 +593,17 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	segs, err := split(src)
 	if err != nil {
 		return nil, err
+	}
+	var lateImports []string
+	otherDecl := false
+	for i := range segs {
+		switch {
+		case segs[i].tok == token.IMPORT && otherDecl:
+			segs[i].late = true
+			lateImports = append(lateImports, src[segs[i].start:segs[i].end])
+		case segs[i].decl && segs[i].tok != token.IMPORT:
+			otherDecl = true
+		}
 	}
 	// var and const after a statement stay in the statement list, so that they see
 	// the values computed before them in the same cell. So do vars whose initializer
@@ -645,7 +660,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		generics: map[string]*genericFunc{},
 		varTypes: map[string]string{},
 	}
-	r := &rewriter{s: s, p: p, src: src, opt: opt, stmtFuncs: stmtFuncs}
+	r := &rewriter{s: s, p: p, src: src, opt: opt, stmtFuncs: stmtFuncs, lateImports: lateImports}
 
 	declIn := declPrefix + blank(src, segs, false)
 	stmtIn := stmtWrap + stmtLead + blank(src, segs, true) + "\n}"
@@ -687,6 +702,18 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 			}
 			// First among the edits there: a rewrite of the declaration may replace it.
 			declEdits = append(declEdits, edit{pos: at, end: at, text: d, order: -3000})
+		}
+		if len(r.lateImportDecls) > 0 {
+			// Imports that followed another declaration, blanked there (see Prepare):
+			// just before the first declaration after the leading imports, or at the end.
+			at, text := len(declIn), "\n"+strings.Join(r.lateImportDecls, "; ")+"; "
+			for _, dd := range declF.Decls {
+				if g, ok := dd.(*ast.GenDecl); !ok || g.Tok != token.IMPORT {
+					at, text = r.off(dd.Pos()), text[1:]
+					break
+				}
+			}
+			declEdits = append(declEdits, edit{pos: at, end: at, text: text, order: -3100})
 		}
 	}
 	if stmtF != nil {
@@ -817,6 +844,10 @@ type rewriter struct {
 	// stmtFuncs are the cell offsets of the funcs that the statements assign (see
 	// funcsUsingStmtVars).
 	stmtFuncs map[int]bool
+	// lateImports are the texts of the cell's imports that follow another
+	// declaration; lateImportDecls what of them the session lacks (see Prepare).
+	lateImports     []string
+	lateImportDecls []string
 	// loopsCopied are the loops whose bodies copy the header's variables (see loops.go).
 	loopsCopied map[ast.Stmt]bool
 	stmtOff     int // offset of the user's text in the statement input
@@ -1256,24 +1287,11 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 			var drops []edit
 			for _, sp := range d.Specs {
 				is := sp.(*ast.ImportSpec)
-				p, err := strconv.Unquote(is.Path.Value)
-				if err != nil {
-					continue
-				}
-				name := importName(p)
-				if is.Name != nil {
-					name = is.Name.Name
-				}
-				if name == "_" || name == "." {
+				if keep, valid := r.keepImport(is); valid && keep {
 					kept++
-					continue
-				}
-				if r.sessionImports(p) || r.p.Imports[name] == p {
+				} else if valid {
 					drops = append(drops, r.blankEdit(in, is.Pos(), is.End()))
-					continue
 				}
-				r.p.Imports[name] = p
-				kept++
 			}
 			if kept == 0 {
 				edits = append(edits, r.blankEdit(in, d.Pos(), d.End()))
@@ -1317,7 +1335,55 @@ func (r *rewriter) rewriteDecls(f *ast.File, in string) []edit {
 			r.instrFunc(d.Body, "main."+def+".func", name, true)
 		}
 	}
+	r.declareLateImports(r.lateImports)
 	return edits
+}
+
+// keepImport decides whether an import spec stays: not when the session or the
+// cell already imports the package under that name (yaegi refuses a second
+// import). valid is false for a spec whose path is not a string literal.
+func (r *rewriter) keepImport(is *ast.ImportSpec) (keep, valid bool) {
+	p, err := strconv.Unquote(is.Path.Value)
+	if err != nil {
+		return false, false
+	}
+	name := importName(p)
+	if is.Name != nil {
+		name = is.Name.Name
+	}
+	if name == "_" || name == "." {
+		return true, true
+	}
+	if r.sessionImports(p) || r.p.Imports[name] == p {
+		return false, true
+	}
+	r.p.Imports[name] = p
+	return true, true
+}
+
+// declareLateImports keeps, for Prepare to declare after the leading imports,
+// the imports of the cell that follow another declaration (blanked where they
+// are, see Prepare) and that the session lacks.
+func (r *rewriter) declareLateImports(texts []string) {
+	for _, text := range texts {
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+text, parser.ImportsOnly)
+		if err != nil {
+			continue // the declaration half's parse reported it
+		}
+		var specs []string
+		for _, is := range f.Imports {
+			if keep, valid := r.keepImport(is); keep && valid {
+				spec := is.Path.Value
+				if is.Name != nil {
+					spec = is.Name.Name + " " + spec
+				}
+				specs = append(specs, spec)
+			}
+		}
+		if len(specs) > 0 {
+			r.lateImportDecls = append(r.lateImportDecls, "import ("+strings.Join(specs, "; ")+")")
+		}
+	}
 }
 
 func (r *rewriter) sessionImports(p string) bool {

@@ -2,6 +2,8 @@ package cell
 
 import (
 	"errors"
+	"go/parser"
+	"go/token"
 	"regexp"
 	"strings"
 	"testing"
@@ -652,5 +654,43 @@ func TestRangeIterators(t *testing.T) {
 		if !strings.Contains(got, c[1]) {
 			t.Errorf("%q:\n got %s\nwant %s", c[0], got, c[1])
 		}
+	}
+}
+
+// Go wants imports first. The pre-pass's own declarations (site variables) go after
+// the cell's leading imports, and an import that follows a declaration moves there.
+func TestImportsFirst(t *testing.T) {
+	for _, src := range []string{
+		"import \"math\"\nfunc f(xs []float64) float64 {\n\tfor i := range xs {\n\t\txs[i] = math.Abs(xs[i])\n\t}\n\treturn xs[0]\n}",
+		"import \"math\"; func f(x float64) float64 { return math.Abs(x) / x }",
+		"import (\n\t\"math\"\n\t\"os\"\n)\nfunc f() int { return os.Getpid() / int(math.Abs(1)) }",
+		"func g() int { return 1 }\nimport \"strings\"\nx := strings.Repeat(\"a\", g())",
+		"type T struct{}\nimport s2 \"strings\"\nfunc (T) M() string { return s2.ToUpper(\"a\") }",
+	} {
+		p := prep(t, NewSession(), src)
+		if _, err := parser.ParseFile(token.NewFileSet(), "", p.Decls.Code, 0); err != nil {
+			t.Errorf("%q: declarations do not parse: %v\n%s", src, err, p.Decls.Code)
+		}
+	}
+	// An import of a package the session has is blanked, and is no place to put
+	// declarations after.
+	s := NewSession()
+	prep(t, s, "import \"strings\"")
+	for _, src := range []string{
+		"import \"strings\" // again: harmless\nfunc f() int { for i := 0; i < 1; i++ { return len(strings.Repeat(\"a\", i)) }; return 0 }",
+		"import \"strings\"\nimport \"os\"\nfunc f() int { for i := 0; i < 1; i++ { return len(strings.Repeat(\"a\", i)) }; return os.Getpid() }",
+	} {
+		p := prep(t, s, src)
+		if _, err := parser.ParseFile(token.NewFileSet(), "", p.Decls.Code, 0); err != nil {
+			t.Errorf("%q: declarations do not parse: %v\n%s", src, err, p.Decls.Code)
+		}
+	}
+	// A late import is declared once, after the leading ones, and counts as imported.
+	p := prep(t, NewSession(), "import \"os\"\nfunc g() int { return os.Getpid() }\nimport \"strings\"\nvar u = strings.ToUpper(\"a\")")
+	if c := p.Decls.Code; strings.Count(c, "\"strings\"") != 1 || strings.Index(c, "\"strings\"") > strings.Index(c, "func") {
+		t.Errorf("late import: %s", c)
+	}
+	if p.Imports["strings"] != "strings" {
+		t.Errorf("late import not recorded: %v", p.Imports)
 	}
 }

@@ -442,6 +442,23 @@ func TestGenericStdlib(t *testing.T) {
 	}
 }
 
+// Imports first, as Go wants: a cell importing a package and declaring a func with
+// a loop (whose site variables the pre-pass declares) failed with "imports must
+// appear before other declarations", as did an import after a declaration.
+func TestImportsAnywhere(t *testing.T) {
+	p := start(t)
+	for _, c := range [][2]string{
+		{"import \"math\"\nfunc f(pts []float64) float64 {\n\ts := 0.0\n\tfor i := range pts {\n\t\ts += math.Abs(pts[i])\n\t}\n\treturn s\n}\nf([]float64{-1, 2})", "3"},
+		{"func g() int { return 2 }\nimport \"strings\"\nstrings.Repeat(\"a\", g())", `"aa"`},
+		{"import \"sort\"; func h(xs []int) int { sort.Ints(xs); return xs[0] }\nh([]int{3, 1})", "1"},
+		{"import (\n\t\"fmt\"\n)\ntype Box[T any] struct{ v T }\nfunc (b Box[T]) Get() T { return b.v }\nvar bb = Box[int]{4}\nfunc k() int { return 1 }\nimport \"strconv\"\nstrconv.Itoa(k()) + fmt.Sprint(bb.Get())", `"14"`},
+	} {
+		if v := p.ok(c[0]).value(); v != c[1] {
+			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+		}
+	}
+}
+
 // The iterator functions of slices and maps (Go 1.23) work in cells: called, as
 // arguments of Collect, Sorted and the like, and in range clauses, which the
 // pre-pass turns into plain ranges (yaegi cannot range over a func).
