@@ -1189,32 +1189,47 @@ func (r *rewriter) intExpr(e ast.Expr) bool {
 			return r.intExpr(x.X) || r.intExpr(x.Y)
 		}
 	case *ast.Ident:
-		// A variable defined in this cell from an integer expression.
-		if x.Obj != nil {
-			switch d := x.Obj.Decl.(type) {
-			case *ast.AssignStmt:
-				for i, l := range d.Lhs {
-					if id, ok := l.(*ast.Ident); ok && id.Name == x.Name && len(d.Rhs) == len(d.Lhs) {
-						return r.intExpr(d.Rhs[i])
-					}
-				}
-			case *ast.ValueSpec:
-				if t, ok := d.Type.(*ast.Ident); ok {
-					return intTypeName(t.Name)
-				}
-				for i, nm := range d.Names {
-					if nm.Name == x.Name && i < len(d.Values) {
-						return r.intExpr(d.Values[i])
-					}
-				}
-			case *ast.Field: // a parameter: func f(n int) { for i := range n {...} }
-				if t, ok := d.Type.(*ast.Ident); ok {
-					return intTypeName(t.Name)
-				}
-			}
+		// A variable or parameter of this cell of an integer type, or defined from
+		// an integer expression.
+		typ, value := definition(x)
+		if t, ok := typ.(*ast.Ident); ok {
+			return intTypeName(t.Name)
+		}
+		if value != nil {
+			return r.intExpr(value)
 		}
 	}
 	return false
+}
+
+// definition returns what declares id in the cell: the declared type and the
+// initial value of a variable (either may be nil), or the type of a parameter.
+// Both are nil for an identifier the cell does not declare, or declares
+// otherwise (`a, b := f()`).
+func definition(id *ast.Ident) (typ, value ast.Expr) {
+	if id.Obj == nil {
+		return nil, nil
+	}
+	switch d := id.Obj.Decl.(type) {
+	case *ast.AssignStmt:
+		for i, l := range d.Lhs {
+			if l, ok := l.(*ast.Ident); ok && l.Name == id.Name && len(d.Rhs) == len(d.Lhs) {
+				return nil, d.Rhs[i]
+			}
+		}
+	case *ast.ValueSpec:
+		for i, n := range d.Names {
+			if n.Name == id.Name {
+				if i < len(d.Values) {
+					value = d.Values[i]
+				}
+				return d.Type, value
+			}
+		}
+	case *ast.Field:
+		return d.Type, nil
+	}
+	return nil, nil
 }
 
 // intTypeName reports whether name is one of Go's integer types.
@@ -1768,30 +1783,21 @@ func (r *rewriter) exprType(e ast.Expr) string {
 		}
 	case *ast.Ident:
 		if x.Obj != nil {
-			switch d := x.Obj.Decl.(type) {
-			case *ast.AssignStmt:
-				for i, l := range d.Lhs {
-					if id, ok := l.(*ast.Ident); ok && id.Name == x.Name && len(d.Rhs) == len(d.Lhs) {
-						t := r.exprType(d.Rhs[i])
-						switch t {
-						case "untyped int":
-							return "int"
-						case "untyped float":
-							return "float64"
-						}
-						return t
-					}
-				}
-			case *ast.ValueSpec:
-				if t, ok := d.Type.(*ast.Ident); ok {
-					for _, b := range BasicTypes {
-						if t.Name == b {
-							return b
-						}
-					}
-				}
+			typ, value := definition(x)
+			if t, ok := typ.(*ast.Ident); ok && slices.Contains(BasicTypes, t.Name) {
+				return t.Name
 			}
-			return ""
+			if typ != nil || value == nil {
+				return ""
+			}
+			switch t := r.exprType(value); t {
+			case "untyped int":
+				return "int"
+			case "untyped float":
+				return "float64"
+			default:
+				return t
+			}
 		}
 		if r.s.VarType != nil {
 			return r.s.VarType(x.Name)

@@ -552,22 +552,11 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 			}
 		}
 		if x.Obj != nil {
-			switch d := x.Obj.Decl.(type) {
-			case *ast.AssignStmt:
-				for i, l := range d.Lhs {
-					if id, ok := l.(*ast.Ident); ok && id.Name == x.Name && len(d.Rhs) == len(d.Lhs) {
-						return r.typeOf(d.Rhs[i])
-					}
-				}
-			case *ast.ValueSpec:
-				if d.Type != nil {
-					return r.renamed(r.src[r.off(d.Type.Pos())-r.prefix : r.off(d.Type.End())-r.prefix])
-				}
-				for i, n := range d.Names {
-					if n.Name == x.Name && i < len(d.Values) {
-						return r.typeOf(d.Values[i])
-					}
-				}
+			switch typ, value := definition(x); {
+			case typ != nil:
+				return r.renamed(r.src[r.off(typ.Pos())-r.prefix : r.off(typ.End())-r.prefix])
+			case value != nil:
+				return r.typeOf(value)
 			}
 			return ""
 		}
