@@ -58,6 +58,9 @@ const (
 	MinFunc   = "goinvMin"   // generic min
 	MaxFunc   = "goinvMax"   // generic max
 	ClearFunc = "goinvClear" // clear for maps and slices
+	// ValuesFunc returns its arguments as a []interface{}: the values of a call
+	// of several results (see Plan.ValuesTail).
+	ValuesFunc = "goinvValues"
 )
 
 const (
@@ -187,6 +190,9 @@ type Plan struct {
 	// func(interface{}): it compiles if and only if the statement has exactly one
 	// value (yaegi compiles `v := f()` for an f of no or two results).
 	ArgTail *Source
+	// ValuesTail, filled with Tail by Split, is the last statement passed to
+	// ValuesFunc, for a call of several results: its value is their list.
+	ValuesTail *Source
 	// For LastMaybe, Head is Stmts without the last statement, and Tail and ShowTail
 	// are that statement alone, plain and assigned to LastVar: run Head, then look at
 	// FunExpr (which may name something Head defined), then one of the tails.
@@ -760,6 +766,9 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 			p.ShowTail = with(append([]edit{blankHead}, r.lastEdits...)...)
 			if r.argEdits != nil {
 				p.ArgTail = with(append([]edit{blankHead}, r.argEdits...)...)
+				p.ValuesTail = with(blankHead,
+					edit{pos: r.lastExprStart, end: r.lastExprStart, text: ValuesFunc + "(", order: -40},
+					edit{pos: r.lastExprEnd, end: r.lastExprEnd, text: ")", order: 40})
 			}
 		}
 		if p.Last == LastMaybe {
@@ -837,10 +846,12 @@ type rewriter struct {
 	excluded  map[*ast.Ident]bool
 	lastEdits []edit
 	argEdits  []edit // pass the last expression to a func(interface{}) (see Plan.ArgTail)
-	lastStart int    // the last statement in the statement input
-	lastEnd   int
-	rangeN    int
-	seenRange map[*ast.RangeStmt]bool
+	// lastExprStart and lastExprEnd delimit the last expression in the statement input.
+	lastExprStart, lastExprEnd int
+	lastStart                  int // the last statement in the statement input
+	lastEnd                    int
+	rangeN                     int
+	seenRange                  map[*ast.RangeStmt]bool
 	// stmtFuncs are the cell offsets of the funcs that the statements assign (see
 	// funcsUsingStmtVars).
 	stmtFuncs map[int]bool
@@ -1586,6 +1597,7 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 			{pos: r.off(es.X.Pos()), end: r.off(es.X.Pos()), text: "func(interface{}) {}(", order: -40},
 			{pos: r.off(es.X.End()), end: r.off(es.X.End()), text: ")", order: 40},
 		}
+		r.lastExprStart, r.lastExprEnd = r.off(es.X.Pos()), r.off(es.X.End())
 	}
 	return edits
 }

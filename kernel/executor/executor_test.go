@@ -331,8 +331,8 @@ func TestYaegiWorkarounds(t *testing.T) {
 	if r := p.ok(`fmt.Println("x")`); r.hasResult() {
 		t.Errorf("Println shows (n, err)")
 	}
-	if v := p.ok("two()").value(); v != "" {
-		t.Errorf("multi-value call shows %q", v)
+	if v := p.ok("two()").value(); v != "2" {
+		t.Errorf("a call of a value and a nil error shows %q, want the value", v)
 	}
 	if v := p.ok("func() int { return 7 }()").value(); v != "7" {
 		t.Errorf("func literal call: %q", v)
@@ -452,6 +452,30 @@ func TestImportsAnywhere(t *testing.T) {
 		{"func g() int { return 2 }\nimport \"strings\"\nstrings.Repeat(\"a\", g())", `"aa"`},
 		{"import \"sort\"; func h(xs []int) int { sort.Ints(xs); return xs[0] }\nh([]int{3, 1})", "1"},
 		{"import (\n\t\"fmt\"\n)\ntype Box[T any] struct{ v T }\nfunc (b Box[T]) Get() T { return b.v }\nvar bb = Box[int]{4}\nfunc k() int { return 1 }\nimport \"strconv\"\nstrconv.Itoa(k()) + fmt.Sprint(bb.Get())", `"14"`},
+	} {
+		if v := p.ok(c[0]).value(); v != c[1] {
+			t.Errorf("%q shows %q, want %q", c[0], v, c[1])
+		}
+	}
+}
+
+// A call of several results as a cell's last expression shows its values: a
+// last error alone when it is not nil, else the values before it; the byte counts
+// and errors of printing and writing are not shown. A nil pointer of a toolkit
+// type whose String method dereferences it shows as <nil> (it ended the session).
+func TestSeveralResults(t *testing.T) {
+	p := start(t)
+	p.ok("import \"strconv\"\nimport \"strings\"\nimport \"github.com/goinv/goinv/stdlib/dataset\"")
+	for _, c := range [][2]string{
+		{"strconv.Atoi(\"12\")", "12"},
+		{"strconv.Atoi(\"1x\")", `strconv.Atoi: parsing "1x": invalid syntax`},
+		{"func two() (int, string) { return 1, \"a\" }\ntwo()", `1, "a"`},
+		{"func three() (int, string, error) { return 1, \"a\", nil }\nthree()", `1, "a"`},
+		{"dataset.LoadFolder(\"/nonexistent-dir\", dataset.FolderOptions{})", "dataset: open /nonexistent-dir: no such file or directory"},
+		{"fmt.Println(\"x\")", ""},
+		{"var sb strings.Builder\nsb.WriteString(\"x\")", ""},
+		{"fmt.Sscan(\"3\", new(int))", ""},
+		{"var d *dataset.Dataset\nd", "<nil>"},
 	} {
 		if v := p.ok(c[0]).value(); v != c[1] {
 			t.Errorf("%q shows %q, want %q", c[0], v, c[1])

@@ -42,6 +42,9 @@ var goinvTop int // the site of the running top-level statement (see kernel/cell
 // the top-level defers of the running cell (see kernel/cell/loops.go)
 var goinvDefers []func()
 
+// the values of a call of several results shown as a cell's value
+func goinvValues(vs ...interface{}) []interface{} { return vs }
+
 func goinvRunDefers() {
 	d := goinvDefers
 	goinvDefers = nil
@@ -260,15 +263,16 @@ func richOf(v interface{}) (b display.MIMEBundle) {
 	return display.Rich(v)
 }
 
-// plainText formats a value the way Go people print it.
+// plainText formats a value the way Go people print it. Error and String methods
+// are called through fmt, which prints <nil> for a nil pointer whose method
+// panics, and the panic's message for another panic, instead of panicking: a nil
+// *dataset.Dataset shown as a cell's value ended the session.
 func plainText(v interface{}) string {
 	switch x := v.(type) {
 	case string:
 		return strconv.Quote(x)
-	case error:
-		return x.Error()
-	case fmt.Stringer:
-		return x.String()
+	case error, fmt.Stringer:
+		return fmt.Sprint(x)
 	}
 	return fmt.Sprintf("%+v", v)
 }
@@ -677,8 +681,9 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		}()
 	}
 	src := plan.Stmts
-	plainShow := false // src is a plain source whose value is the cell's
-	var rich []string  // the rich methods to call on LastVar
+	plainShow := false      // src is a plain source whose value is the cell's
+	var rich []string       // the rich methods to call on LastVar
+	var values reflect.Type // the type of a func of several results whose values src lists
 	if plan.Last == cell.LastShow && !s.richDeclared() {
 		// yaegi returns the value of a statement list's last expression, so the
 		// plain statements yield the cell's value; LastVar is needed only to call
@@ -708,6 +713,9 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 					if !single {
 						plainShow = false // no value to show
 					}
+					if v.Type().NumOut() > 1 && !quietCall(plan.FunExpr) && plan.ValuesTail != nil {
+						src, values = plan.ValuesTail, v.Type()
+					}
 				}
 				sweepTemps(s.i, lo) // a method value refers to the syntax tree
 			}
@@ -724,9 +732,9 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 			}
 		}
 	}
-	show := src == plan.ShowTail || plainShow
+	show := src == plan.ShowTail || plainShow || values != nil
 	in := src.Code
-	if show && !plainShow {
+	if show && !plainShow && values == nil {
 		in = showCode(in)
 	}
 	v, err := s.eval(ctx, in)
@@ -741,7 +749,9 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 		}
 		return false, s.evalError(ctx, code, src, err, plan)
 	}
-	if show {
+	if show && values != nil {
+		s.showValues(v, values)
+	} else if show {
 		s.collectResult(v, rich)
 		if rich != nil {
 			s.forgetLast()
@@ -749,6 +759,54 @@ func (s *session) runPlan(ctx context.Context, code string, plan *cell.Plan, opt
 	}
 	return false, nil
 }
+
+// quietCalls are the functions and methods whose several results a cell does not
+// show: the byte count and error of printing, writing, reading and scanning.
+var quietCalls = regexp.MustCompile(`(^|\.)(Print|Println|Printf|Fprint|Fprintln|Fprintf|Scan|Scanln|Scanf|Sscan|Sscanln|Sscanf|Fscan|Fscanln|Fscanf|Write|WriteString|WriteByte|WriteRune|WriteTo|ReadFrom|Read|Copy|CopyN|CopyBuffer)$`)
+
+func quietCall(funExpr string) bool { return quietCalls.MatchString(funExpr) }
+
+// showValues shows the values of a call of several results, of func type ft, as
+// the cell's value: a last error that is not nil alone; otherwise the values
+// before it (or all, without a last error), one alone as a cell's single value
+// shows (rich forms of compiled types included), several as a list.
+func (s *session) showValues(v reflect.Value, ft reflect.Type) {
+	if !v.IsValid() || !v.CanInterface() {
+		return
+	}
+	vals, ok := v.Interface().([]interface{})
+	if !ok || len(vals) != ft.NumOut() {
+		return
+	}
+	if n := len(vals); ft.Out(n-1) == reflect.TypeOf((*error)(nil)).Elem() {
+		if vals[n-1] != nil {
+			vals = vals[n-1:] // the values beside an error mean nothing, by Go's convention
+		} else {
+			vals = vals[:n-1]
+		}
+	}
+	switch len(vals) {
+	case 0:
+	case 1:
+		if vals[0] != nil {
+			s.setResult(vals[0], nil)
+		}
+	default:
+		parts := make([]string, len(vals))
+		for i, x := range vals {
+			parts[i] = "<nil>"
+			if x != nil {
+				parts[i] = plainText(x)
+			}
+		}
+		s.setResult(goinvTuple(strings.Join(parts, ", ")), nil)
+	}
+}
+
+// goinvTuple is the text of several values shown together (plainText quotes a string).
+type goinvTuple string
+
+func (t goinvTuple) String() string { return string(t) }
 
 // richDeclared reports whether some cell declared one of the rich methods, which
 // collectResult calls through LastVar.

@@ -165,7 +165,8 @@ func TestShownValues(t *testing.T) {
 
 // A call as the last statement is shown when it has exactly one value, whether
 // its function is known before the cell runs or not (ft[0]() and fn[0]() showed
-// 1 and failed with a reflect.Set error).
+// 1 and failed with a reflect.Set error); a call of several values of a named
+// function shows them (see TestSeveralResults), of another function not.
 func TestShownCalls(t *testing.T) {
 	p := start(t)
 	p.ok("func two() (int, int) { return 1, 2 }\nfunc none() {}\nfunc one() int { return 7 }\nfs := []func() int{one}\nft := []func() (int, int){two}\nfn := []func(){none}")
@@ -175,7 +176,7 @@ func TestShownCalls(t *testing.T) {
 		}
 		for _, c := range [][2]string{
 			{"one()", "7"}, {`strings.ToUpper("a")`, `"A"`}, {"fs[0]()", "7"}, {"math.Sqrt(4)", "2"},
-			{"two()", ""}, {"none()", ""}, {`fmt.Print("")`, ""}, {"R{}", "r"},
+			{"two()", "1, 2"}, {"none()", ""}, {`fmt.Print("")`, ""}, {"R{}", "r"},
 			{"ft[0]()", ""}, {"fn[0]()", ""}, {"func() (int, int) { return 3, 4 }()", ""}, {"func() int { return 6 }()", "6"},
 		} {
 			if c[0] == "R{}" && !rich {
