@@ -1802,14 +1802,7 @@ func (r *rewriter) exprType(e ast.Expr) string {
 			if typ != nil || value == nil {
 				return ""
 			}
-			switch t := r.exprType(value); t {
-			case "untyped int":
-				return "int"
-			case "untyped float":
-				return "float64"
-			default:
-				return t
-			}
+			return defaultType(r.exprType(value))
 		}
 		if r.s.VarType != nil {
 			return r.s.VarType(x.Name)

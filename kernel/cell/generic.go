@@ -269,7 +269,7 @@ func (r *rewriter) varAsDefine(g *ast.GenDecl) []edit {
 		{pos: r.off(vs.Names[len(vs.Names)-1].End()), end: r.off(vs.Values[0].Pos()), text: " := "},
 	}
 	if vs.Type != nil {
-		typ := r.renamed(r.src[r.off(vs.Type.Pos())-r.prefix : r.off(vs.Type.End())-r.prefix])
+		typ := r.cellText(vs.Type)
 		for _, v := range vs.Values {
 			edits = append(edits,
 				edit{pos: r.off(v.Pos()), end: r.off(v.Pos()), text: "(" + typ + ")(", order: -35},
@@ -501,7 +501,7 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 	switch x := e.(type) {
 	case *ast.CompositeLit:
 		if x.Type != nil {
-			return r.renamed(r.src[r.off(x.Type.Pos())-r.prefix : r.off(x.Type.End())-r.prefix])
+			return r.cellText(x.Type)
 		}
 	case *ast.ParenExpr:
 		return r.typeOf(x.X)
@@ -530,7 +530,7 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 			switch id.Name {
 			case "make":
 				if len(x.Args) > 0 {
-					return r.renamed(r.src[r.off(x.Args[0].Pos())-r.prefix : r.off(x.Args[0].End())-r.prefix])
+					return r.cellText(x.Args[0])
 				}
 			case "append":
 				if len(x.Args) > 0 {
@@ -542,7 +542,7 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 			return t
 		}
 		if at, ok := x.Fun.(*ast.ArrayType); ok { // a conversion: []int(v)
-			return r.renamed(r.src[r.off(at.Pos())-r.prefix : r.off(at.End())-r.prefix])
+			return r.cellText(at)
 		}
 	case *ast.Ident:
 		switch x.Name {
@@ -554,7 +554,7 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 		if x.Obj != nil {
 			switch typ, value := definition(x); {
 			case typ != nil:
-				return r.renamed(r.src[r.off(typ.Pos())-r.prefix : r.off(typ.End())-r.prefix])
+				return r.cellText(typ)
 			case value != nil:
 				return r.typeOf(value)
 			}
@@ -572,14 +572,25 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 		return ""
 	}
 	// Numeric expressions and min/max: what exprType knows, with defaults.
-	switch t := r.exprType(e); t {
+	return defaultType(r.exprType(e))
+}
+
+// cellText is the cell's text of a node of the half being rewritten, with the
+// cell's type renames applied.
+func (r *rewriter) cellText(n ast.Node) string {
+	return r.renamed(r.src[r.off(n.Pos())-r.prefix : r.off(n.End())-r.prefix])
+}
+
+// defaultType is the type an untyped constant of exprType's kind t gets in a
+// variable; other types are themselves.
+func defaultType(t string) string {
+	switch t {
 	case "untyped int":
 		return "int"
 	case "untyped float":
 		return "float64"
-	default:
-		return t
 	}
+	return t
 }
 
 // rangeIter rewrites a range over an iterator of the standard packages, which
