@@ -327,6 +327,7 @@ func split(src string) ([]segment, error) {
 	var segs []segment
 	depth := 0
 	start := -1
+	var open []tk // the brackets not closed yet, innermost last
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if start < 0 {
@@ -338,8 +339,12 @@ func split(src string) ([]segment, error) {
 		switch t.tok {
 		case token.LPAREN, token.LBRACE, token.LBRACK:
 			depth++
+			open = append(open, t)
 		case token.RPAREN, token.RBRACE, token.RBRACK:
 			depth--
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
 		}
 		if depth <= 0 && (t.tok == token.SEMICOLON || i == len(toks)-1) {
 			end := t.off
@@ -361,8 +366,17 @@ func split(src string) ([]segment, error) {
 			}
 			segs = append(segs, seg)
 			start = -1
-			depth = 0
+			depth, open = 0, open[:0]
 		}
+	}
+	if depth > 0 && len(open) > 0 {
+		// The cell ends inside a bracket: its last statement would be lost (yaegi
+		// takes a source that ends early for the first lines of a longer one).
+		o := open[len(open)-1]
+		pos := file.Position(file.Pos(o.off))
+		closer := map[token.Token]token.Token{token.LPAREN: token.RPAREN, token.LBRACE: token.RBRACE, token.LBRACK: token.RBRACK}[o.tok]
+		return nil, &Error{Line: pos.Line, Col: runeCol(src, o.off),
+			Msg: fmt.Sprintf("this %s is not closed: the cell ends before its %s", o.tok, closer)}
 	}
 	return segs, nil
 }

@@ -2,6 +2,7 @@ package cell
 
 import (
 	"errors"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"regexp"
@@ -354,10 +355,15 @@ func lineColOf(s string, off int) (int, int) {
 
 func TestSyntaxErrorPosition(t *testing.T) {
 	s := NewSession()
-	_, err := s.Prepare("x := 1\ny := (2 +\nz := 3", Options{})
+	_, err := s.Prepare("x := 1\ny := (2 +)\nz := 3", Options{})
 	e, ok := err.(*Error)
-	if !ok || e.Line != 3 {
+	if !ok || e.Line != 2 {
 		t.Errorf("error %v", err)
+	}
+	// A bracket left open is reported where it opens.
+	_, err = s.Prepare("x := 1\ny := (2 +\nz := 3", Options{})
+	if e, ok := err.(*Error); !ok || e.Line != 2 || e.Col != 6 {
+		t.Errorf("unclosed bracket: %v", err)
 	}
 	_, err = s.Prepare("x := \"unterminated", Options{})
 	if e, ok := err.(*Error); !ok || e.Line != 1 {
@@ -692,5 +698,52 @@ func TestImportsFirst(t *testing.T) {
 	}
 	if p.Imports["strings"] != "strings" {
 		t.Errorf("late import not recorded: %v", p.Imports)
+	}
+}
+
+// A cell that ends inside a bracket is an error at the bracket left open, not a
+// cell whose last statement is silently dropped.
+func TestUnclosedBracket(t *testing.T) {
+	for src, want := range map[string][2]int{
+		"fmt.Println(strconv.Itoa(3)":      {1, 12},
+		"x := 1\nfmt.Println(\"x\"":        {2, 12},
+		"xs := [3]int{1, 2":                {1, 13},
+		"func g() {\n\tif true {\n\t\tx()": {2, 10},
+	} {
+		_, err := NewSession().Prepare(src, Options{})
+		e, ok := err.(*Error)
+		if !ok || e.Line != want[0] || e.Col != want[1] || !strings.Contains(e.Msg, "is not closed") {
+			t.Errorf("Prepare(%q) = %v, want an unclosed-bracket error at %d:%d", src, err, want[0], want[1])
+		}
+	}
+	if _, err := NewSession().Prepare("fmt.Println(\"a\")\nxs := []int{1, 2}", Options{}); err != nil {
+		t.Errorf("balanced cell: %v", err)
+	}
+}
+
+func TestUndefined(t *testing.T) {
+	s := NewSession()
+	s.Packages["fmt"] = "fmt"
+	s.names["earlier"] = "var"
+	for src, want := range map[string]string{
+		"z := undefinedThing + 1":                             "undefinedThing 1:6",
+		"fmt.Println(nope)":                                   "nope 1:13",
+		"y := 2\nfunc f() int { return y + earlier + gone }":  "gone 2:37",
+		"type T struct{ A int }\nt := T{A: 1}\nt.A + earlier": "",
+		"for i := range 3 { fmt.Println(i, len(\"x\")) }":     "",
+		"func g(n int) int { m := n; return m }":              "",
+		"x := other.Field":                                    "other 1:6",
+	} {
+		name, line, col, ok := s.Undefined(src, func(n string) bool { return n == "sessionVar" })
+		got := ""
+		if ok {
+			got = fmt.Sprintf("%s %d:%d", name, line, col)
+		}
+		if got != want {
+			t.Errorf("Undefined(%q) = %q, want %q", src, got, want)
+		}
+	}
+	if _, _, _, ok := s.Undefined("sessionVar + 1", func(n string) bool { return n == "sessionVar" }); ok {
+		t.Errorf("a variable the session knows is reported undefined")
 	}
 }
