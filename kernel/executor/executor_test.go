@@ -1064,3 +1064,26 @@ func TestPanicTraceback(t *testing.T) {
 		t.Errorf("variables lost: %q", v)
 	}
 }
+
+// The interpreter reports some undefined names as "constant definition loop" or
+// as a panic, "incomplete type x": the cell's error names the name, where it is.
+func TestUndefinedNames(t *testing.T) {
+	p := start(t)
+	p.ok("w := 3")
+	for code, want := range map[string]string{
+		"y := 1\n\nz := undefinedThing + 1":                              "3:6: undefined: undefinedThing",
+		"fmt.Println(undefinedThing)":                                    "1:13: undefined: undefinedThing",
+		"w + alsoUndefined":                                              "1:5: undefined: alsoUndefined",
+		"x := 1\nfmt.Println(strconv.Itoa(x)":                            "2:12: this ( is not closed: the cell ends before its )",
+		"a, b := strconv.Quote(\"x\")":                                   "1:1: assignment mismatch: 2 variables but strconv.Quote returns 1 value",
+		"q, r := strconv.Atoi(\"1\"), 2\nq, r, e := strconv.Atoi(\"1\")": "2:1: assignment mismatch: 3 variables but strconv.Atoi returns 2 values",
+	} {
+		r := p.run(code)
+		if r.ename() != "CompileError" || r.evalue() != want {
+			t.Errorf("%q: %s %q, want CompileError %q\n%s", code, r.ename(), r.evalue(), want, r.traceback())
+		}
+	}
+	if v := p.ok("w").value(); v != "3" {
+		t.Errorf("w = %q after the errors", v)
+	}
+}

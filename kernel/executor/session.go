@@ -898,6 +898,12 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		return &cellError{ename: "Interrupted", evalue: "the cell was interrupted; variables are kept", traceback: tb}
 	}
 	var p interp.Panic
+	if errors.As(err, &p) && strings.Contains(fmt.Sprint(p.Value), "incomplete type ") {
+		// What yaegi says, while compiling, of some undefined names.
+		if cerr := s.undefinedName(code); cerr != nil {
+			return cerr
+		}
+	}
 	if errors.As(err, &p) {
 		ename := "Panic"
 		if _, ok := p.Value.(runtime.Error); ok {
@@ -921,6 +927,9 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 	}
 	msg := yaegiKinds.ReplaceAllString(s.pre.Unmangle(err.Error()), "$1")
 	if strings.HasSuffix(msg, "constant definition loop") {
+		if cerr := s.undefinedName(code); cerr != nil {
+			return cerr
+		}
 		msg += " (yaegi's report of an undefined name)"
 	}
 	if strings.HasSuffix(msg, "variable definition loop") {
@@ -934,11 +943,50 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		col, _ := strconv.Atoi(m[2])
 		text := msg[len(m[0]):]
 		if l, c, ok := src.CellPos(line, col); ok {
+			if strings.Contains(text, " variables but  returns ") {
+				// yaegi names only a plain func: `a, b := strconv.Atoi(s)` has none.
+				text = strings.Replace(text, " but  returns ", " but "+calleeAt(code, l, c)+" returns ", 1)
+			}
+			text = strings.Replace(text, " returns 1 values", " returns 1 value", 1)
 			return compileError(code, l, c, text)
 		}
 		return &cellError{ename: "CompileError", evalue: text, traceback: []string{"CompileError: " + text}}
 	}
 	return &cellError{ename: "CompileError", evalue: msg, traceback: []string{"CompileError: " + msg}}
+}
+
+// calleeAt returns the func an assignment at line:col of the cell calls, as
+// written (`strconv.Atoi` of `a, b, c := strconv.Atoi(s)`), or "the call".
+func calleeAt(code string, line, col int) string {
+	lines := strings.Split(code, "\n")
+	if line < 1 || line > len(lines) {
+		return "the call"
+	}
+	l := []rune(lines[line-1])
+	if col < 1 || col > len(l) {
+		return "the call"
+	}
+	stmt := string(l[col-1:])
+	if i := strings.Index(stmt, "="); i >= 0 {
+		rhs := strings.TrimSpace(stmt[i+1:])
+		if j := strings.Index(rhs, "("); j > 0 {
+			return strings.TrimSpace(rhs[:j])
+		}
+	}
+	return "the call"
+}
+
+// undefinedName is the CompileError "undefined: x" for the first name of the cell
+// that nothing declares, or nil if each name it uses is declared somewhere.
+func (s *session) undefinedName(code string) *cellError {
+	name, line, col, ok := s.pre.Undefined(code, func(name string) bool {
+		_, ok := s.globals()[name]
+		return ok
+	})
+	if !ok {
+		return nil
+	}
+	return compileError(code, line, col, "undefined: "+name)
 }
 
 // reflectPanics maps the panics of reflect that yaegi lets through, when
