@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+
+	"github.com/goinv/goinv/stdlib/internal/seed"
 )
 
 // ClassCounts returns the number of images of each class, indexed by label.
@@ -173,9 +175,7 @@ func (d *Dataset) Append(img Image, label int) error {
 // each class's indices sorted, classes in label order.
 func (d *Dataset) SampleIndices(n int, rng *rand.Rand) [][]int {
 	n = max(n, 0)
-	if rng == nil {
-		panic("dataset: SampleIndices needs a seeded *rand.Rand, e.g. rand.New(rand.NewSource(1))")
-	}
+	seed.MustRand(rng, "dataset: SampleIndices")
 	by := d.ByClass()
 	for c, g := range by {
 		if len(g) > n {

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+
+	"github.com/goinv/goinv/stdlib/internal/seed"
 )
 
 // A Sampler decides which training images one epoch visits, and in which order.
 // Epoch returns the dataset indices of one epoch (its length is the epoch's size;
 // indices may repeat for samplers that draw with replacement). All randomness comes
-// from rng, so a seeded rng reproduces the order. Epochs count from 0.
+// from rng, so a seeded rng reproduces the order; the toolkit's samplers panic, saying
+// so, when rng is nil. Epochs count from 0.
 //
 // A notebook cell may implement Sampler with an interpreted type.
 type Sampler interface {
@@ -25,7 +28,10 @@ type Uniform struct {
 func NewUniform(n int) *Uniform { return &Uniform{N: n} }
 
 // Epoch returns a random permutation of 0..N-1.
-func (u *Uniform) Epoch(epoch int, rng *rand.Rand) []int { return rng.Perm(u.N) }
+func (u *Uniform) Epoch(epoch int, rng *rand.Rand) []int {
+	seed.MustRand(rng, "longtail: Uniform.Epoch")
+	return rng.Perm(u.N)
+}
 
 // String describes the sampler.
 func (u *Uniform) String() string { return fmt.Sprintf("Uniform(%d images)", u.N) }
@@ -63,6 +69,7 @@ func NewClassBalanced(labels []int) *ClassBalanced {
 
 // Epoch draws len(labels) indices: a uniform class, then a uniform image of that class.
 func (s *ClassBalanced) Epoch(epoch int, rng *rand.Rand) []int {
+	seed.MustRand(rng, "longtail: ClassBalanced.Epoch")
 	if len(s.byClass) == 0 {
 		return nil
 	}
@@ -95,6 +102,7 @@ func NewDelayed(labels []int, switchEpoch int) *Delayed {
 
 // Epoch delegates to Before for epochs before SwitchEpoch and to After from then on.
 func (d *Delayed) Epoch(epoch int, rng *rand.Rand) []int {
+	seed.MustRand(rng, "longtail: Delayed.Epoch")
 	if epoch < d.SwitchEpoch {
 		return d.Before.Epoch(epoch, rng)
 	}
@@ -132,6 +140,7 @@ func NewWeighted(w []float64) (*Weighted, error) {
 
 // Epoch draws len(w) indices by inverse-CDF sampling.
 func (s *Weighted) Epoch(epoch int, rng *rand.Rand) []int {
+	seed.MustRand(rng, "longtail: Weighted.Epoch")
 	n := len(s.cum)
 	if n == 0 {
 		return nil

@@ -1,10 +1,12 @@
 package longtail
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -157,5 +159,27 @@ func TestWeighted(t *testing.T) {
 	iw := ImageWeights([]int{0, 1, 1}, []float64{2, 0.5})
 	if !reflect.DeepEqual(iw, []float64{2, 0.5, 0.5}) {
 		t.Errorf("image weights %v", iw)
+	}
+}
+
+// TestSamplersNilRand checks that every sampler given a nil generator panics saying
+// which call needs one and what to pass, also where the epoch would draw nothing (an
+// empty sampler, so the mistake shows on the first try).
+func TestSamplersNilRand(t *testing.T) {
+	weighted, _ := NewWeighted([]float64{1, 2})
+	emptyWeighted, _ := NewWeighted(nil)
+	for name, s := range map[string]Sampler{
+		"Uniform": NewUniform(3), "ClassBalanced": NewClassBalanced([]int{0, 1, 1}),
+		"empty ClassBalanced": NewClassBalanced(nil), "Delayed": NewDelayed([]int{0, 1}, 1),
+		"Weighted": weighted, "empty Weighted": emptyWeighted,
+	} {
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			s.Epoch(0, nil)
+			return "no panic"
+		}()
+		if !strings.Contains(msg, "longtail: ") || !strings.Contains(msg, ".Epoch needs a seeded *rand.Rand") {
+			t.Errorf("%s.Epoch(0, nil): %s; want a panic naming the call and what to pass", name, msg)
+		}
 	}
 }

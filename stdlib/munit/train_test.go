@@ -2,6 +2,7 @@ package munit
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"path/filepath"
@@ -279,6 +280,29 @@ func TestTransformAndBank(t *testing.T) {
 	grid := gen.VariantsGrid([]dataset.Image{img, ds.Image(1)}, 3, 1)
 	if w := grid.Bounds().Dx(); w != 2+5*(56+2)+6 {
 		t.Fatalf("grid width %d", w)
+	}
+}
+
+// TestGeneratorNilRand checks that Apply and RandomStyle with a nil generator panic
+// saying what to pass, instead of a nil pointer dereference inside math/rand.
+func TestGeneratorNilRand(t *testing.T) {
+	gen, err := NewGenerator(tinyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := toyDigits(1, 1).Image(0)
+	for name, call := range map[string]func(){
+		"Generator.Apply":       func() { gen.Apply(img, nil) },
+		"Generator.RandomStyle": func() { gen.RandomStyle(nil) },
+	} {
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			call()
+			return "no panic"
+		}()
+		if want := "munit: " + name + " needs a seeded *rand.Rand"; !strings.Contains(msg, want) {
+			t.Errorf("%s with a nil rng: %s; want %q", name, msg, want)
+		}
 	}
 }
 

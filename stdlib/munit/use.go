@@ -11,6 +11,7 @@ import (
 
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/display"
+	"github.com/goinv/goinv/stdlib/internal/seed"
 	"github.com/goinv/goinv/stdlib/nuisance"
 )
 
@@ -60,6 +61,7 @@ func (g *Generator) Decode(c Code, style []float32) dataset.Image {
 
 // RandomStyle draws a style code from the prior N(0, I).
 func (g *Generator) RandomStyle(rng *rand.Rand) []float32 {
+	seed.MustRand(rng, "munit: Generator.RandomStyle")
 	s := make([]float32, g.cfg.StyleDim)
 	for i := range s {
 		s[i] = float32(rng.NormFloat64())
@@ -110,6 +112,7 @@ func (g *Generator) Reconstruct(img dataset.Image) dataset.Image {
 // is a nuisance.Transform, so eKLD measurement and augmentation accept it (PAPER.md,
 // GIT: Dec(E_c(x), s), s ~ N(0, I_8)).
 func (g *Generator) Apply(src dataset.Image, rng *rand.Rand) dataset.Image {
+	seed.MustRand(rng, "munit: Generator.Apply")
 	return g.Transform(src, g.RandomStyle(rng))
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/goinv/goinv/stdlib/dataset"
 	"github.com/goinv/goinv/stdlib/display"
+	"github.com/goinv/goinv/stdlib/internal/seed"
 )
 
 // ProgressThreshold is the number of images from which ApplyBaked shows a progress
@@ -28,7 +29,7 @@ var progress = func(name string, total int) (add func(int), done func()) {
 // Identity leaves images unchanged (the "no nuisance" baseline).
 type Identity struct{}
 
-// Apply returns a copy of src.
+// Apply returns a copy of src; it draws nothing, so rng may be nil.
 func (Identity) Apply(src dataset.Image, rng *rand.Rand) dataset.Image { return src.Clone() }
 
 // String describes the transform.
@@ -277,6 +278,7 @@ func ApplyBakedContext(ctx context.Context, ds *dataset.Dataset, t Transform, se
 // Samples returns n fresh draws of t applied to img (the x' ~ T(x) of the eKLD metric,
 // PAPER.md). img itself is not modified.
 func Samples(img dataset.Image, t Transform, n int, rng *rand.Rand) []dataset.Image {
+	seed.MustRand(rng, "nuisance: Samples")
 	out := make([]dataset.Image, max(n, 0))
 	for i := range out {
 		out[i] = t.Apply(img, rng)
@@ -288,6 +290,7 @@ func Samples(img dataset.Image, t Transform, n int, rng *rand.Rand) []dataset.Im
 // idx, image-major (draws of idx[0] first), with the labels of the originals: a ready
 // input for batched evaluation of eKLD.
 func SampleDataset(ds *dataset.Dataset, idx []int, t Transform, n int, rng *rand.Rand) *dataset.Dataset {
+	seed.MustRand(rng, "nuisance: SampleDataset")
 	size := ds.ImageSize()
 	out := &dataset.Dataset{Name: ds.Name + " samples", C: ds.C, H: ds.H, W: ds.W,
 		Pix: make([]uint8, 0, len(idx)*n*size), Labels: make([]int, 0, len(idx)*n),

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/internal/seed"
 )
 
 // Background sets the background intensity: every pixel equal to 0 becomes t, with t
@@ -30,6 +31,7 @@ func (b Background) max() int {
 
 // Apply draws t and sets the zero pixels of a copy of src to t.
 func (b Background) Apply(src dataset.Image, rng *rand.Rand) dataset.Image {
+	seed.MustRand(rng, "nuisance: Background.Apply")
 	return SetBackground(src, uint8(rng.Intn(b.max()+1)))
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/internal/seed"
 )
 
 // DilateErode thickens or thins strokes: with probability PDilate it dilates with a
@@ -44,6 +45,7 @@ func (d DilateErode) params() (p float64, dil, ero []int) {
 
 // Apply draws dilation or erosion and its size, and applies it to a copy of src.
 func (d DilateErode) Apply(src dataset.Image, rng *rand.Rand) dataset.Image {
+	seed.MustRand(rng, "nuisance: DilateErode.Apply")
 	p, dil, ero := d.params()
 	if rng.Float64() < p && len(dil) > 0 {
 		return Dilate(src, dil[rng.Intn(len(dil))])

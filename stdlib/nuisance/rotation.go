@@ -11,6 +11,7 @@ import (
 	"golang.org/x/image/math/f64"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/internal/seed"
 )
 
 // Rotation rotates an image about its centre by an angle drawn uniformly from
@@ -37,6 +38,7 @@ func (r Rotation) maxDegrees() float64 {
 
 // Apply rotates src by one random angle.
 func (r Rotation) Apply(src dataset.Image, rng *rand.Rand) dataset.Image {
+	seed.MustRand(rng, "nuisance: Rotation.Apply")
 	m := r.maxDegrees()
 	deg := (2*rng.Float64() - 1) * m
 	if r.Reference {

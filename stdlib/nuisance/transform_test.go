@@ -3,6 +3,7 @@ package nuisance
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"strings"
@@ -364,5 +365,33 @@ func TestBakedProgressAndCancel(t *testing.T) {
 	cancel()
 	if _, err := ApplyBakedContext(ctx, ds, NewRotation(), 1); err != context.Canceled {
 		t.Errorf("cancelled bake: %v", err)
+	}
+}
+
+// TestNilRand checks that the transforms that draw, and the helpers that draw through
+// a transform, panic saying which call needs a generator and what to pass, instead of
+// a nil pointer dereference inside math/rand; Identity draws nothing and accepts nil.
+func TestNilRand(t *testing.T) {
+	img := dataset.NewImage(1, 4, 4)
+	ds := &dataset.Dataset{Name: "d", C: 1, H: 4, W: 4, Pix: img.Pix, Labels: []int{0}, Classes: []string{"a"}}
+	for name, call := range map[string]func(){
+		"Rotation.Apply":    func() { NewRotation().Apply(img, nil) },
+		"Background.Apply":  func() { NewBackground().Apply(img, nil) },
+		"DilateErode.Apply": func() { NewDilateErode().Apply(img, nil) },
+		"Rotation.Apply ":   func() { Compose(Identity{}, NewRotation()).Apply(img, nil) },
+		"Samples":           func() { Samples(img, Identity{}, 2, nil) },
+		"SampleDataset":     func() { SampleDataset(ds, []int{0}, Identity{}, 2, nil) },
+	} {
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			call()
+			return "no panic"
+		}()
+		if want := "nuisance: " + strings.TrimSpace(name) + " needs a seeded *rand.Rand"; !strings.Contains(msg, want) {
+			t.Errorf("%s with a nil rng: %s; want %q", name, msg, want)
+		}
+	}
+	if out := (Identity{}).Apply(img, nil); len(out.Pix) != len(img.Pix) {
+		t.Errorf("Identity.Apply(img, nil) returned %d pixels", len(out.Pix))
 	}
 }
