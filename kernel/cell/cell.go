@@ -1114,6 +1114,8 @@ func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
 			edits = append(edits, r.loopCopies(x)...)
 		case *ast.CommClause:
 			edits = append(edits, r.selectBreaks(x)...)
+		case *ast.StructType:
+			edits = append(edits, r.hideUnexported(x)...)
 		case *ast.SelectorExpr:
 			if es := r.methodExpr(x); es != nil {
 				edits = append(edits, es...)

@@ -747,3 +747,20 @@ func TestUndefined(t *testing.T) {
 		t.Errorf("a variable the session knows is reported undefined")
 	}
 }
+
+func TestHideUnexported(t *testing.T) {
+	s := NewSession()
+	p := prep(t, s, "type Rec struct {\n\tName string `json:\"name\"`\n\ttags []string\n\tn, m int `json:\"n\" yaml:\"n\"`\n\tA, b int\n\tEmbedded\n}")
+	d := code(p.Decls)
+	for _, want := range []string{"tags []string `json:\"-\"`", "n, m int \"json:\\\"-\\\" yaml:\\\"n\\\"\"", "Name string `json:\"name\"`", "A, b int\n", "Embedded\n"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("declarations lack %q:\n%s", want, d)
+		}
+	}
+	if got := withoutTagKeys(`json:"a,omitempty" db:"x \"q\"" xml:"b"`, "json", "xml"); got != `db:"x \"q\""` {
+		t.Errorf("withoutTagKeys = %q", got)
+	}
+	if got := withoutTagKeys(`not a tag`, "json"); got != `not a tag` {
+		t.Errorf("withoutTagKeys of a free-form tag = %q", got)
+	}
+}

@@ -1087,3 +1087,16 @@ func TestUndefinedNames(t *testing.T) {
 		t.Errorf("w = %q after the errors", v)
 	}
 }
+
+// encoding/json skips the unexported fields of cell types, as in Go
+// (yaegi exports them in the type it builds).
+func TestUnexportedFieldsNotEncoded(t *testing.T) {
+	p := start(t)
+	p.ok("import \"encoding/json\"\ntype Rec struct {\n\tName string `json:\"name\"`\n\ttags []string\n\tcount int `json:\"count\"`\n}\nfunc (r *Rec) Tag(s string) { r.tags = append(r.tags, s); r.count++ }\nr := Rec{Name: \"a\"}\nr.Tag(\"x\")")
+	if v := p.ok("b, _ := json.Marshal(r)\nstring(b)").value(); v != `"{\"name\":\"a\"}"` {
+		t.Errorf("json.Marshal = %s", v)
+	}
+	if v := p.ok("var back Rec\njson.Unmarshal([]byte(`{\"name\":\"b\",\"tags\":[\"y\"],\"Xtags\":[\"z\"]}`), &back)\nfmt.Sprint(len(back.tags), back.Name, r.count)").value(); v != `"0b1"` {
+		t.Errorf("after Unmarshal: %s", v)
+	}
+}
