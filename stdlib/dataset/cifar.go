@@ -59,9 +59,9 @@ func decodeCIFAR(r io.Reader, name string, labelBytes, labelIndex, classes, side
 
 // ReadCIFAR reads a CIFAR binary batch file (see DecodeCIFAR).
 func ReadCIFAR(path string, labelBytes, labelIndex, classes int) (*Dataset, error) {
-	f, err := os.Open(path)
+	f, err := openData(path)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	// The arguments are checked before the size, which is a multiple of the record

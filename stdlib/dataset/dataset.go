@@ -9,7 +9,11 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"gorgonia.org/tensor"
 )
@@ -195,4 +199,20 @@ func (b Batch) Image(k int) Image {
 		img.Pix[j] = clampByte(float64(v) * 255)
 	}
 	return img
+}
+
+// openData opens a data file. A file that is not there gets an error that says where a
+// relative path starts: a notebook's kernel runs in the folder Jupyter started it in,
+// which need not be the one the data was written to.
+func openData(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
+		if wd, werr := os.Getwd(); werr == nil {
+			return nil, fmt.Errorf("dataset: %s: no such file (relative paths start at the kernel's working directory %s)", path, wd)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	return f, nil
 }

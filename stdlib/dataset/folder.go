@@ -100,9 +100,9 @@ func LoadFolder(dir string, opts FolderOptions) (*Dataset, error) {
 }
 
 func decodeImageFile(path string) (img image.Image, err error) {
-	f, err := os.Open(path)
+	f, err := openData(path)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	defer func() {

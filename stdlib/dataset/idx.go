@@ -244,9 +244,9 @@ func readN(r io.Reader, need int64) ([]byte, error) {
 
 // ReadIDX reads the IDX file at path (gzip-compressed or raw).
 func ReadIDX(path string) (*IDX, error) {
-	f, err := os.Open(path)
+	f, err := openData(path)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	size := int64(-1)

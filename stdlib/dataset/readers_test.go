@@ -342,6 +342,114 @@ func TestNPYErrors(t *testing.T) {
 	wantErr(t, err, "k49-train-imgs.npz")
 }
 
+// npyV2 writes a version 2.0 .npy file whose header lists its keys in another order
+// than numpy's (the format allows any order).
+func npyV2(descr, shape string, data []byte) []byte {
+	hdr := fmt.Sprintf("{'shape': %s, 'fortran_order': False, 'descr': '%s'}\n", shape, descr)
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x02\x00")
+	binary.Write(&b, binary.LittleEndian, uint32(len(hdr)))
+	b.WriteString(hdr)
+	b.Write(data)
+	return b.Bytes()
+}
+
+// TestNPYDtypes checks the values of every dtype LoadNPY reads, in both byte orders,
+// and a version 2.0 header with its keys in another order.
+func TestNPYDtypes(t *testing.T) {
+	dir := t.TempDir()
+	lp := write(t, dir, "labels.npy", npyBytes("|u1", []int{1}, []byte{0}))
+	for _, c := range []struct {
+		descr string
+		data  []byte
+		want  []uint8
+	}{
+		{"|i1", []byte{3, 0x80}, []uint8{3, 0}},
+		{"|b1", []byte{0, 7}, []uint8{0, 1}},
+		{"<u2", []byte{0x2c, 0x01, 200, 0}, []uint8{255, 200}},
+		{">i2", []byte{0xff, 0xfe, 0, 90}, []uint8{0, 90}},
+		{"<u4", []byte{17, 0, 0, 0, 0, 0, 1, 0}, []uint8{17, 255}},
+		{">u8", []byte{0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 41}, []uint8{40, 41}},
+		{"<f8", binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, math.Float64bits(0.5)), math.Float64bits(0)), []uint8{128, 0}},
+		{">f4", binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, math.Float32bits(1)), math.Float32bits(0.25)), []uint8{255, 64}},
+	} {
+		for _, file := range [][]byte{npyBytes(c.descr, []int{1, 1, 2}, c.data), npyV2(c.descr, "(1, 1, 2)", c.data)} {
+			d, err := LoadNPY(write(t, dir, "x.npy", file), lp)
+			if err != nil {
+				t.Errorf("%s: %v", c.descr, err)
+				continue
+			}
+			if !bytes.Equal(d.Pix, c.want) {
+				t.Errorf("%s: pixels %v, want %v", c.descr, d.Pix, c.want)
+			}
+		}
+	}
+}
+
+// TestNPYBrokenFiles checks that a damaged or wrong file is named, and the error says
+// what was found and how to fix it, instead of a parser's raw words ("slice bounds
+// out of range", "strconv.Atoi", "npy: invalid dictionary format").
+func TestNPYBrokenFiles(t *testing.T) {
+	dir := t.TempDir()
+	pix := make([]byte, 2*2*2)
+	good := npyBytes("|u1", []int{2, 2, 2}, pix)
+	ip := write(t, dir, "imgs.npy", good)
+	lp := write(t, dir, "labels.npy", npyBytes("|u1", []int{2}, []byte{0, 1}))
+	withHeader := func(hdr string) []byte {
+		b := []byte("\x93NUMPY\x01\x00")
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(hdr)))
+		return append(append(b, hdr...), pix...)
+	}
+	huge := []byte("\x93NUMPY\x02\x00\xff\xff\xff\xff{")
+	npz := npzBytes(t, map[string][]byte{"arr_0": good})
+	for _, c := range []struct {
+		name string
+		file []byte
+		want []string
+	}{
+		{"text.npy", []byte("0,1,2\n3,4,5\n"), []string{"not an NPY array", `starts with "0,1,2`, "text", "numpy.loadtxt"}},
+		{"empty.npy", nil, []string{"empty", "numpy.save"}},
+		{"magic.npy", good[:4], []string{"truncated", "NPY magic"}},
+		{"preamble.npy", good[:9], []string{"truncated", "NPY preamble", "numpy.save"}},
+		{"header.npy", good[:20], []string{"truncated", "NPY header needs", "the file has 20"}},
+		{"data.npy", good[:len(good)-3], []string{"truncated", "|u1 array of shape [2 2 2]", "8 bytes of data", "only 5"}},
+		{"gz.npy", []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}, []string{"gzip", "gunzip"}},
+		{"png.npy", []byte("\x89PNG\r\n\x1a\n...."), []string{"not an NPY array", "89 50 4e 47", "numpy.save"}},
+		{"version.npy", append([]byte("\x93NUMPY\x09\x00"), good[8:]...), []string{"version 9.0", "want 1.0, 2.0 or 3.0"}},
+		{"huge.npy", huge, []string{"claims 4294967295 bytes"}},
+		{"shape.npy", withHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2 2), }\n"), []string{"not a NumPy header", `"2 2" is not a non-negative integer`}},
+		{"noshape.npy", withHeader("{'descr': '|u1', 'fortran_order': False, }\n"), []string{"not a NumPy header", "no 'shape'"}},
+		{"order.npy", withHeader("{'descr': '|u1', 'fortran_order': maybe, 'shape': (2, 2, 2), }\n"), []string{"'fortran_order' is maybe"}},
+		{"notdict.npy", withHeader("descr=u1 shape=2,2,2\n"), []string{"not a NumPy header", "does not start with {"}},
+		{"struct.npy", withHeader("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (2,), }\n"), []string{"unsupported structured dtype [('a', '<i4')]", "save one field"}},
+		{"f2.npy", npyBytes("<f2", []int{2, 2, 2}, make([]byte, 16)), []string{"unsupported dtype \"<f2\"", "astype"}},
+		{"cut.npz", npz[:len(npz)/2], []string{"not a complete NPZ archive", "numpy.savez"}},
+		{"labels-as-images.npy", npyBytes("|u1", []int{2}, []byte{0, 1}), []string{"a labels file?", "images file first"}},
+	} {
+		_, err := LoadNPY(write(t, dir, c.name, c.file), lp)
+		wantErr(t, err, append([]string{c.name}, c.want...)...)
+		for _, raw := range []string{"slice bounds", "strconv", "npy: invalid", "npy: not a valid", "runtime error"} {
+			if err != nil && strings.Contains(err.Error(), raw) {
+				t.Errorf("%s: the error shows the parser's %q: %v", c.name, raw, err)
+			}
+		}
+	}
+	// A missing labels file given by a relative path says where relative paths start.
+	wd, _ := os.Getwd()
+	_, err := LoadNPY(ip, "no-labels-here.npy")
+	wantErr(t, err, "no-labels-here.npy", "no such file", "working directory "+wd)
+
+	// K49: the missing files are listed, with what the folder must hold.
+	k := t.TempDir()
+	for _, f := range []string{"k49-train-imgs.npz", "k49-train-labels.npz", "k49-test-imgs.npz"} {
+		write(t, k, f, npz)
+	}
+	_, _, err = LoadK49(k)
+	wantErr(t, err, "LoadK49", k+" has no k49-test-labels.npz:", "the four files", "kmnist")
+	_, _, err = LoadK49(filepath.Join(k, "nowhere"))
+	wantErr(t, err, "LoadK49", "no folder", "nowhere", "working directory")
+}
+
 func cifarRecords(labelBytes int, labels [][]byte, fill func(rec, i int) byte) []byte {
 	var b bytes.Buffer
 	for r, l := range labels {
