@@ -20,6 +20,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/goinv/goinv/stdlib/dataset"
@@ -50,7 +52,9 @@ type Config struct {
 	Transforms []string
 	// Custom maps extra transform names to transforms, e.g. one defined in a cell.
 	Custom map[string]nuisance.Transform
-	// Methods names the training methods, passed to Trainer.
+	// Methods names the training methods, passed to Trainer. Run checks the names
+	// before any training when Trainer is train-backed (FitTrainer, SmallCNNTrainer,
+	// Finding.Config): train's methods, in any case (see Method).
 	Methods []string
 	// Instances is the number of long-tail instances (class orders) 0..Instances−1.
 	Instances int
@@ -141,7 +145,12 @@ func (c *Config) withDefaults() (Config, error) {
 		r.EKLD.Transforms = 20
 	}
 	if r.Trainer == nil {
-		return r, fmt.Errorf("experiment: no Trainer")
+		return r, fmt.Errorf("experiment: Config.Trainer is nil: set it to experiment.SmallCNNTrainer(arch, trainConfig), a trainer of your own, or start from experiment.FlagshipFinding().Config(resultsPath)")
+	}
+	// Likewise a misspelt method: the train-backed trainers reject it only when its
+	// turn comes, after the methods listed before it have trained.
+	if err := checkMethods(r.Trainer, r.Methods); err != nil {
+		return r, err
 	}
 	return r, nil
 }
@@ -151,6 +160,14 @@ func (c *Config) transform(name string) (nuisance.Transform, error) {
 		return t, nil
 	}
 	t, err := nuisance.ByName(name)
+	if err != nil && len(c.Custom) > 0 {
+		custom := make([]string, 0, len(c.Custom))
+		for k := range c.Custom {
+			custom = append(custom, fmt.Sprintf("%q", k))
+		}
+		sort.Strings(custom)
+		return nil, fmt.Errorf("experiment: %w, or a key of Custom (%s)", err, strings.Join(custom, ", "))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("experiment: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/goinv/goinv/stdlib/invariance"
 	"github.com/goinv/goinv/stdlib/longtail"
 	"github.com/goinv/goinv/stdlib/nn"
+	"github.com/goinv/goinv/stdlib/nuisance"
 )
 
 func synthetic(name string, k, n int, seed int64) *dataset.Dataset {
@@ -278,6 +279,15 @@ func TestRunRejectsBadSettingsBeforeTraining(t *testing.T) {
 	c.Transforms = []string{"background", "rotaton"}
 	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), `"rotaton"`) {
 		t.Errorf("misspelt nuisance: err = %v", err)
+	}
+	c.Custom = map[string]nuisance.Transform{"flip": nuisance.Identity{}, "blur": nuisance.Identity{}}
+	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), `or a key of Custom ("blur", "flip")`) {
+		t.Errorf("misspelt nuisance with Custom ones: err = %v, want Custom's names listed", err)
+	}
+	c = config("", tr)
+	c.Trainer = nil
+	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "Config.Trainer is nil: set it to experiment.SmallCNNTrainer") {
+		t.Errorf("no trainer: err = %v, want what to set", err)
 	}
 	if tr.calls != 0 {
 		t.Errorf("%d trainings ran before the error", tr.calls)
