@@ -60,27 +60,36 @@ type Options struct {
 	Label string
 }
 
-func (o *Options) withDefaults() Options {
+func (o *Options) withDefaults() (Options, error) {
 	var r Options
 	if o != nil {
 		r = *o
 	}
-	if r.Images <= 0 {
+	for _, f := range []struct {
+		name  string
+		v     int
+		means string
+	}{{"Images", r.Images, "40"}, {"Transforms", r.Transforms, "100"}, {"BatchSize", r.BatchSize, "512"}, {"Workers", r.Workers, "GOMAXPROCS"}} {
+		if f.v < 0 {
+			return r, fmt.Errorf("eKLD: Options.%s = %d, want ≥ 1 (0 means %s)", f.name, f.v, f.means)
+		}
+	}
+	if r.Images == 0 {
 		r.Images = 40
 	}
-	if r.Transforms <= 0 {
+	if r.Transforms == 0 {
 		r.Transforms = 100
 	}
-	if r.BatchSize <= 0 {
+	if r.BatchSize == 0 {
 		r.BatchSize = 512
 	}
-	if r.Workers <= 0 {
+	if r.Workers == 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
 	}
 	if r.Label == "" {
 		r.Label = "eKLD"
 	}
-	return r
+	return r, nil
 }
 
 // unit is one image x and its transforms.
@@ -113,13 +122,21 @@ type accumulator struct {
 // If ctx is cancelled EKLD stops at a batch boundary and returns the classes measured
 // so far (a partial Table, Complete false) together with ctx's error.
 func EKLD(ctx context.Context, m nn.Classifier, test *dataset.Dataset, t nuisance.Transform, opts *Options) (*Table, error) {
-	if m == nil || test == nil || t == nil {
-		return nil, fmt.Errorf("eKLD: classifier, test set and transform must not be nil")
+	switch {
+	case m == nil:
+		return nil, errors.New("eKLD: the classifier is nil: pass a trained model (the Model of train.Fit's result, or nn.Load)")
+	case test == nil:
+		return nil, errors.New("eKLD: the test set is nil: pass held-out images, e.g. a split's RawTest")
+	case t == nil:
+		return nil, errors.New("eKLD: the transform is nil: pass the nuisance to measure invariance to, e.g. nuisance.NewRotation()")
 	}
 	if err := test.Validate(); err != nil {
 		return nil, fmt.Errorf("eKLD: %w", err)
 	}
-	o := opts.withDefaults()
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	k := m.NumClasses()
 	if in, ok := m.(interface{ Initialized() bool }); ok && !in.Initialized() {
 		return nil, errors.New("eKLD: the model is not initialised: train it (train.Fit), load a checkpoint (nn.Load) or call its Init(c, h, w, classes) first")
@@ -147,11 +164,15 @@ func EKLD(ctx context.Context, m nn.Classifier, test *dataset.Dataset, t nuisanc
 		row := ClassResult{Class: c, Name: className(test.Classes, c), TrainSize: -1}
 		if c < len(o.TrainSizes) {
 			row.TrainSize = o.TrainSizes[c]
+		} else if o.TrainSizes != nil {
+			// Sizes missing for some classes would plot, and correlate, only the others.
+			return nil, fmt.Errorf("eKLD: Options.TrainSizes has %d sizes, none for class %s (label %d): give one per class, indexed by label (a split's Counts)",
+				len(o.TrainSizes), row.Name, c)
 		}
 		tab.Rows[r] = row
 		idx := append([]int(nil), byClass[c]...)
 		if len(idx) == 0 {
-			return nil, fmt.Errorf("eKLD: the test set has no image of class %s", row.Name)
+			return nil, fmt.Errorf("eKLD: the test set %q has no image of class %s: measure only the classes it has with Options.Classes", test.Name, row.Name)
 		}
 		// The images of a class are a seeded sample, independent of the other classes.
 		rng := rand.New(rand.NewSource(seed.Mix(o.Seed, int64(c), 0x696d61676573)))

@@ -341,3 +341,43 @@ func TestEKLDUninitialisedModel(t *testing.T) {
 		t.Fatalf("err = %v, want one saying the model is not initialised", err)
 	}
 }
+
+// TestEKLDBadOptions: negative counts used to mean the defaults (a 40 × 100 measurement
+// where a typo asked for a small one), sizes for only some classes gave a table, and a
+// Spearman ρ, over those classes alone, and a nil argument did not say which it was.
+func TestEKLDBadOptions(t *testing.T) {
+	d := synthetic(3, 10, 16)
+	m := newLinear(3, 64, 17)
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Images: -1}, "Options.Images = -1, want ≥ 1 (0 means 40)"},
+		{Options{Transforms: -2}, "Options.Transforms = -2, want ≥ 1 (0 means 100)"},
+		{Options{BatchSize: -3}, "Options.BatchSize = -3"},
+		{Options{Workers: -1}, "Options.Workers = -1"},
+		{Options{TrainSizes: []int{5, 50}}, "TrainSizes has 2 sizes, none for class c (label 2)"},
+		{Options{Classes: []int{0, 1}, TrainSizes: []int{5}}, "TrainSizes has 1 sizes, none for class b (label 1)"},
+	} {
+		c.opts.Quiet = true
+		if _, err := EKLD(context.Background(), m, d, shift{}, &c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want %q", c.opts, err, c.want)
+		}
+	}
+	if _, err := EKLD(context.Background(), m, d, shift{}, quiet(Options{Images: 2, Transforms: 2, Classes: []int{1}, TrainSizes: []int{5, 50}})); err != nil {
+		t.Errorf("sizes for the measured classes: %v", err)
+	}
+	noB := d.Filter(func(_ dataset.Image, y int) bool { return y != 1 })
+	if _, err := EKLD(context.Background(), m, noB, shift{}, quiet(Options{Images: 2, Transforms: 2})); err == nil || !strings.Contains(err.Error(), "no image of class b: measure only the classes it has with Options.Classes") {
+		t.Errorf("a class without test images: err = %v", err)
+	}
+	for want, call := range map[string]func() error{
+		"the classifier is nil": func() error { _, err := EKLD(context.Background(), nil, d, shift{}, nil); return err },
+		"the test set is nil":   func() error { _, err := EKLD(context.Background(), m, nil, shift{}, nil); return err },
+		"the transform is nil":  func() error { _, err := EKLD(context.Background(), m, d, nil, nil); return err },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}
