@@ -255,3 +255,18 @@ func TestConfigRejectsNegatives(t *testing.T) {
 		t.Errorf("after a second withDefaults momentum %g, weight decay %g, want none", again.Momentum, again.WeightDecay)
 	}
 }
+
+// TestFitSaysWhichArgumentIsMissing: "nil model or dataset" did not say which.
+func TestFitSaysWhichArgumentIsMissing(t *testing.T) {
+	d := longTailed(4, 4)
+	empty := &dataset.Dataset{Name: "nothing", C: 1, H: 8, W: 8, Classes: []string{"a", "b"}}
+	for want, call := range map[string]func() error{
+		"the model is nil: build one":          func() error { _, err := Fit(context.Background(), nil, d, Config{}); return err },
+		"the training set is nil":              func() error { _, err := Fit(context.Background(), nn.SmallCNN(nn.Arch{}), nil, Config{}); return err },
+		`training set "nothing" has no images`: func() error { _, err := Fit(context.Background(), nn.SmallCNN(nn.Arch{}), empty, Config{}); return err },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}

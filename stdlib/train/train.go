@@ -320,14 +320,17 @@ func Fit(ctx context.Context, model *nn.Model, trainSet *dataset.Dataset, cfg Co
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if model == nil || trainSet == nil {
-		return nil, errors.New("train: nil model or dataset")
+	if model == nil {
+		return nil, errors.New("train: the model is nil: build one, e.g. nn.SmallCNN(nn.Arch{}) or nn.ResNet20(seed)")
+	}
+	if trainSet == nil {
+		return nil, errors.New("train: the training set is nil: pass a dataset, e.g. a split's Train")
 	}
 	if err := trainSet.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if trainSet.Len() == 0 {
-		return nil, errors.New("train: empty training set")
+		return nil, fmt.Errorf("train: the training set %q has no images", trainSet.Name)
 	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
