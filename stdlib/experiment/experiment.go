@@ -138,10 +138,19 @@ func (c *Config) withDefaults() (Config, error) {
 			return r, err
 		}
 	}
-	if r.EKLD.Images <= 0 {
+	// eKLD refuses negative counts, but only after the first run has trained.
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"Images", r.EKLD.Images}, {"Transforms", r.EKLD.Transforms}, {"BatchSize", r.EKLD.BatchSize}, {"Workers", r.EKLD.Workers}} {
+		if f.v < 0 {
+			return r, fmt.Errorf("experiment: EKLD.%s = %d, want ≥ 1 (0 means the default)", f.name, f.v)
+		}
+	}
+	if r.EKLD.Images == 0 {
 		r.EKLD.Images = 40
 	}
-	if r.EKLD.Transforms <= 0 {
+	if r.EKLD.Transforms == 0 {
 		r.EKLD.Transforms = 20
 	}
 	if r.Trainer == nil {

@@ -285,6 +285,11 @@ func TestRunRejectsBadSettingsBeforeTraining(t *testing.T) {
 		t.Errorf("misspelt nuisance with Custom ones: err = %v, want Custom's names listed", err)
 	}
 	c = config("", tr)
+	c.EKLD.Transforms = -5
+	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "EKLD.Transforms = -5") {
+		t.Errorf("negative eKLD transforms: err = %v", err)
+	}
+	c = config("", tr)
 	c.Trainer = nil
 	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "Config.Trainer is nil: set it to experiment.SmallCNNTrainer") {
 		t.Errorf("no trainer: err = %v, want what to set", err)
