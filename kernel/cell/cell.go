@@ -89,6 +89,11 @@ type Session struct {
 	// can write it ("[]float64", "map[string]int"), or "". It types session
 	// variables made from generic calls (see generic.go). May be nil.
 	TypeOf func(name string) string
+	// Results returns the number of results of the func name of the package at
+	// path, or -1 if it is not a func the session knows. It lets the pre-pass
+	// refuse a call of several results where one value is wanted, which yaegi
+	// runs with the first (see multivalue.go). May be nil.
+	Results func(path, name string) int
 
 	names    map[string]string // declared top-level name → kind (var, const, func, type)
 	funcSigs map[string]string // func name → signature of its variable
@@ -700,6 +705,9 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	}
 	r.fset = fset
 	r.collect(declF, stmtF)
+	if r.singleValueCheck(declF, stmtF); r.err != nil {
+		return nil, r.err
+	}
 	var declEdits, stmtEdits []edit
 	if declF != nil {
 		r.prefix = len(declPrefix)

@@ -1071,12 +1071,12 @@ func TestUndefinedNames(t *testing.T) {
 	p := start(t)
 	p.ok("w := 3")
 	for code, want := range map[string]string{
-		"y := 1\n\nz := undefinedThing + 1":                              "3:6: undefined: undefinedThing",
-		"fmt.Println(undefinedThing)":                                    "1:13: undefined: undefinedThing",
-		"w + alsoUndefined":                                              "1:5: undefined: alsoUndefined",
-		"x := 1\nfmt.Println(strconv.Itoa(x)":                            "2:12: this ( is not closed: the cell ends before its )",
-		"a, b := strconv.Quote(\"x\")":                                   "1:1: assignment mismatch: 2 variables but strconv.Quote returns 1 value",
-		"q, r := strconv.Atoi(\"1\"), 2\nq, r, e := strconv.Atoi(\"1\")": "2:1: assignment mismatch: 3 variables but strconv.Atoi returns 2 values",
+		"y := 1\n\nz := undefinedThing + 1":   "3:6: undefined: undefinedThing",
+		"fmt.Println(undefinedThing)":         "1:13: undefined: undefinedThing",
+		"w + alsoUndefined":                   "1:5: undefined: alsoUndefined",
+		"x := 1\nfmt.Println(strconv.Itoa(x)": "2:12: this ( is not closed: the cell ends before its )",
+		"a, b := strconv.Quote(\"x\")":        "1:1: assignment mismatch: 2 variables but strconv.Quote returns 1 value",
+		"q, r, e := strconv.Atoi(\"1\")":      "1:12: assignment mismatch: 3 variables but strconv.Atoi returns 2 values",
 	} {
 		r := p.run(code)
 		if r.ename() != "CompileError" || r.evalue() != want {
@@ -1098,5 +1098,37 @@ func TestUnexportedFieldsNotEncoded(t *testing.T) {
 	}
 	if v := p.ok("var back Rec\njson.Unmarshal([]byte(`{\"name\":\"b\",\"tags\":[\"y\"],\"Xtags\":[\"z\"]}`), &back)\nfmt.Sprint(len(back.tags), back.Name, r.count)").value(); v != `"0b1"` {
 		t.Errorf("after Unmarshal: %s", v)
+	}
+}
+
+// A call of several results where one value is wanted is refused as Go refuses it
+// (yaegi ran it with the first result: `n := strconv.Atoi(s)` dropped the error).
+func TestSingleValueContext(t *testing.T) {
+	p := start(t)
+	p.ok("func two() (int, error) { return 7, nil }")
+	for code, want := range map[string]string{
+		"n := strconv.Atoi(\"5\")": "1:6: assignment mismatch: 1 variable but strconv.Atoi returns 2 values",
+		"v := two()":               "1:6: assignment mismatch: 1 variable but two returns 2 values",
+		"var z = two()":            "1:9: assignment mismatch: 1 variable but two returns 2 values",
+		"a, b := two(), 3":         "1:9: multiple-value two(...) (2 values) in single-value context",
+		"two() + 1":                "1:1: multiple-value two(...) (2 values) in single-value context",
+		"func k() int {\n\tw := two()\n\treturn w\n}":                              "2:7: assignment mismatch: 1 variable but two returns 2 values",
+		"func three() (int, int, int) { return 1, 2, 3 }\nfmt.Println(three(), 4)": "2:13: multiple-value three(...) (3 values) in single-value context",
+	} {
+		r := p.run(code)
+		if r.ename() != "CompileError" || r.evalue() != want {
+			t.Errorf("%q: %s %q, want CompileError %q", code, r.ename(), r.evalue(), want)
+		}
+	}
+	for code, want := range map[string]string{
+		"q, err := two()\nq": "7",
+		"fmt.Sprint(two())":  `"7 <nil>"`,
+		"func pass() (int, error) { return two() }\npass()":                                "7",
+		"x, _ := strconv.Atoi(\"12\")\nx":                                                  "12",
+		"func use() int {\n\ttwo := func() int { return 3 }\n\treturn two() + 1\n}\nuse()": "4", // a local two
+	} {
+		if v := p.ok(code).value(); v != want {
+			t.Errorf("%q shows %s, want %s", code, v, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -419,3 +420,17 @@ func Collect[K comparable, V any](seq func(yield func(K, V) bool)) map[K]V {
 	return m
 }
 `
+
+// packageFuncResults is the number of results of the func name of the package at
+// path, or -1 if that is not a func of the session's packages whose results are
+// known (the generic packages' members are stand-ins, see packageSymbols).
+func packageFuncResults(path, name string) int {
+	if slices.Contains(genericPackages, path) {
+		return -1
+	}
+	v, ok := packageSymbols()[path][name]
+	if !ok || v.Kind() != reflect.Func {
+		return -1
+	}
+	return v.Type().NumOut()
+}

@@ -140,6 +140,7 @@ func (s *session) reset() error {
 	s.pre.IntVar = s.intVar
 	s.pre.VarType = s.varType
 	s.pre.TypeOf = s.typeOf
+	s.pre.Results = packageFuncResults
 	s.cells = map[int]cellText{}
 	return nil
 }
