@@ -708,6 +708,9 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	if r.singleValueCheck(declF, stmtF); r.err != nil {
 		return nil, r.err
 	}
+	if r.topLevelBranches(stmtF); r.err != nil {
+		return nil, r.err
+	}
 	var declEdits, stmtEdits []edit
 	if declF != nil {
 		r.prefix = len(declPrefix)
@@ -1147,6 +1150,11 @@ func (r *rewriter) markRange(rs *ast.RangeStmt) {
 
 // rangeInt rewrites `for k := range X` when X is an integer.
 func (r *rewriter) rangeInt(rs *ast.RangeStmt, label *ast.LabeledStmt, in string, prefix int) []edit {
+	if rs.Value != nil && rs.X != nil && r.err == nil && r.intExpr(rs.X) {
+		// Go's error; the interpreter panicked ("nil type").
+		line, col := offsetLineCol(r.src, r.off(rs.Value.Pos())-prefix)
+		r.err = &Error{Line: line, Col: col, Msg: fmt.Sprintf("range over %s permits only one iteration variable", in[r.off(rs.X.Pos()):r.off(rs.X.End())])}
+	}
 	if rs.Value != nil || rs.X == nil {
 		return nil
 	}

@@ -1132,3 +1132,41 @@ func TestSingleValueContext(t *testing.T) {
 		}
 	}
 }
+
+// Compile errors in Go's words, at the cell's positions.
+func TestCompileMessages(t *testing.T) {
+	p := start(t)
+	p.ok("type T struct{ A int }\ntype I interface{ M() }\nxs := []int{1}\nvar tv T")
+	for code, want := range map[string]string{
+		"xs.Foo()":                     "1:1: xs.Foo undefined (no field or method Foo)",
+		"fmt.Println(tv.A, tv.Nope)":   "1:19: tv.Nope undefined (no field or method Nope)",
+		"var _ I = T{}":                "1:11: cannot use type T as type I in assignment",
+		"&3":                           "1:1: invalid operation: cannot take address of untyped int",
+		"import \"nosuchpkg\"":         "1:8: cannot import \"nosuchpkg\": a cell can import the standard library and the goinv toolkit (github.com/goinv/goinv/stdlib/...), which are compiled into goinv; other packages cannot be loaded",
+		"import \"strngs\"":            "1:8: cannot import \"strngs\": a cell can import the standard library and the goinv toolkit (github.com/goinv/goinv/stdlib/...), which are compiled into goinv; other packages cannot be loaded (did you mean \"strings\"?)",
+		"return 5":                     "1:1: return outside a func: a cell's statements are not in a func (to end a cell early, use if/else, or put its statements in a func and call it)",
+		"if len(xs) > 0 {\n\tbreak\n}": "2:2: break is not in a loop, switch, or select",
+		"for k, v := range 5 {\n\t_, _ = k, v\n}": "1:8: range over 5 permits only one iteration variable",
+	} {
+		r := p.run(code)
+		if r.ename() != "CompileError" || r.evalue() != want {
+			t.Errorf("%q: %s %q\nwant CompileError %q", code, r.ename(), r.evalue(), want)
+		}
+		if strings.Contains(r.stderr, "nil type") {
+			t.Errorf("%q logged %q", code, r.stderr)
+		}
+	}
+	// What stays allowed.
+	for code, want := range map[string]string{
+		"n := 0\nfor i := range 10 {\n\tif i == 3 {\n\t\tbreak\n\t}\n\tif i%2 == 0 {\n\t\tcontinue\n\t}\n\tn += i\n}\nn": "1",
+		"f := func() int {\n\treturn 4\n}\nf()":                              "4",
+		"s := \"\"\nswitch len(xs) {\ncase 1:\n\ts = \"one\"\n\tbreak\n}\ns": `"one"`,
+	} {
+		if v := p.ok(code).value(); v != want {
+			t.Errorf("%q shows %s, want %s", code, v, want)
+		}
+	}
+	if r := p.run("x := 3\nx()"); r.evalue() != "runtime error: call of a value that is not a func" {
+		t.Errorf("calling an int: %s %q", r.ename(), r.evalue())
+	}
+}

@@ -927,6 +927,11 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}
 	}
 	msg := yaegiKinds.ReplaceAllString(s.pre.Unmangle(err.Error()), "$1")
+	msg = yaegiNoise.ReplaceAllString(msg, "")
+	msg = mainQualifier.ReplaceAllString(msg, "$1")
+	if m := unknownImport.FindStringSubmatch(msg); m != nil {
+		msg = m[1] + importHelp(m[2])
+	}
 	if strings.HasSuffix(msg, "constant definition loop") {
 		if cerr := s.undefinedName(code); cerr != nil {
 			return cerr
@@ -949,11 +954,89 @@ func (s *session) evalError(ctx context.Context, code string, src *cell.Source, 
 				text = strings.Replace(text, " but  returns ", " but "+calleeAt(code, l, c)+" returns ", 1)
 			}
 			text = strings.Replace(text, " returns 1 values", " returns 1 value", 1)
+			if sel, ok := strings.CutPrefix(text, "undefined selector: "); ok {
+				text = undefinedSelector(code, l, c, sel)
+			}
 			return compileError(code, l, c, text)
 		}
 		return &cellError{ename: "CompileError", evalue: text, traceback: []string{"CompileError: " + text}}
 	}
 	return &cellError{ename: "CompileError", evalue: msg, traceback: []string{"CompileError: " + msg}}
+}
+
+var (
+	// yaegiNoise is what yaegi appends to some messages for its own debugging.
+	yaegiNoise = regexp.MustCompile(` \[kind: \w+\]$`)
+	// mainQualifier is the package yaegi puts before a cell's types ("main.T").
+	mainQualifier = regexp.MustCompile(`\bmain\.([A-Za-z_])`)
+	// unknownImport is yaegi's report of an import it has no symbols for.
+	unknownImport = regexp.MustCompile(`^(\d+:\d+: )?import "([^"]*)" error: unable to find source related to: .*$`)
+)
+
+// importHelp says why path cannot be imported and, for a near miss, what was meant.
+func importHelp(path string) string {
+	msg := fmt.Sprintf("cannot import %q: a cell can import the standard library and the goinv toolkit (github.com/goinv/goinv/stdlib/...), which are compiled into goinv; other packages cannot be loaded", path)
+	best, bestD := "", 3
+	for p := range packageSymbols() {
+		if d := editDistance(p, path); d < bestD || (d == bestD && p < best) {
+			best, bestD = p, d
+		}
+	}
+	if best != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return msg
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// undefinedSelector words yaegi's "undefined selector: Foo" as Go does, with the
+// expression it selects from as the cell writes it: "xs.Foo undefined (no field
+// or method Foo)".
+func undefinedSelector(code string, line, col int, sel string) string {
+	lines := strings.Split(code, "\n")
+	generic := fmt.Sprintf("undefined: no field or method %s", sel)
+	if line < 1 || line > len(lines) {
+		return generic
+	}
+	l := []rune(lines[line-1])
+	if col < 1 || col > len(l) {
+		return generic
+	}
+	rest := string(l[col-1:])
+	for i := 0; ; {
+		j := strings.Index(rest[i:], "."+sel)
+		if j < 0 {
+			return generic
+		}
+		end := i + j + 1 + len(sel)
+		if end == len(rest) || !isIdentRune(rune(rest[end])) {
+			if x := strings.TrimSpace(rest[:i+j]); x != "" && !strings.ContainsAny(x, ";\n") {
+				return fmt.Sprintf("%s.%s undefined (no field or method %s)", x, sel, sel)
+			}
+			return generic
+		}
+		i = end
+	}
 }
 
 // calleeAt returns the func an assignment at line:col of the cell calls, as
@@ -996,6 +1079,7 @@ var reflectPanics = []struct{ prefix, msg string }{
 	{"reflect: call of reflect.Value.Field on zero Value", "invalid memory address or nil pointer dereference"},
 	{"reflect: call of reflect.Value.Interface on zero Value", "invalid memory address or nil pointer dereference"},
 	{"reflect.Value.Call: call of nil function", "invalid memory address or nil pointer dereference"},
+	{"reflect: call of reflect.Value.Call on ", "call of a value that is not a func"},
 	{"reflect: array index out of range", "index out of range"},
 	{"reflect: slice index out of range", "index out of range"},
 	{"reflect: string index out of range", "index out of range"},
