@@ -264,20 +264,6 @@ func richOf(v interface{}) (b display.MIMEBundle) {
 	return display.Rich(v)
 }
 
-// plainText formats a value the way Go people print it. Error and String methods
-// are called through fmt, which prints <nil> for a nil pointer whose method
-// panics, and the panic's message for another panic, instead of panicking: a nil
-// *dataset.Dataset shown as a cell's value ended the session.
-func plainText(v interface{}) string {
-	switch x := v.(type) {
-	case string:
-		return strconv.Quote(x)
-	case error, fmt.Stringer:
-		return fmt.Sprint(x)
-	}
-	return fmt.Sprintf("%+v", v)
-}
-
 // clearValue implements the clear builtin for maps and slices.
 func clearValue(x interface{}) {
 	v := reflect.ValueOf(x)
