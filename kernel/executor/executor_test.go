@@ -644,6 +644,29 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+// TestInterruptKeepsResultOfCompiledCall: an interrupt stops interpreted code at once
+// but a compiled call only when it returns, with what the toolkit returns on
+// interrupt (a partial result). The reply waited for neither, so the next cell read
+// the variables before the call had assigned them, and ran alongside it.
+func TestInterruptKeepsResultOfCompiledCall(t *testing.T) {
+	p := start(t)
+	p.ok("import \"os/exec\"\nvar out []byte")
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
+	}()
+	r := p.run("out, _ = exec.Command(\"sh\", \"-c\", \"sleep 0.5; echo done\").Output()\nout = nil")
+	if r.ename() != "Interrupted" {
+		t.Fatalf("interrupted command: %s %q", r.ename(), r.evalue())
+	}
+	if r.elapsed < 400*time.Millisecond {
+		t.Errorf("the reply came %v after the cell started, before the command ended", r.elapsed)
+	}
+	if v := p.ok("string(out)").value(); v != `"done\n"` {
+		t.Errorf("out after the interrupt: %s, want the command's output (and the statement after it not run)", v)
+	}
+}
+
 func TestDisplay(t *testing.T) {
 	p := start(t)
 	r := p.ok("h := display.HTML(\"<b>x</b>\")\nh.Update(\"<b>y</b>\")\nh")

@@ -98,6 +98,8 @@ type session struct {
 	count   int              // execution count of the running request
 	cellSeq int              // numbers the cells run, for cell.Options.Cell
 	cells   map[int]cellText // cells by number, for tracebacks into earlier cells
+
+	ignoredInterrupt map[int]bool // goroutines of programs that outlived an interrupt (see awaitInterrupted)
 }
 
 func newSession(x *Executor) (*session, error) {
@@ -818,7 +820,7 @@ func (s *session) eval(ctx context.Context, src string) (v reflect.Value, err er
 	if err != nil {
 		return reflect.Value{}, err
 	}
-	return s.i.ExecuteWithContext(ctx, prog)
+	return s.execute(ctx, prog)
 }
 
 func (s *session) compile(src string) (prog *interp.Program, err error) {

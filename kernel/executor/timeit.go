@@ -63,7 +63,7 @@ func (s *session) timeit(ctx context.Context, code string, loops, runs int) *cel
 			return 0, &cellError{ename: "MagicError", evalue: "%timeit: " + err.Error(), traceback: []string{"MagicError: %timeit: " + err.Error()}}
 		}
 		start := time.Now()
-		_, err = s.i.ExecuteWithContext(ctx, prog)
+		_, err = s.execute(ctx, prog)
 		d := time.Since(start)
 		if err != nil {
 			return 0, s.timeitError(ctx, err)
