@@ -24,6 +24,8 @@ const usage = `usage: goinv run NOTEBOOK.ipynb [flags]
 Runs the notebook's code cells in a fresh goinv session, in order, and writes the
 outputs back into the notebook (or into --out). Progress goes to standard error.
 The exit status is 1 if a cell failed (the run stops there unless --allow-errors).
+As with nbconvert, a cell tagged raises-exception may fail without stopping the
+run, and a cell tagged skip-execution is not run.
 
 Flags:
 `
@@ -90,7 +92,14 @@ func Main(args []string) int {
 			return 1
 		}
 	}
-	fmt.Fprintf(os.Stderr, "goinv run: %d cells run, %d failed, %s; wrote %s\n", res.Ran, res.Failed, res.Elapsed.Round(time.Millisecond), dest)
+	tagged := ""
+	if res.Expected > 0 {
+		tagged += fmt.Sprintf(", %d raised as tagged", res.Expected)
+	}
+	if res.Skipped > 0 {
+		tagged += fmt.Sprintf(", %d skipped as tagged", res.Skipped)
+	}
+	fmt.Fprintf(os.Stderr, "goinv run: %d cells run, %d failed%s, %s; wrote %s\n", res.Ran, res.Failed, tagged, res.Elapsed.Round(time.Millisecond), dest)
 	if res.Failed > 0 && !*allowErrors {
 		return 1
 	}
@@ -263,7 +272,29 @@ type Options struct {
 // Result sums up a run.
 type Result struct {
 	Ran, Failed int
-	Elapsed     time.Duration
+	// Expected counts the errors of cells tagged raises-exception, which are not
+	// failures; Skipped the cells tagged skip-execution.
+	Expected, Skipped int
+	Elapsed           time.Duration
+}
+
+// The cell tags nbclient (and so `jupyter nbconvert --execute`) honours: a cell
+// that is meant to fail, for a lesson on errors, and one that is not to be run.
+const (
+	tagRaisesException = "raises-exception"
+	tagSkipExecution   = "skip-execution"
+)
+
+// hasTag reports whether the cell's metadata lists tag.
+func (c *Cell) hasTag(tag string) bool {
+	md, _ := c.raw["metadata"].(map[string]any)
+	tags, _ := md["tags"].([]any)
+	for _, t := range tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // Run executes the notebook's code cells in a fresh session and stores their outputs.
@@ -292,6 +323,13 @@ func Run(ctx context.Context, nb *Notebook, opts Options) (Result, error) {
 			c.raw["execution_count"] = nil
 			continue
 		}
+		if c.hasTag(tagSkipExecution) {
+			res.Skipped++
+			if opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "[%d/%d] %s  →  skipped (tagged %s)\n", i+1, len(code), firstLine(c.Source), tagSkipExecution)
+			}
+			continue
+		}
 		count++
 		c.raw["execution_count"] = count
 		rec := &recorder{cell: c, displays: displays, count: count, sess: sess}
@@ -313,7 +351,12 @@ func Run(ctx context.Context, nb *Notebook, opts Options) (Result, error) {
 		status, _ := reply["status"].(string)
 		line := fmt.Sprintf("[%d/%d] %s", i+1, len(code), firstLine(c.Source))
 		if status != "ok" {
-			res.Failed++
+			expected := c.hasTag(tagRaisesException)
+			if expected {
+				res.Expected++
+			} else {
+				res.Failed++
+			}
 			ename, _ := reply["ename"].(string)
 			evalue, _ := reply["evalue"].(string)
 			// A reply decoded from the executor's JSON holds []any; one the supervisor
@@ -329,9 +372,13 @@ func Run(ctx context.Context, nb *Notebook, opts Options) (Result, error) {
 			}
 			c.Outputs = append(c.Outputs, map[string]any{"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb})
 			if opts.Progress != nil {
-				fmt.Fprintf(opts.Progress, "%s  →  %s: %s (%s)\n", line, ename, evalue, time.Since(t0).Round(time.Millisecond))
+				note := ""
+				if expected {
+					note = ", as its tag " + tagRaisesException + " expects"
+				}
+				fmt.Fprintf(opts.Progress, "%s  →  %s: %s (%s%s)\n", line, ename, evalue, time.Since(t0).Round(time.Millisecond), note)
 			}
-			if !opts.AllowErrors {
+			if !opts.AllowErrors && !expected {
 				break
 			}
 			continue

@@ -173,3 +173,37 @@ func TestCrashKeepsTraceback(t *testing.T) {
 		t.Errorf("traceback %v does not say what happened", o[0]["traceback"])
 	}
 }
+
+// Cell tags as nbclient reads them: raises-exception lets a cell fail without
+// stopping the run, skip-execution leaves a cell alone.
+func TestCellTags(t *testing.T) {
+	nb := notebook(t,
+		[2]string{"code", "x := 1"},
+		[2]string{"code", "panic(\"meant to fail\")"},
+		[2]string{"code", "x = 99"},
+		[2]string{"code", "x + 1"},
+		[2]string{"code", "panic(\"not meant to fail\")"},
+		[2]string{"code", "x + 2"},
+	)
+	tag := func(i int, tag string) {
+		nb.Cells[i].raw["metadata"] = map[string]any{"tags": []any{"other", tag}}
+	}
+	tag(1, tagRaisesException)
+	tag(2, tagSkipExecution)
+	res, err := Run(context.Background(), nb, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ran != 4 || res.Failed != 1 || res.Expected != 1 || res.Skipped != 1 {
+		t.Errorf("result %+v, want 4 run, 1 failed, 1 expected, 1 skipped", res)
+	}
+	if len(nb.Cells[1].Outputs) != 1 || nb.Cells[1].Outputs[0]["output_type"] != "error" {
+		t.Errorf("the tagged cell's error is not kept: %v", nb.Cells[1].Outputs)
+	}
+	if d, _ := nb.Cells[3].Outputs[0]["data"].(map[string]any); d["text/plain"] != "2" {
+		t.Errorf("x + 1 after a skipped x = 99: %v", nb.Cells[3].Outputs)
+	}
+	if len(nb.Cells[5].Outputs) != 0 {
+		t.Errorf("the run went on after an untagged failure: %v", nb.Cells[5].Outputs)
+	}
+}
