@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/goinv/goinv/stdlib/display"
 )
 
 const magicHelp = `goinv cells are Go: imports, declarations and statements in any order; the value
@@ -30,6 +32,9 @@ of the last expression is shown. Lines at the start of a cell may be magics:
   %whos                 list the session's variables, constants, funcs and types
   !command              run a shell command, streaming its output
   %%writefile FILE      write the rest of the cell to FILE (first line of the cell only)
+  %%html, %%markdown, %%latex, %%svg
+                        show the rest of the cell as HTML, Markdown, LaTeX or SVG
+  %%bash, %%sh [ARGS]   run the rest of the cell as a shell script, streaming its output
 
 Declaring again: a func, var, const, type or method may be declared again in a
 later cell. Calls compiled earlier run the newest func. A method declared again
@@ -63,6 +68,11 @@ func (s *session) magics(ctx context.Context, code string) (rest string, cerr *c
 		}
 		fmt.Printf("wrote %d bytes to %s\n", len(body), name)
 		return "", nil, true
+	}
+	if first, body, _ := strings.Cut(trimmed, "\n"); strings.HasPrefix(first, "%%") {
+		if cerr, ok := s.cellMagic(ctx, strings.TrimSpace(first), body); ok {
+			return "", cerr, true
+		}
 	}
 	// Process magic lines one at a time; the first non-magic line starts the Go code.
 	lines := strings.Split(code, "\n")
@@ -152,23 +162,57 @@ func (s *session) magics(ctx context.Context, code string) (rest string, cerr *c
 	return "", nil, true
 }
 
+// cellMagic runs the cell magics that take the rest of the cell as it is, as
+// IPython's do: %%html, %%markdown, %%latex and %%svg show it, %%bash and %%sh run
+// it as a script. ok is false for another magic.
+func (s *session) cellMagic(ctx context.Context, first, body string) (cerr *cellError, ok bool) {
+	show := map[string]func(string) *display.Handle{
+		"%%html": display.HTML, "%%markdown": display.Markdown, "%%latex": display.Latex, "%%svg": display.SVG,
+	}
+	name, args, _ := strings.Cut(first, " ")
+	if f, ok := show[name]; ok {
+		f(body)
+		return nil, true
+	}
+	switch name {
+	case "%%bash", "%%sh":
+		shell := "/bin/sh"
+		if name == "%%bash" {
+			shell = "bash"
+		}
+		return s.script(ctx, shell, strings.TrimSpace(args), body), true
+	}
+	return nil, false
+}
+
 func magicError(err error) *cellError {
 	return &cellError{ename: "MagicError", evalue: err.Error(), traceback: []string{"MagicError: " + err.Error()}}
 }
 
 // shell runs a command with sh, its output going straight to the cell's streams.
 func (s *session) shell(ctx context.Context, command string) *cellError {
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	return s.runCommand(ctx, exec.CommandContext(ctx, "/bin/sh", "-c", command), command)
+}
+
+// script runs a script with shell (given its arguments, if any), as %%bash does.
+func (s *session) script(ctx context.Context, shell, args, script string) *cellError {
+	cmd := exec.CommandContext(ctx, shell, append([]string{"-s", "--"}, strings.Fields(args)...)...)
+	cmd.Stdin = strings.NewReader(script)
+	return s.runCommand(ctx, cmd, shell+" script")
+}
+
+// runCommand runs cmd, its output going straight to the cell's streams; what names it in
+// an error.
+func (s *session) runCommand(ctx context.Context, cmd *exec.Cmd, what string) *cellError {
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
-	cmd.Stdin = nil
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return &cellError{ename: "Interrupted", evalue: "the command was interrupted", traceback: []string{"Interrupted: the command was interrupted"}}
 		}
 		if ee, ok := err.(*exec.ExitError); ok {
-			msg := fmt.Sprintf("command exited with status %d: %s", ee.ExitCode(), command)
+			msg := fmt.Sprintf("command exited with status %d: %s", ee.ExitCode(), what)
 			return &cellError{ename: "ShellError", evalue: msg, traceback: []string{"ShellError: " + msg}}
 		}
 		return &cellError{ename: "ShellError", evalue: err.Error(), traceback: []string{"ShellError: " + err.Error()}}

@@ -79,3 +79,27 @@ func TestWhos(t *testing.T) {
 		t.Errorf("%%whos shows goinv's own variables:\n%s", out)
 	}
 }
+
+func TestCellMagics(t *testing.T) {
+	p := start(t)
+	r := p.ok("%%html\n<b>bold</b> text")
+	if len(r.events) == 0 || r.events[0].Kind != ipc.EventDisplay || r.events[0].Data["text/html"] != "<b>bold</b> text" {
+		t.Errorf("%%%%html: %+v", r.events)
+	}
+	r = p.ok("%%markdown\n# Title")
+	if len(r.events) == 0 || r.events[0].Data["text/markdown"] != "# Title" {
+		t.Errorf("%%%%markdown: %+v", r.events)
+	}
+	r = p.ok("%%bash\nfor i in 1 2; do echo \"line $i\"; done\necho err >&2")
+	if r.stdout != "line 1\nline 2\n" || r.stderr != "err\n" {
+		t.Errorf("%%%%bash: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	r = p.ok("%%sh a b\necho \"$# $2\"")
+	if r.stdout != "2 b\n" {
+		t.Errorf("%%%%sh with arguments: %q", r.stdout)
+	}
+	r = p.run("%%bash\nexit 3")
+	if r.ename() != "ShellError" || !strings.Contains(r.evalue(), "status 3") {
+		t.Errorf("%%%%bash exit 3: %s %q", r.ename(), r.evalue())
+	}
+}
