@@ -854,7 +854,12 @@ func (r *rewriter) syntaxError(err error, prefix int) error {
 			off = len(r.src)
 		}
 		l, c := offsetLineCol(r.src, off)
-		return &Error{Line: l, Col: c, Msg: e.Msg}
+		msg := e.Msg
+		if msg == "expected 1 expression" {
+			// `a, b` alone, as a last line: Go has no tuples to show.
+			msg += " (a cell shows one value: to see several, print them, fmt.Println(a, b))"
+		}
+		return &Error{Line: l, Col: c, Msg: msg}
 	}
 	return err
 }

@@ -764,3 +764,11 @@ func TestHideUnexported(t *testing.T) {
 		t.Errorf("withoutTagKeys of a free-form tag = %q", got)
 	}
 }
+
+func TestExpressionListHint(t *testing.T) {
+	_, err := NewSession().Prepare("s := \"héllo\"\nlen(s), len([]rune(s))", Options{})
+	e, ok := err.(*Error)
+	if !ok || e.Line != 2 || !strings.Contains(e.Msg, "fmt.Println(a, b)") {
+		t.Errorf("Prepare of an expression list = %v", err)
+	}
+}
