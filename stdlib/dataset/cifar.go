@@ -92,15 +92,32 @@ func checkCIFARArgs(name string, labelBytes, labelIndex, classes int) error {
 	return nil
 }
 
-// cifarDir returns dir, or its cifar-10-batches-bin / cifar-100-binary subfolder when
-// the files are there (the archives unpack into those).
-func cifarDir(dir, sub, probe string) string {
-	if _, err := os.Stat(filepath.Join(dir, probe)); err != nil {
-		if _, err := os.Stat(filepath.Join(dir, sub, probe)); err == nil {
-			return filepath.Join(dir, sub)
-		}
+// cifarDir returns dir, or its subfolder sub (cifar-10-batches-bin, cifar-100-binary:
+// the archives unpack into those), whichever holds all of files; if neither does, the
+// error lists what is missing from the one that has more of them (a partial download
+// or unpacking).
+func cifarDir(loader, dir, sub string, files []string, archive string) (string, error) {
+	missing := missingFiles(dir, files)
+	if len(missing) == 0 {
+		return dir, nil
 	}
-	return dir
+	inSub := missingFiles(filepath.Join(dir, sub), files)
+	if len(inSub) == 0 {
+		return filepath.Join(dir, sub), nil
+	}
+	where := dir
+	if len(inSub) < len(missing) {
+		where, missing = filepath.Join(dir, sub), inSub
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return "", pathError(dir, err)
+	}
+	if len(missing) == len(files) {
+		return "", fmt.Errorf("dataset: %s: %s holds none of %s, and has no %s folder that does: download and unpack %s, and pass the folder it unpacks into or the one above",
+			loader, dir, strings.Join(files, ", "), sub, archive)
+	}
+	return "", fmt.Errorf("dataset: %s: %s has no %s (an incomplete download or unpacking?): it needs %s, as %s unpacks them",
+		loader, where, strings.Join(missing, ", "), strings.Join(files, ", "), archive)
 }
 
 // readNames reads one class name per non-empty line.
@@ -118,11 +135,17 @@ func readNames(path string) ([]string, error) {
 	return out, nil
 }
 
+// cifar10Files are the files of CIFAR-10's binary version that LoadCIFAR10 reads.
+var cifar10Files = []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"}
+
 // LoadCIFAR10 reads the CIFAR-10 binary version from dir (or dir/cifar-10-batches-bin):
 // data_batch_1.bin … data_batch_5.bin (50,000 training images) and test_batch.bin
 // (10,000), 3×32×32. Class names come from batches.meta.txt when present.
 func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
-	dir = cifarDir(dir, "cifar-10-batches-bin", "test_batch.bin")
+	dir, err = cifarDir("LoadCIFAR10", dir, "cifar-10-batches-bin", cifar10Files, "the binary version of CIFAR-10 (cifar-10-binary.tar.gz)")
+	if err != nil {
+		return nil, nil, err
+	}
 	var parts []*Dataset
 	for i := 1; i <= 5; i++ {
 		p, err := ReadCIFAR(filepath.Join(dir, fmt.Sprintf("data_batch_%d.bin", i)), 1, 0, 10)
@@ -151,7 +174,10 @@ func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
 // coarse superclass labels when coarse is true. Class names come from
 // fine_label_names.txt / coarse_label_names.txt when present.
 func LoadCIFAR100(dir string, coarse bool) (train, test *Dataset, err error) {
-	dir = cifarDir(dir, "cifar-100-binary", "test.bin")
+	dir, err = cifarDir("LoadCIFAR100", dir, "cifar-100-binary", []string{"train.bin", "test.bin"}, "the binary version of CIFAR-100 (cifar-100-binary.tar.gz)")
+	if err != nil {
+		return nil, nil, err
+	}
 	idx, n, names, kind := 1, 100, "fine_label_names.txt", "fine"
 	if coarse {
 		idx, n, names, kind = 0, 20, "coarse_label_names.txt", "coarse"

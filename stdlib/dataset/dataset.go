@@ -206,13 +206,30 @@ func (b Batch) Image(k int) Image {
 // which need not be the one the data was written to.
 func openData(path string) (*os.File, error) {
 	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
-		if wd, werr := os.Getwd(); werr == nil {
-			return nil, fmt.Errorf("dataset: %s: no such file (relative paths start at the kernel's working directory %s)", path, wd)
-		}
-	}
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
+		return nil, pathError(path, err)
 	}
 	return f, nil
+}
+
+// pathError is err, from opening or listing path, prefixed with the package name; a
+// missing relative path also says where relative paths start (see openData).
+func pathError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
+		if wd, werr := os.Getwd(); werr == nil {
+			return fmt.Errorf("dataset: %s: no such file or folder (relative paths start at the kernel's working directory %s)", path, wd)
+		}
+	}
+	return fmt.Errorf("dataset: %w", err)
+}
+
+// missingFiles returns those of names that dir lacks.
+func missingFiles(dir string, names []string) []string {
+	var missing []string
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			missing = append(missing, n)
+		}
+	}
+	return missing
 }

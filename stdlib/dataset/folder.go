@@ -43,7 +43,7 @@ func LoadFolder(dir string, opts FolderOptions) (*Dataset, error) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
+		return nil, pathError(dir, err)
 	}
 	var classes []string
 	for _, e := range entries {
@@ -112,7 +112,7 @@ func decodeImageFile(path string) (img image.Image, err error) {
 	}()
 	img, format, err := image.Decode(f)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %s: not a decodable PNG, JPEG or GIF image: %w", path, err)
+		return nil, fmt.Errorf("dataset: %s: not a decodable PNG, JPEG or GIF image (%w): replace or remove the file", path, err)
 	}
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("dataset: %s: empty %s image", path, format)

@@ -506,8 +506,18 @@ func TestCIFARReaders(t *testing.T) {
 	wantErr(t, err, "short.bin", "truncated", "3073-byte records")
 	_, err = ReadCIFAR(write(t, dir, "lab.bin", cifarRecords(1, [][]byte{{12}}, fill)), 1, 0, 10)
 	wantErr(t, err, "lab.bin", "label 12", "want < 10")
-	_, _, err = LoadCIFAR10(t.TempDir())
-	wantErr(t, err, "data_batch_1.bin", "no such file")
+	empty := t.TempDir()
+	_, _, err = LoadCIFAR10(empty)
+	wantErr(t, err, "LoadCIFAR10: "+empty+" holds none of data_batch_1.bin", "test_batch.bin", "no cifar-10-batches-bin folder", "cifar-10-binary.tar.gz")
+	// A partial unpacking: the missing files are listed, in the folder that has the others.
+	partial := t.TempDir()
+	for i := 1; i <= 4; i++ {
+		write(t, partial, fmt.Sprintf("cifar-10-batches-bin/data_batch_%d.bin", i), cifarRecords(1, [][]byte{{1}}, fill))
+	}
+	_, _, err = LoadCIFAR10(partial)
+	wantErr(t, err, filepath.Join(partial, "cifar-10-batches-bin")+" has no data_batch_5.bin, test_batch.bin (an incomplete download")
+	_, _, err = LoadCIFAR100(partial, false)
+	wantErr(t, err, "LoadCIFAR100", "holds none of train.bin, test.bin", "cifar-100-binary.tar.gz")
 	_, err = DecodeCIFAR(bytes.NewReader(make([]byte, 4000)), "stream", 1, 0, 10)
 	wantErr(t, err, "stream", "truncated", "record 1")
 	// Bad arguments are named as such, not as a truncated file or a bad label.
@@ -580,7 +590,11 @@ func TestFolderReader(t *testing.T) {
 	wantErr(t, err, "-3×5", "must be ≥ 0")
 	write(t, dir, "dogs/e.png", []byte("not a png"))
 	_, err = LoadFolder(dir, FolderOptions{Width: 8, Height: 8})
-	wantErr(t, err, "e.png", "not a decodable")
+	wantErr(t, err, "e.png", "not a decodable", "replace or remove the file")
+	// A folder that is not there, by a relative path: where relative paths start.
+	wd, _ := os.Getwd()
+	_, err = LoadFolder(filepath.Join("no", "such", "folder"), FolderOptions{})
+	wantErr(t, err, "no/such/folder: no such file or folder (relative paths start at the kernel's working directory "+wd+")")
 	_, err = LoadFolder(t.TempDir(), FolderOptions{})
 	wantErr(t, err, "no class subfolders")
 }
