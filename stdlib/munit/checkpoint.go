@@ -216,4 +216,4 @@ func LoadReader(r io.Reader, name string) (*Generator, error) {
 	return ck.gen, nil
 }
 
-var errNoGenerator = errors.New("munit: nil generator")
+var errNoGenerator = errors.New("munit: the generator is nil: train one (munit.Train), load one (munit.Load) or take a pretrained one (munit.Pretrained)")

@@ -154,8 +154,11 @@ func (t *trainer) iterate(imgs []dataset.Image, rng *rand.Rand) (losses, error) 
 // returns the generator as of the last completed iteration, its History marked
 // Interrupted, and ctx's error.
 func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generator, *History, error) {
-	if trainSet == nil || trainSet.Len() == 0 {
-		return nil, nil, errors.New("munit: empty training set")
+	if trainSet == nil {
+		return nil, nil, errors.New("munit: the training set is nil: pass a dataset, e.g. a split's Train")
+	}
+	if trainSet.Len() == 0 {
+		return nil, nil, fmt.Errorf("munit: the training set %q has no images", trainSet.Name)
 	}
 	if err := trainSet.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("munit: %w", err)
@@ -191,8 +194,15 @@ func Train(ctx context.Context, trainSet *dataset.Dataset, cfg Config) (*Generat
 		return nil, nil, err
 	}
 	if trainSet.C != cfg.Channels || trainSet.H != cfg.ImageSize || trainSet.W != cfg.ImageSize {
-		return nil, nil, fmt.Errorf("munit: training images are %d×%d×%d, the generator expects %d×%d×%d",
-			trainSet.C, trainSet.H, trainSet.W, cfg.Channels, cfg.ImageSize, cfg.ImageSize)
+		fix := fmt.Sprintf("set Config.Channels = %d and Config.ImageSize = %d", trainSet.C, trainSet.H)
+		if trainSet.H != trainSet.W {
+			fix = "the generator makes square images: resize them to a square (dataset.LoadFolder's Width and Height do)"
+		}
+		if cfg.Resume != "" {
+			fix = "the checkpoint " + cfg.Resume + " was trained on other images"
+		}
+		return nil, nil, fmt.Errorf("munit: training images are %d×%d×%d, the generator expects %d×%d×%d: %s",
+			trainSet.C, trainSet.H, trainSet.W, cfg.Channels, cfg.ImageSize, cfg.ImageSize, fix)
 	}
 	t.ds = trainSet
 	groups := make([][]int, trainSet.NumClasses())

@@ -306,6 +306,26 @@ func TestGeneratorNilRand(t *testing.T) {
 	}
 }
 
+// TestTrainSaysWhatToFix: a nil training set read as an empty one, and images of
+// another size than the generator's did not say which setting makes them fit.
+func TestTrainSaysWhatToFix(t *testing.T) {
+	rgb := &dataset.Dataset{Name: "rgb", C: 3, H: 32, W: 32, Pix: make([]uint8, 2*3*32*32), Labels: []int{0, 1}, Classes: []string{"a", "b"}}
+	wide := &dataset.Dataset{Name: "wide", C: 1, H: 28, W: 32, Pix: make([]uint8, 2*28*32), Labels: []int{0, 1}, Classes: []string{"a", "b"}}
+	for want, ds := range map[string]*dataset.Dataset{
+		"the training set is nil":               nil,
+		`the training set "none" has no images`: {Name: "none", C: 1, H: 28, W: 28, Classes: []string{"a"}},
+		"are 3×32×32, the generator expects 1×28×28: set Config.Channels = 3 and Config.ImageSize = 32": rgb,
+		"the generator makes square images": wide,
+	} {
+		if _, _, err := Train(context.Background(), ds, tinyConfig()); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+	if _, err := Bank(context.Background(), nil, rgb, 1, 1); err == nil || !strings.Contains(err.Error(), "the generator is nil: train one") {
+		t.Errorf("Bank of a nil generator: err = %v", err)
+	}
+}
+
 func TestHistoryPlot(t *testing.T) {
 	h := &History{}
 	for i := 1; i <= 120; i++ {

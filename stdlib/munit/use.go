@@ -201,7 +201,7 @@ func Bank(ctx context.Context, g *Generator, ds *dataset.Dataset, perClass int, 
 		return nil, errNoGenerator
 	}
 	if ds == nil || ds.Len() == 0 {
-		return nil, errors.New("munit: bank: no source images")
+		return nil, errors.New("munit: bank: no source images: pass the images to translate, e.g. a split's Train")
 	}
 	if perClass < 1 {
 		// A negative count used to return an empty bank, which GIT then rejects far
@@ -209,7 +209,7 @@ func Bank(ctx context.Context, g *Generator, ds *dataset.Dataset, perClass int, 
 		return nil, fmt.Errorf("munit: bank: perClass = %d, want ≥ 1 generated images per class", perClass)
 	}
 	if ds.C != g.cfg.Channels || ds.H != g.cfg.ImageSize || ds.W != g.cfg.ImageSize {
-		return nil, fmt.Errorf("munit: bank: images are %d×%d×%d, the generator expects %d×%d×%d",
+		return nil, fmt.Errorf("munit: bank: images are %d×%d×%d, the generator expects %d×%d×%d: use a generator trained on images like these",
 			ds.C, ds.H, ds.W, g.cfg.Channels, g.cfg.ImageSize, g.cfg.ImageSize)
 	}
 	rng := rand.New(rand.NewSource(seed))
