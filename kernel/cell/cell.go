@@ -105,6 +105,12 @@ type Session struct {
 	generics map[string]*genericFunc // generic funcs declared in cells
 	varTypes map[string]string       // session variable → its type as the pre-pass inferred it (generic.go)
 
+	// Declarations as written, for completion and inspection (decls.go).
+	typeSpecs   map[string]*ast.TypeSpec
+	methodDecls map[string]map[string]*ast.FuncDecl // type name → method name → declaration
+	funcDecls   map[string]*ast.FuncDecl
+	varDefs     map[string]VarDef
+
 	nextID int          // numbers site variables, sites and definitions
 	sites  map[int]Site // site number → statement
 	frames []Frame      // instrumented function bodies, oldest first
@@ -134,6 +140,11 @@ func NewSession() *Session {
 		varTypes:  map[string]string{},
 		sites:     map[int]Site{},
 		bodyCells: map[int]bool{},
+
+		typeSpecs:   map[string]*ast.TypeSpec{},
+		methodDecls: map[string]map[string]*ast.FuncDecl{},
+		funcDecls:   map[string]*ast.FuncDecl{},
+		varDefs:     map[string]VarDef{},
 	}
 }
 
@@ -229,6 +240,11 @@ type Plan struct {
 	generics map[string]*genericFunc
 	varTypes map[string]string
 	frames   []Frame
+
+	typeSpecs   map[string]*ast.TypeSpec
+	methodDecls map[string]map[string]*ast.FuncDecl
+	funcDecls   map[string]*ast.FuncDecl
+	varDefs     map[string]VarDef
 }
 
 // Commit records the plan's declarations in the session. Call it once the
@@ -271,6 +287,7 @@ func (p *Plan) Commit() {
 	}
 	s.frames = append(s.frames, p.frames...)
 	p.frames = nil
+	p.commitDecls()
 }
 
 // Error is a syntax error in a cell, at a position in the cell as written.
@@ -684,6 +701,11 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		recvM:    map[string]string{},
 		generics: map[string]*genericFunc{},
 		varTypes: map[string]string{},
+
+		typeSpecs:   map[string]*ast.TypeSpec{},
+		methodDecls: map[string]map[string]*ast.FuncDecl{},
+		funcDecls:   map[string]*ast.FuncDecl{},
+		varDefs:     map[string]VarDef{},
 	}
 	r := &rewriter{s: s, p: p, src: src, opt: opt, stmtFuncs: stmtFuncs, lateImports: lateImports}
 
@@ -711,6 +733,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 	if r.topLevelBranches(stmtF); r.err != nil {
 		return nil, r.err
 	}
+	r.recordDecls(declF, stmtF)
 	var declEdits, stmtEdits []edit
 	if declF != nil {
 		r.prefix = len(declPrefix)

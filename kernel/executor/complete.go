@@ -2,6 +2,8 @@ package executor
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
 	"go/token"
 	"path"
 	"reflect"
@@ -124,26 +126,34 @@ func (s *session) complete(code string, cursor int) map[string]any {
 	seen := map[string]bool{}
 	kinds := map[string]string{}
 	addKind := func(name, kind string) {
-		if strings.HasPrefix(name, prefix) && !seen[name] && !strings.HasPrefix(name, "goinv") && !strings.Contains(name, "ʹ") {
+		// "_" and "." (blank and dot imports) are no names a user can type.
+		if strings.HasPrefix(name, prefix) && !seen[name] && isIdent(name) && name != "_" &&
+			!strings.HasPrefix(name, "goinv") && !strings.Contains(name, "ʹ") {
 			seen[name] = true
 			cands = append(cands, name)
 			kinds[name] = kind
 		}
 	}
 	add := func(name string) { addKind(name, "") }
+	var fields []string // the field names of a composite literal, listed first
 	if start > 0 && code[start-1] == '.' {
-		xs := wordBefore(code, start-1)
-		x := code[xs : start-1]
-		if p, ok := s.packagePath(x); ok {
+		x := operandBefore(code, start-1)
+		if p, ok := s.packageOf(x); ok {
 			for name, v := range packageSymbols()[p] {
 				addKind(name, symbolKind(v))
 			}
-		} else if v, ok := s.globals()[x]; ok && v.IsValid() {
-			for _, name := range members(v.Type()) {
-				add(name)
+		} else if x != nil {
+			ty := s.typer()
+			for _, m := range ty.members(ty.exprType(x)) {
+				addKind(m.name, memberKind(m))
 			}
 		}
 	} else {
+		for _, m := range s.literalFields(code, start) {
+			addKind(m.name, "field")
+		}
+		fields = cands
+		cands = []string{}
 		for _, kw := range goKeywords() {
 			addKind(kw, "keyword")
 		}
@@ -163,7 +173,9 @@ func (s *session) complete(code string, cursor int) map[string]any {
 			addKind(name, "module")
 		}
 	}
+	sort.Strings(fields)
 	sort.Strings(cands)
+	cands = append(fields, cands...)
 	cs, ce := runeCount(code[:start]), runeCount(code[:off])
 	types := make([]any, 0, len(cands))
 	for _, c := range cands {
@@ -175,6 +187,81 @@ func (s *session) complete(code string, cursor int) map[string]any {
 	}
 	return map[string]any{"status": "ok", "matches": cands, "cursor_start": cs, "cursor_end": ce,
 		"metadata": map[string]any{"_jupyter_types_experimental": types}}
+}
+
+func memberKind(m member) string {
+	if m.method {
+		return "method"
+	}
+	return "field"
+}
+
+// literalFields returns the fields that can be keys where a composite literal of
+// a struct type has a key at byte offset at (`P{Na`, `train.Config{Epochs: 3, Ba`),
+// or nil.
+func (s *session) literalFields(code string, at int) []member {
+	toks := scanTokens(code[:at])
+	open := unclosed(toks)
+	if len(open) == 0 || len(toks) == 0 {
+		return nil
+	}
+	brace := open[len(open)-1]
+	if toks[brace].tok != token.LBRACE {
+		return nil
+	}
+	if last := toks[len(toks)-1].tok; len(toks)-1 != brace && last != token.COMMA {
+		return nil // a value, not a key
+	}
+	ty := s.typer()
+	t := s.literalType(ty, code, toks, open)
+	if !t.known() {
+		return nil
+	}
+	if p, ok := ty.deref(t); ok { // an element of a []*P literal
+		t = p
+	}
+	var out []member
+	for _, m := range ty.members(t) {
+		if m.field != nil && !m.promoted {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// literalType returns the type of the composite literal whose brace is the last
+// of open (toks[open[len(open)-1]]): its type as written before the brace, or
+// the element type of the literal around it for an elided one (`[]P{{Na`).
+func (s *session) literalType(ty *typer, code string, toks []scanned, open []int) staticType {
+	brace := open[len(open)-1]
+	if brace == 0 {
+		return staticType{}
+	}
+	switch toks[brace-1].tok {
+	case token.LBRACE, token.COMMA, token.COLON:
+		if len(open) < 2 || toks[open[len(open)-2]].tok != token.LBRACE {
+			return staticType{}
+		}
+		return ty.elem(s.literalType(ty, code, toks, open[:len(open)-1]))
+	}
+	// The longest run of tokens before the brace that is a type.
+	var typ ast.Expr
+	from := -1
+	for i := brace - 1; i >= 0 && i >= brace-16; i-- {
+		if e, err := parser.ParseExpr(code[toks[i].off:toks[brace].off]); err == nil && ty.isType(e) {
+			typ, from = e, i
+		}
+	}
+	if typ == nil {
+		return staticType{}
+	}
+	if from > 0 {
+		switch toks[from-1].tok {
+		case token.RPAREN, token.FUNC, token.IDENT:
+			return staticType{} // a func's result type: the brace opens its body
+		}
+	}
+	return ty.typeExpr(typ)
 }
 
 // symbolKind names a package member's kind for Jupyter's completion types.
@@ -200,67 +287,104 @@ func goKeywords() []string {
 	return kws
 }
 
-// members lists the fields and methods of a type.
-func members(t reflect.Type) []string {
-	var out []string
-	for _, tt := range []reflect.Type{t, reflect.PointerTo(t)} {
-		for i := 0; i < tt.NumMethod(); i++ {
-			out = append(out, tt.Method(i).Name)
-		}
-	}
-	st := t
-	if st.Kind() == reflect.Pointer {
-		st = st.Elem()
-	}
-	if st.Kind() == reflect.Struct {
-		for i := 0; i < st.NumField(); i++ {
-			if f := st.Field(i); f.IsExported() || !strings.HasPrefix(f.Name, "X") {
-				out = append(out, f.Name)
-			}
-		}
-	}
-	return out
-}
-
-// identAt returns the (possibly qualified) identifier around a byte offset.
-func identAt(code string, off int) (qual, name string) {
-	end := off
-	for end < len(code) {
-		r, size := utf8.DecodeRuneInString(code[end:])
-		if !isIdentRune(r) {
-			break
-		}
-		end += size
-	}
-	start := wordBefore(code, off)
-	if start == end && off > 0 {
-		// cursor right after "name(" or "name ": look at the word before
-		k := off
-		for k > 0 && (code[k-1] == '(' || code[k-1] == ' ') {
-			k--
-		}
-		end = k
-		start = wordBefore(code, k)
-	}
-	name = code[start:end]
-	if start > 0 && code[start-1] == '.' {
-		qs := wordBefore(code, start-1)
-		qual = code[qs : start-1]
-	}
-	return qual, name
-}
-
 func (s *session) inspect(code string, cursor, detail int) map[string]any {
-	off := byteOffset(code, cursor)
-	qual, name := identAt(code, off)
-	text := s.describe(qual, name)
+	text := s.describeAt(code, byteOffset(code, cursor))
 	if text == "" {
 		return map[string]any{"status": "ok", "found": false, "data": map[string]any{}, "metadata": map[string]any{}}
 	}
 	return map[string]any{"status": "ok", "found": true, "data": map[string]any{"text/plain": text}, "metadata": map[string]any{}}
 }
 
-// describe returns the signature and documentation of qual.name.
+// describeAt describes what a cursor at byte offset off is on, as IPython does:
+// inside a call's parentheses, the func called (the frontends' call tooltip);
+// else the name or selector the cursor touches (`p.Name`, `ps[0].Age`); right
+// after a call, the func called.
+func (s *session) describeAt(code string, off int) string {
+	toks := scanTokens(code[:off])
+	open := unclosed(toks)
+	for k := len(open) - 1; k >= 0; k-- {
+		paren := open[k]
+		if toks[paren].tok == token.LBRACE {
+			break // a block or literal: its own names
+		}
+		if toks[paren].tok != token.LPAREN || paren == 0 {
+			continue
+		}
+		if start := operandStart(toks, paren-1); start >= 0 {
+			if text := s.describeExpr(parseOperand(code, toks[start].off, toks[paren].off)); text != "" {
+				return text
+			}
+		}
+	}
+	if end := identEnd(code, off); wordBefore(code, off) < end {
+		return s.describeExpr(operandBefore(code, end))
+	}
+	if e := operandBefore(code, off); e != nil {
+		if call, ok := e.(*ast.CallExpr); ok {
+			return s.describeExpr(call.Fun)
+		}
+		return s.describeExpr(e)
+	}
+	// after "name ": the name before
+	k := off
+	for k > 0 && code[k-1] == ' ' {
+		k--
+	}
+	if k < off && wordBefore(code, k) < k {
+		return s.describeExpr(operandBefore(code, k))
+	}
+	return ""
+}
+
+// packageOf returns the import path of a package name, if e is one.
+func (s *session) packageOf(e ast.Expr) (string, bool) {
+	if id, ok := e.(*ast.Ident); ok {
+		return s.packagePath(id.Name)
+	}
+	return "", false
+}
+
+// describeExpr returns the signature and documentation of a name, a package
+// member or a field or method (`cfg.Epochs`, `p.Hello`, `ps[0].Name`), or "".
+func (s *session) describeExpr(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.ParenExpr:
+		return s.describeExpr(x.X)
+	case *ast.Ident:
+		return s.describe("", x.Name)
+	case *ast.SelectorExpr:
+		if id, ok := x.X.(*ast.Ident); ok {
+			if _, isPkg := s.packagePath(id.Name); isPkg {
+				return s.describe(id.Name, x.Sel.Name)
+			}
+		}
+		ty := s.typer()
+		m, ok := ty.member(ty.exprType(x.X), x.Sel.Name)
+		if !ok {
+			return ""
+		}
+		decl, doc := m.about()
+		if m.field != nil {
+			if v, ok := ty.valueOf(e); ok && v.CanInterface() {
+				decl += " = " + valueText(v)
+			}
+		}
+		return strings.TrimSpace(decl + "\n\n" + doc)
+	}
+	return ""
+}
+
+// valueText shows a value in an inspection, cut where it would flood the pane.
+func valueText(v reflect.Value) string {
+	val := plainText(v.Interface())
+	if len(val) > 2000 {
+		val = val[:2000] + "…"
+	}
+	return val
+}
+
+// describe returns the signature and documentation of qual.name, where qual is a
+// package or "".
 func (s *session) describe(qual, name string) string {
 	if name == "" {
 		return ""
@@ -268,13 +392,7 @@ func (s *session) describe(qual, name string) string {
 	if qual != "" {
 		p, ok := s.packagePath(qual)
 		if !ok {
-			// a field or method of a session variable
-			if v, ok := s.globals()[qual]; ok && v.IsValid() {
-				if m, ok := v.Type().MethodByName(name); ok {
-					return fmt.Sprintf("method %s.%s %s", v.Type(), name, strings.TrimPrefix(m.Type.String(), "func"))
-				}
-			}
-			return ""
+			return s.describeExpr(&ast.SelectorExpr{X: ast.NewIdent(qual), Sel: ast.NewIdent(name)})
 		}
 		v, ok := packageSymbols()[p][name]
 		if !ok {
@@ -286,23 +404,40 @@ func (s *session) describe(qual, name string) string {
 		}
 		return strings.TrimSpace(sig + "\n\n" + doc)
 	}
-	if _, declared := s.pre.Names()[name]; declared {
-		kind := s.pre.Names()[name]
+	if kind, declared := s.pre.Names()[name]; declared {
 		var b strings.Builder
-		if v, ok := s.globals()[name]; ok && v.IsValid() {
-			if kind == "func" {
-				fmt.Fprintf(&b, "func %s%s", name, strings.TrimPrefix(v.Type().String(), "func"))
-			} else {
-				val := ""
-				if v.CanInterface() {
-					val = plainText(v.Interface())
-				}
-				if len(val) > 2000 {
-					val = val[:2000] + "…"
-				}
-				fmt.Fprintf(&b, "%s %s %s = %s", kind, name, s.pre.Unmangle(v.Type().String()), val)
+		v, ok := s.globals()[name]
+		ok = ok && v.IsValid()
+		switch {
+		case kind == "func" && s.pre.FuncDecl(name) != nil:
+			b.WriteString(s.pre.Unmangle(nodeText(s.pre.FuncDecl(name))))
+		case kind == "type" && s.pre.TypeSpec(name) != nil:
+			b.WriteString("type " + nodeText(s.pre.TypeSpec(name)))
+			ms := s.pre.MethodDecls(name)
+			names := make([]string, 0, len(ms))
+			for m := range ms {
+				names = append(names, m)
 			}
-		} else {
+			sort.Strings(names)
+			for i, m := range names {
+				if i == 0 {
+					b.WriteString("\n")
+				}
+				b.WriteString("\n" + s.pre.Unmangle(nodeText(ms[m])))
+			}
+		case ok && kind == "func":
+			fmt.Fprintf(&b, "func %s%s", name, strings.TrimPrefix(v.Type().String(), "func"))
+		case ok:
+			typ := s.pre.Unmangle(v.Type().String())
+			if t := s.typer().identType(name); t.src != nil {
+				typ = nodeText(t.src) // as written: reflect has lost the names of cell types
+			}
+			val := ""
+			if v.CanInterface() {
+				val = valueText(v)
+			}
+			fmt.Fprintf(&b, "%s %s %s = %s", kind, name, typ, val)
+		default:
 			fmt.Fprintf(&b, "%s %s", kind, name)
 		}
 		if d := s.pre.Doc(name); d != "" {

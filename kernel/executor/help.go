@@ -2,6 +2,8 @@ package executor
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
 	"strings"
 	"unicode"
 )
@@ -43,6 +45,30 @@ func splitName(target string) (qual, name string, ok bool) {
 	return "", parts[0], true
 }
 
+// isNameChain reports whether e is a name or a selector of one (`p.Inner.Age`),
+// through indexes and dereferences (`ps[0].Name`, `(*pp).Age`): what help
+// describes.
+func isNameChain(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return true
+	case *ast.SelectorExpr:
+		return isNameChain(x.X)
+	case *ast.IndexExpr:
+		return isNameChain(x.X)
+	case *ast.StarExpr:
+		return isNameChain(x.X)
+	case *ast.ParenExpr:
+		return isNameChain(x.X)
+	}
+	return false
+}
+
+func parseOrNil(src string) ast.Expr {
+	e, _ := parser.ParseExpr(src)
+	return e
+}
+
 func isIdent(s string) bool {
 	if s == "" {
 		return false
@@ -58,16 +84,21 @@ func isIdent(s string) bool {
 // help answers a help request with the text inspect (Shift-Tab) would show for the
 // same name, so that the two never disagree.
 func (s *session) help(target string) (string, *cellError) {
+	if e, err := parser.ParseExpr(target); err == nil && isNameChain(e) {
+		if text := s.describeExpr(e); text != "" {
+			return text, nil
+		}
+	}
 	qual, name, ok := splitName(target)
 	if !ok {
-		msg := fmt.Sprintf("help needs a name such as fmt.Println, strings or a session variable, not %q", target)
-		if target == "" {
+		msg := fmt.Sprintf("help needs a name such as fmt.Println, strings, a session variable or cfg.Epochs, not %q", target)
+		switch {
+		case target == "":
 			msg = "help needs a name: ?fmt.Println or fmt.Println?"
+		case isNameChain(parseOrNil(target)):
+			msg = fmt.Sprintf("%s not found (Tab after a dot lists the fields and methods of what comes before it)", target)
 		}
 		return "", &cellError{ename: "NameError", evalue: msg, traceback: []string{"NameError: " + msg}}
-	}
-	if text := s.describe(qual, name); text != "" {
-		return text, nil
 	}
 	var msg string
 	switch {
@@ -77,7 +108,7 @@ func (s *session) help(target string) (string, *cellError) {
 		if _, isPkg := s.packagePath(qual); isPkg {
 			msg = fmt.Sprintf("%s.%s not found: package %s has no exported name %s", qual, name, qual, name)
 		} else if _, isVar := s.globals()[qual]; isVar {
-			msg = fmt.Sprintf("%s.%s not found: %s has no method %s", qual, name, qual, name)
+			msg = fmt.Sprintf("%s.%s not found: %s has no field or method %s", qual, name, qual, name)
 		} else {
 			msg = fmt.Sprintf("%s.%s not found: %s is not a package or a variable of this session", qual, name, qual)
 		}

@@ -1,0 +1,207 @@
+package executor
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/goinv/goinv/kernel/ipc"
+)
+
+// memberSession declares cell types with methods, unexported and embedded fields,
+// and variables of them reached through pointers, slices, maps and calls.
+const memberSession = `import "github.com/goinv/goinv/stdlib/train"
+type P struct{ Name string; Age int; secret int }
+// Hello greets.
+func (p P) Hello() string { return "hi " + p.Name }
+func (p *P) Grow() { p.Age++ }
+type Q struct {
+	P
+	Extra float64
+	Inner P // the inner one
+	ptr   *P
+}
+func mk() P { return P{Name: "m"} }
+func mkPtr() (*P, error) { return &P{}, nil }
+p := P{"a", 3, 4}
+ps := []P{p}
+pp := &p
+m := map[string]P{"x": p}
+q := Q{P: p, Inner: P{Name: "in"}}
+r, rerr := mkPtr()
+cfg := train.Config{Epochs: 7}
+var sb strings.Builder`
+
+func (p *proc) completion(code string) (matches []string, start, end int) {
+	p.t.Helper()
+	r := p.request(ipc.Request{Kind: ipc.KindComplete, Code: code, Cursor: utf8.RuneCountInString(code)})
+	m, _ := r.reply["matches"].([]any)
+	for _, x := range m {
+		matches = append(matches, x.(string))
+	}
+	s, _ := r.reply["cursor_start"].(float64)
+	e, _ := r.reply["cursor_end"].(float64)
+	return matches, int(s), int(e)
+}
+
+func (p *proc) inspection(code string, cursor int) string {
+	p.t.Helper()
+	r := p.request(ipc.Request{Kind: ipc.KindInspect, Code: code, Cursor: cursor})
+	d, _ := r.reply["data"].(map[string]any)
+	s, _ := d["text/plain"].(string)
+	return s
+}
+
+// TestCompleteMembers completes the fields and methods of what comes before a dot:
+// cell types with their methods and unexported fields as written, through
+// pointers, indexes, calls, field chains and embedded fields, and compiled types.
+func TestCompleteMembers(t *testing.T) {
+	p := start(t)
+	p.ok(memberSession)
+	pMembers := "[Age Grow Hello Name secret]"
+	for code, want := range map[string]string{
+		"p.":                 pMembers,
+		"p.He":               "[Hello]",
+		"pp.":                pMembers,
+		"(*pp).":             pMembers,
+		"ps[0].":             pMembers,
+		`m["x"].`:            pMembers,
+		"mk().":              pMembers,
+		"r.":                 pMembers,
+		"q.Inner.":           pMembers,
+		"q.ptr.":             pMembers,
+		"q.":                 "[Age Extra Grow Hello Inner Name P ptr secret]",
+		"x := p.Name + q.P.": pMembers,
+		"f(ps[len(ps)-1].A":  "[Age]",
+		"mk().Hello().":      "[]", // a string has no members
+		"cfg.Ep":             "[Epochs]",
+		"cfg.LR":             "[LR LRAt]",
+		"sb.Wr":              "[Write WriteByte WriteRune WriteString]",
+		"rerr.":              "[Error]",
+		"strings.ToUpperS":   "[ToUpperSpecial]",
+	} {
+		if got, _, _ := p.completion(code); fmt.Sprint(got) != want {
+			t.Errorf("complete %q = %v, want %s", code, got, want)
+		}
+	}
+	got, start, end := p.completion("é := ps[0].Na")
+	if fmt.Sprint(got) != "[Name]" || start != 11 || end != 13 {
+		t.Errorf("complete after non-ASCII text: %v %d %d", got, start, end)
+	}
+}
+
+// TestCompleteLiteralFields completes field names where a composite literal of a
+// struct type takes a key, listed before the other names.
+func TestCompleteLiteralFields(t *testing.T) {
+	p := start(t)
+	p.ok(memberSession)
+	for code, want := range map[string]string{
+		"x := P{Na":                     "Name",
+		"x := P{":                       "Age Name secret", // then the other names
+		`x := P{Name: "x", A`:           "Age",
+		"cfg2 := train.Config{Ep":       "Epochs",
+		"x := []P{{Na":                  "Name",
+		"x := map[string]*P{\"k\": {Na": "Name",
+		"x := Q{In":                     "Inner",
+		"x := &Q{P: P{}, Ex":            "Extra",
+		"x := struct{ Alpha int }{Al":   "Alpha",
+		"func f() P {Na":                "",
+		"for _, v := range ps {Na":      "",
+		"x := P{Name: A":                "", // a value, not a key
+		"x := Q{Na":                     "", // promoted fields are no keys
+	} {
+		got, _, _ := p.completion(code)
+		if want == "" {
+			for _, g := range got {
+				if g == "Name" || g == "Age" {
+					t.Errorf("complete %q offers the field %s: %v", code, g, got)
+				}
+			}
+			continue
+		}
+		if fmt.Sprint(got[:min(len(got), len(strings.Fields(want)))]) != "["+want+"]" {
+			t.Errorf("complete %q = %v, want %s first", code, got, want)
+		}
+	}
+	// No "." or "_" (a dot or blank import, the blank identifier) among all names.
+	p.ok(`import _ "image/png"`)
+	got, _, _ := p.completion("")
+	for _, g := range got {
+		if !isIdent(g) || g == "_" {
+			t.Errorf("complete with no prefix offers %q", g)
+		}
+	}
+}
+
+// TestInspectMembers inspects fields (type and value) and methods (declaration
+// and doc comment) of cell and toolkit types, calls at and around the cursor,
+// and the session's own names as written.
+func TestInspectMembers(t *testing.T) {
+	p := start(t)
+	p.ok(memberSession)
+	at := func(code string) int { return utf8.RuneCountInString(code) }
+	for _, c := range []struct {
+		code   string
+		cursor int // -1: at the end
+		want   []string
+	}{
+		{"p.Hello", -1, []string{"func (p P) Hello() string", "Hello greets."}},
+		{"p.Grow()", 3, []string{"func (p *P) Grow()"}},
+		{"p.Name", -1, []string{`field Name string = "a"`}},
+		{"p.secret", -1, []string{"field secret int = 4"}},
+		{"pp.Age", -1, []string{"field Age int = 3"}},
+		{"q.Inner.Name", -1, []string{`field Name string = "in"`}},
+		{"q.Inner", -1, []string{"field Inner P", "the inner one"}},
+		{"q.Age", -1, []string{"field Age int = 3"}},
+		{"ps[0].Age", -1, []string{"field Age int = 3"}},
+		{`m["x"].Name`, -1, []string{`field Name string = "a"`}},
+		{"mk().Name", -1, []string{"field Name string"}},
+		{"cfg.Epochs", -1, []string{"field Epochs int = 7", "default 30"}},
+		{"cfg.LRAt", -1, []string{"func (c Config) LRAt(epoch float64) float64"}},
+		{"sb.WriteString", -1, []string{"func (b *Builder) WriteString(s string) (int, error)", "appends the contents of s"}},
+		{"n := sb.Len()", -1, []string{"func (b *Builder) Len() int"}},
+		{"parts := strings.Split(s, ", -1, []string{"func Split(s, sep string) []string"}},
+		{"parts := strings.Split(p.Na", -1, []string{"func Split(s, sep string) []string"}},
+		{"x := p.Hello(", -1, []string{"func (p P) Hello() string"}},
+		{"p", -1, []string{"var p P = "}},
+		{"P", -1, []string{"type P struct", "func (p P) Hello() string", "func (p *P) Grow()"}},
+		{"mk", -1, []string{"func mk() P"}},
+	} {
+		cursor := c.cursor
+		if cursor < 0 {
+			cursor = at(c.code)
+		}
+		text := p.inspection(c.code, cursor)
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("inspect %q at %d = %q, want it to contain %q", c.code, cursor, text, w)
+			}
+		}
+	}
+	if text := p.inspection("p.Name", 4); strings.Contains(text, "Xsecret") {
+		t.Errorf("inspect shows yaegi's name of an unexported field: %q", text)
+	}
+	// ?name pages what inspect shows, for member chains too.
+	r := p.ok("?q.Inner.Name")
+	pl, _ := r.reply["payload"].([]any)
+	if len(pl) != 1 || !strings.Contains(fmt.Sprint(pl[0]), `field Name string = "in"`) {
+		t.Errorf("?q.Inner.Name: %v", r.reply["payload"])
+	}
+}
+
+// BenchmarkComplete measures complete requests through the executor's pipes
+// (some frontends send one per keystroke): a prefix of a cell name, a member of
+// an expression, and a composite literal's key.
+func BenchmarkComplete(b *testing.B) {
+	p := start(b)
+	p.settle = 0
+	p.ok(memberSession)
+	for _, code := range []string{"x := ps", "ps[0].Na", "x := P{Na", "strings.ToU"} {
+		b.Run(code, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				p.request(ipc.Request{Kind: ipc.KindComplete, Code: code, Cursor: utf8.RuneCountInString(code)})
+			}
+		})
+	}
+}
