@@ -43,6 +43,29 @@ func (s *Session) VarDef(name string) (d VarDef, ok bool) {
 	return d, ok
 }
 
+// UnexportedFields returns the names of the unexported fields of the struct types
+// the cells declared (yaegi's reflect types call them "X" + name).
+func (s *Session) UnexportedFields() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, sp := range s.typeSpecs {
+		ast.Inspect(sp.Type, func(n ast.Node) bool {
+			if st, ok := n.(*ast.StructType); ok {
+				for _, f := range st.Fields.List {
+					for _, nm := range f.Names {
+						if !token.IsExported(nm.Name) && nm.Name != "_" && !seen[nm.Name] {
+							seen[nm.Name] = true
+							out = append(out, nm.Name)
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
 // withoutBody returns a copy of a func declaration without its body, which the
 // session need not keep.
 func withoutBody(d *ast.FuncDecl) *ast.FuncDecl {

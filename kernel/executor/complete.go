@@ -135,7 +135,7 @@ func (s *session) complete(code string, cursor int) map[string]any {
 		}
 	}
 	add := func(name string) { addKind(name, "") }
-	var fields []string // the field names of a composite literal, listed first
+	fields := []string{} // the field names of a composite literal, listed first
 	if start > 0 && code[start-1] == '.' {
 		x := operandBefore(code, start-1)
 		if p, ok := s.packageOf(x); ok {
@@ -366,7 +366,7 @@ func (s *session) describeExpr(e ast.Expr) string {
 		decl, doc := m.about()
 		if m.field != nil {
 			if v, ok := ty.valueOf(e); ok && v.CanInterface() {
-				decl += " = " + valueText(v)
+				decl += " = " + s.valueText(v)
 			}
 		}
 		return strings.TrimSpace(decl + "\n\n" + doc)
@@ -374,9 +374,23 @@ func (s *session) describeExpr(e ast.Expr) string {
 	return ""
 }
 
+// unmangleFields gives the unexported fields of cell types in a printed value
+// (`{Name:a Xage:3}`) the names the cell wrote (`{Name:a age:3}`).
+func (s *session) unmangleFields(text string) string {
+	names := s.pre.UnexportedFields()
+	if len(names) == 0 || !strings.Contains(text, "X") {
+		return text
+	}
+	for i, n := range names {
+		names[i] = regexp.QuoteMeta(n)
+	}
+	re := regexp.MustCompile(`([{ ])X(` + strings.Join(names, "|") + `):`)
+	return re.ReplaceAllString(text, "$1$2:")
+}
+
 // valueText shows a value in an inspection, cut where it would flood the pane.
-func valueText(v reflect.Value) string {
-	val := plainText(v.Interface())
+func (s *session) valueText(v reflect.Value) string {
+	val := s.unmangleFields(plainText(v.Interface()))
 	if len(val) > 2000 {
 		val = val[:2000] + "…"
 	}
@@ -434,7 +448,7 @@ func (s *session) describe(qual, name string) string {
 			}
 			val := ""
 			if v.CanInterface() {
-				val = valueText(v)
+				val = s.valueText(v)
 			}
 			fmt.Fprintf(&b, "%s %s %s = %s", kind, name, typ, val)
 		default:

@@ -85,6 +85,11 @@ func TestCompleteMembers(t *testing.T) {
 			t.Errorf("complete %q = %v, want %s", code, got, want)
 		}
 	}
+	// No member is an empty list, not null: frontends index it.
+	r := p.request(ipc.Request{Kind: ipc.KindComplete, Code: "p.Name.", Cursor: 7})
+	if m, ok := r.reply["matches"].([]any); !ok || len(m) != 0 {
+		t.Errorf("complete without a member: %#v", r.reply["matches"])
+	}
 	got, start, end := p.completion("é := ps[0].Na")
 	if fmt.Sprint(got) != "[Name]" || start != 11 || end != 13 {
 		t.Errorf("complete after non-ASCII text: %v %d %d", got, start, end)
@@ -134,6 +139,22 @@ func TestCompleteLiteralFields(t *testing.T) {
 	}
 }
 
+// TestCompleteRedeclaredType: a variable made before its type was declared again
+// keeps the old type's fields (yaegi made a new type); one made after has the new.
+func TestCompleteRedeclaredType(t *testing.T) {
+	p := start(t)
+	p.ok(memberSession)
+	p.ok("type P struct{ Name string; Age int; secret int; Extra int }\np2 := P{}")
+	for code, want := range map[string]string{
+		"p.":  "[Age Name secret]",
+		"p2.": "[Age Extra Name secret]",
+	} {
+		if got, _, _ := p.completion(code); fmt.Sprint(got) != want {
+			t.Errorf("complete %q = %v, want %s", code, got, want)
+		}
+	}
+}
+
 // TestInspectMembers inspects fields (type and value) and methods (declaration
 // and doc comment) of cell and toolkit types, calls at and around the cursor,
 // and the session's own names as written.
@@ -164,7 +185,8 @@ func TestInspectMembers(t *testing.T) {
 		{"parts := strings.Split(s, ", -1, []string{"func Split(s, sep string) []string"}},
 		{"parts := strings.Split(p.Na", -1, []string{"func Split(s, sep string) []string"}},
 		{"x := p.Hello(", -1, []string{"func (p P) Hello() string"}},
-		{"p", -1, []string{"var p P = "}},
+		{"p", -1, []string{"var p P = {Name:a Age:3 secret:4}"}},
+		{"ps[0].Age", 0, []string{"var ps []P = [{Name:a Age:3 secret:4}]"}},
 		{"P", -1, []string{"type P struct", "func (p P) Hello() string", "func (p *P) Grow()"}},
 		{"mk", -1, []string{"func mk() P"}},
 	} {

@@ -336,11 +336,10 @@ func (ty *typer) identType(name string) staticType {
 			delete(ty.busy, name)
 		}
 		// What reflect knows of a variable is exact unless the cells declared its
-		// type (then reflect has lost its name and methods).
-		if t.src == nil {
-			if v, ok := ty.globals[name]; ok && v.IsValid() {
-				return staticType{rt: v.Type()}
-			}
+		// type (then reflect has lost its name and methods), and that type is still
+		// the variable's: a cell that declares it again makes a new type.
+		if v, ok := ty.globals[name]; ok && v.IsValid() && (t.src == nil || !ty.fits(t, v.Type(), 0)) {
+			return staticType{rt: v.Type()}
 		}
 		return t
 	}
@@ -348,6 +347,52 @@ func (ty *typer) identType(name string) staticType {
 		return staticType{rt: v.Type()}
 	}
 	return staticType{}
+}
+
+// fits reports whether rt, the reflect type yaegi made for a type t of the cells,
+// has t's shape: pointers, slices, maps and struct fields of the same names.
+func (ty *typer) fits(t staticType, rt reflect.Type, depth int) bool {
+	if depth > 5 || t.rt != nil {
+		return true
+	}
+	if p, ok := ty.deref(t); ok {
+		return rt.Kind() == reflect.Pointer && ty.fits(p, rt.Elem(), depth+1)
+	}
+	u := ty.underlying(t)
+	if u.rt != nil {
+		return u.rt.Kind() == rt.Kind()
+	}
+	switch x := u.src.(type) {
+	case *ast.ArrayType:
+		return (rt.Kind() == reflect.Slice || rt.Kind() == reflect.Array) && ty.fits(ty.typeExpr(x.Elt), rt.Elem(), depth+1)
+	case *ast.MapType:
+		return rt.Kind() == reflect.Map && ty.fits(ty.typeExpr(x.Value), rt.Elem(), depth+1)
+	case *ast.StructType:
+		if rt.Kind() != reflect.Struct {
+			return false
+		}
+		i := 0
+		for _, f := range x.Fields.List {
+			names := []string{embeddedName(f.Type)}
+			if len(f.Names) > 0 {
+				names = names[:0]
+				for _, nm := range f.Names {
+					names = append(names, nm.Name)
+				}
+			}
+			for _, n := range names {
+				if !token.IsExported(n) {
+					n = "X" + n
+				}
+				if i >= rt.NumField() || rt.Field(i).Name != n {
+					return false
+				}
+				i++
+			}
+		}
+		return i == rt.NumField()
+	}
+	return true
 }
 
 // defType returns the type a variable declaration gives.
@@ -557,13 +602,17 @@ func (ty *typer) rtMembers(rt reflect.Type) []member {
 	if rt.Kind() != reflect.Struct {
 		return out
 	}
+	interpreted := rt.Name() == "" // a struct type of the cells, as yaegi made it
 	for _, f := range reflect.VisibleFields(rt) {
 		if !f.IsExported() || seen[f.Name] {
 			continue
 		}
 		seen[f.Name] = true
-		f := f
-		out = append(out, member{name: f.Name, typ: staticType{rt: f.Type}, promoted: len(f.Index) > 1,
+		name := f.Name
+		if interpreted && len(name) > 1 && name[0] == 'X' && !token.IsExported(name[1:]) {
+			name = name[1:] // yaegi's name of an unexported field
+		}
+		out = append(out, member{name: name, typ: staticType{rt: f.Type}, promoted: len(f.Index) > 1,
 			field: func(v reflect.Value) (reflect.Value, bool) {
 				v, ok := indirect(v)
 				if !ok || v.Type() != rt {
@@ -573,7 +622,7 @@ func (ty *typer) rtMembers(rt reflect.Type) []member {
 				return fv, err == nil
 			},
 			about: func() (string, string) {
-				return fmt.Sprintf("field %s %s", f.Name, f.Type), rtFieldDoc(rt, f)
+				return fmt.Sprintf("field %s %s", name, f.Type), rtFieldDoc(rt, f)
 			}})
 	}
 	return out
