@@ -50,10 +50,10 @@ type Predictions struct {
 // (a shorter but usable Predictions) together with ctx's error.
 func Predict(ctx context.Context, m nn.Classifier, d *dataset.Dataset, opts *Options) (*Predictions, error) {
 	if m == nil {
-		return nil, fmt.Errorf("evaluate: nil classifier")
+		return nil, errors.New("evaluate: the classifier is nil: pass a trained model (the Model of train.Fit's result, or nn.Load)")
 	}
 	if d == nil {
-		return nil, fmt.Errorf("evaluate: nil dataset")
+		return nil, errors.New("evaluate: the dataset is nil: pass the images to evaluate on, e.g. a split's Test")
 	}
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
@@ -66,6 +66,14 @@ func Predict(ctx context.Context, m nn.Classifier, d *dataset.Dataset, opts *Opt
 			return nil, errors.New("evaluate: the model is not initialised: train it (train.Fit), load a checkpoint (nn.Load) or call its Init(c, h, w, classes) first")
 		}
 		return nil, fmt.Errorf("evaluate: classifier reports %d classes", k)
+	}
+	// A label the classifier cannot predict would count as a class it always gets
+	// wrong: the model and the dataset do not belong together.
+	for i, y := range d.Labels {
+		if y >= k {
+			return nil, fmt.Errorf("evaluate: image %d of %q has label %d (%s), but the classifier predicts %d classes: evaluate it on a dataset of the classes it was trained on",
+				i, d.Name, y, className(d.Classes, y), k)
+		}
 	}
 	n := d.Len()
 	bs := opts.batchSize()

@@ -188,3 +188,21 @@ func TestEvaluateEmptyDataset(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictRejectsLabelsBeyondTheClassifier: a dataset with a class the model cannot
+// predict was evaluated as if the model always got it wrong.
+func TestPredictRejectsLabelsBeyondTheClassifier(t *testing.T) {
+	d := data()
+	if _, err := Evaluate(context.Background(), &oracle{k: d.NumClasses() - 1}, d, &Options{Quiet: true}); err == nil ||
+		!strings.Contains(err.Error(), "but the classifier predicts 2 classes") {
+		t.Errorf("a label beyond the classifier's classes: err = %v", err)
+	}
+	for want, call := range map[string]func() error{
+		"the classifier is nil: pass a trained model": func() error { _, err := Evaluate(context.Background(), nil, d, nil); return err },
+		"the dataset is nil: pass the images":         func() error { _, err := Evaluate(context.Background(), &oracle{k: 3}, nil, nil); return err },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}
