@@ -131,6 +131,11 @@ func Concat(parts ...*Dataset) (*Dataset, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("dataset: Concat of nothing")
 	}
+	for i, p := range parts {
+		if p == nil {
+			return nil, fmt.Errorf("dataset: Concat: part %d of %d is nil (was the error of the call that made it ignored?)", i, len(parts))
+		}
+	}
 	f := parts[0]
 	out := &Dataset{Name: f.Name, C: f.C, H: f.H, W: f.W}
 	total := 0

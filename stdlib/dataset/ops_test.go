@@ -61,6 +61,10 @@ func TestOps(t *testing.T) {
 	if _, err := Concat(d, other); err == nil {
 		t.Errorf("concat of different shapes should fail")
 	}
+	// A nil part (a loader's dropped error) was a nil pointer dereference.
+	if _, err := Concat(d, nil); err == nil || !strings.Contains(err.Error(), "part 1 of 2 is nil") {
+		t.Errorf("concat with a nil part: err = %v", err)
+	}
 	if err := d.Append(NewImage(1, 3, 3), 0); err == nil {
 		t.Errorf("append of wrong shape should fail")
 	}

@@ -264,6 +264,9 @@ func TestSummaries(t *testing.T) {
 	if got := res.Figure("rotaton").String(); got != `Figure("rotaton: no results (these results have t)")` {
 		t.Errorf("figure of a transform without results: %s", got)
 	}
+	if got := (&Results{}).Figure("rotation").String(); got != `Figure("rotation: no results (these results are empty)")` {
+		t.Errorf("figure of empty results: %s", got)
+	}
 }
 
 // TestRunRejectsBadSettingsBeforeTraining: a negative Instances used to run the default

@@ -181,6 +181,9 @@ func (res *Results) Figure(transform string) *plots.Figure {
 	series := res.Series(transform)
 	if len(series) == 0 {
 		// An empty chart titled as if it had data hid a misspelt transform.
+		if len(res.Rows) == 0 {
+			return invariance.Figure(fmt.Sprintf("%s: no results (these results are empty)", transform))
+		}
 		return invariance.Figure(fmt.Sprintf("%s: no results (these results have %s)", transform, strings.Join(res.Transforms(), ", ")))
 	}
 	return invariance.Figure(fmt.Sprintf("%s: eKLD by class size", transform), series...)

@@ -2,6 +2,7 @@ package nuisance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"math/rand"
@@ -47,8 +48,16 @@ type Composed []Transform
 
 // Compose returns the transform that applies ts in order. From a notebook cell, assign
 // an interpreted transform to a nuisance.Transform variable before passing it here:
-// the interpreter does not convert values inside variadic arguments.
-func Compose(ts ...Transform) Composed { return Composed(ts) }
+// the interpreter does not convert values inside variadic arguments. It panics, saying
+// which, if a transform is nil.
+func Compose(ts ...Transform) Composed {
+	for i, t := range ts {
+		if t == nil {
+			panic(fmt.Sprintf("nuisance: Compose: transform %d of %d is nil", i, len(ts)))
+		}
+	}
+	return Composed(ts)
+}
 
 // Apply applies each transform to the result of the previous one.
 func (c Composed) Apply(src dataset.Image, rng *rand.Rand) dataset.Image {
@@ -97,7 +106,12 @@ func interpreted(t Transform) bool {
 // declared in a notebook cell, whose own String method compiled code cannot see:
 //
 //	flip := nuisance.Named("flip", myFlip{})
-func Named(name string, t Transform) Transform { return named{name: name, t: t} }
+func Named(name string, t Transform) Transform {
+	if t == nil {
+		panic(fmt.Sprintf("nuisance: Named(%q, nil): the transform is nil", name))
+	}
+	return named{name: name, t: t}
+}
 
 type named struct {
 	name string
@@ -182,6 +196,9 @@ var Workers = 0
 // and returns ctx's error (the partial dataset is not returned because a half-baked
 // training set would silently mix transformed and raw images).
 func ApplyBakedContext(ctx context.Context, ds *dataset.Dataset, t Transform, seed int64) (*dataset.Dataset, error) {
+	if ds == nil {
+		return nil, errors.New("nuisance: ApplyBaked: the dataset is nil")
+	}
 	if t == nil {
 		t = Identity{}
 	}
@@ -279,6 +296,7 @@ func ApplyBakedContext(ctx context.Context, ds *dataset.Dataset, t Transform, se
 // PAPER.md). img itself is not modified.
 func Samples(img dataset.Image, t Transform, n int, rng *rand.Rand) []dataset.Image {
 	seed.MustRand(rng, "nuisance: Samples")
+	mustTransform(t, "nuisance: Samples")
 	out := make([]dataset.Image, max(n, 0))
 	for i := range out {
 		out[i] = t.Apply(img, rng)
@@ -291,6 +309,8 @@ func Samples(img dataset.Image, t Transform, n int, rng *rand.Rand) []dataset.Im
 // input for batched evaluation of eKLD.
 func SampleDataset(ds *dataset.Dataset, idx []int, t Transform, n int, rng *rand.Rand) *dataset.Dataset {
 	seed.MustRand(rng, "nuisance: SampleDataset")
+	mustDataset(ds, "nuisance: SampleDataset")
+	mustTransform(t, "nuisance: SampleDataset")
 	size := ds.ImageSize()
 	out := &dataset.Dataset{Name: ds.Name + " samples", C: ds.C, H: ds.H, W: ds.W,
 		Pix: make([]uint8, 0, len(idx)*n*size), Labels: make([]int, 0, len(idx)*n),
@@ -310,6 +330,7 @@ func SampleDataset(ds *dataset.Dataset, idx []int, t Transform, n int, rng *rand
 // original image first, then n fresh draws of t (drawn from seed), each row labelled
 // with its class name.
 func Grid(ds *dataset.Dataset, t Transform, idx []int, n int, seed int64) image.Image {
+	mustDataset(ds, "nuisance: Grid")
 	if t == nil {
 		t = Identity{}
 	}
@@ -329,6 +350,23 @@ func Grid(ds *dataset.Dataset, t Transform, idx []int, n int, seed int64) image.
 // CompareGrid shows the same images from two datasets side by side, row by row: the
 // first cols images of a above those of b (e.g. RawTrain above Train of a split).
 func CompareGrid(a, b *dataset.Dataset, idx []int) image.Image {
+	mustDataset(a, "nuisance: CompareGrid (first dataset)")
+	mustDataset(b, "nuisance: CompareGrid (second dataset)")
 	return dataset.GridRows([][]dataset.Image{a.Images(idx), b.Images(idx)},
 		dataset.GridOptions{RowLabels: []string{a.Name, b.Name}})
+}
+
+// mustDataset and mustTransform panic, naming the call, when an argument is nil, as
+// the functions that return no error cannot say so otherwise: a nil dataset usually
+// comes from a loader whose error was dropped.
+func mustDataset(ds *dataset.Dataset, who string) {
+	if ds == nil {
+		panic(who + ": the dataset is nil (was the error of the call that made it ignored?)")
+	}
+}
+
+func mustTransform(t Transform, who string) {
+	if t == nil {
+		panic(who + ": the transform is nil: pass one, e.g. nuisance.NewRotation() or nuisance.Identity{}")
+	}
 }

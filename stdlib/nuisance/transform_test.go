@@ -395,3 +395,32 @@ func TestNilRand(t *testing.T) {
 		t.Errorf("Identity.Apply(img, nil) returned %d pixels", len(out.Pix))
 	}
 }
+
+// TestNilArguments: a nil dataset or transform was a nil pointer dereference deep in
+// the call; now the call says which argument is nil.
+func TestNilArguments(t *testing.T) {
+	img := dataset.NewImage(1, 4, 4)
+	ds := &dataset.Dataset{Name: "d", C: 1, H: 4, W: 4, Pix: img.Pix, Labels: []int{0}, Classes: []string{"a"}}
+	rng := rand.New(rand.NewSource(1))
+	for want, call := range map[string]func(){
+		"nuisance: Samples: the transform is nil":             func() { Samples(img, nil, 2, rng) },
+		"nuisance: SampleDataset: the dataset is nil":         func() { SampleDataset(nil, []int{0}, Identity{}, 2, rng) },
+		"nuisance: SampleDataset: the transform is nil":       func() { SampleDataset(ds, []int{0}, nil, 2, rng) },
+		"nuisance: Grid: the dataset is nil":                  func() { Grid(nil, Identity{}, []int{0}, 2, 1) },
+		"nuisance: CompareGrid (second dataset): the dataset": func() { CompareGrid(ds, nil, []int{0}) },
+		"nuisance: Compose: transform 1 of 2 is nil":          func() { Compose(Identity{}, nil) },
+		`nuisance: Named("flip", nil): the transform is nil`:  func() { Named("flip", nil) },
+	} {
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			call()
+			return "no panic"
+		}()
+		if !strings.Contains(msg, want) {
+			t.Errorf("panic %q, want %q", msg, want)
+		}
+	}
+	if _, err := ApplyBaked(nil, Identity{}, 1); err == nil || !strings.Contains(err.Error(), "ApplyBaked: the dataset is nil") {
+		t.Errorf("ApplyBaked(nil): err = %v", err)
+	}
+}
