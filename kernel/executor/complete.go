@@ -137,13 +137,16 @@ func (s *session) complete(code string, cursor int) map[string]any {
 	add := func(name string) { addKind(name, "") }
 	fields := []string{} // the field names of a composite literal, listed first
 	if start > 0 && code[start-1] == '.' {
-		x := operandBefore(code, start-1)
-		if p, ok := s.packageOf(x); ok {
+		x, xs := operandBefore(code, start-1)
+		ty := s.typer()
+		if root := rootName(x); root != "" && mentions(code[:xs], root) {
+			ty = s.typerAt(code, xs) // the cell may declare it
+		}
+		if p, ok := ty.packageOf(x); ok {
 			for name, v := range packageSymbols()[p] {
 				addKind(name, symbolKind(v))
 			}
 		} else if x != nil {
-			ty := s.typer()
 			for _, m := range ty.members(ty.exprType(x)) {
 				addKind(m.name, memberKind(m))
 			}
@@ -154,6 +157,9 @@ func (s *session) complete(code string, cursor int) map[string]any {
 		}
 		fields = cands
 		cands = []string{}
+		for name := range cell.Locals(code, start) {
+			addKind(name, "variable")
+		}
 		for _, kw := range goKeywords() {
 			addKind(kw, "keyword")
 		}
@@ -189,6 +195,51 @@ func (s *session) complete(code string, cursor int) map[string]any {
 		"metadata": map[string]any{"_jupyter_types_experimental": types}}
 }
 
+// rootName returns the name an expression starts from (`ps` in `ps[0].Inner`).
+func rootName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.Ident:
+			return x.Name
+		case *ast.SelectorExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.CallExpr:
+			e = x.Fun
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.UnaryExpr:
+			e = x.X
+		case *ast.TypeAssertExpr:
+			e = x.X
+		case *ast.SliceExpr:
+			e = x.X
+		default:
+			return ""
+		}
+	}
+}
+
+// mentions reports whether name occurs in code as a whole word.
+func mentions(code, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(code[i:], name)
+		if j < 0 {
+			return false
+		}
+		a, b := i+j, i+j+len(name)
+		before, _ := utf8.DecodeLastRuneInString(code[:a])
+		after, _ := utf8.DecodeRuneInString(code[b:])
+		if (a == 0 || !isIdentRune(before)) && (b == len(code) || !isIdentRune(after)) {
+			return true
+		}
+		i = b
+	}
+}
+
 func memberKind(m member) string {
 	if m.method {
 		return "method"
@@ -212,7 +263,7 @@ func (s *session) literalFields(code string, at int) []member {
 	if last := toks[len(toks)-1].tok; len(toks)-1 != brace && last != token.COMMA {
 		return nil // a value, not a key
 	}
-	ty := s.typer()
+	ty := s.typerAt(code, at)
 	t := s.literalType(ty, code, toks, open)
 	if !t.known() {
 		return nil
@@ -300,6 +351,7 @@ func (s *session) inspect(code string, cursor, detail int) map[string]any {
 // else the name or selector the cursor touches (`p.Name`, `ps[0].Age`); right
 // after a call, the func called.
 func (s *session) describeAt(code string, off int) string {
+	at := func(e ast.Expr, start int) string { return s.describeExpr(s.typerAt(code, start), e) }
 	toks := scanTokens(code[:off])
 	open := unclosed(toks)
 	for k := len(open) - 1; k >= 0; k-- {
@@ -311,19 +363,19 @@ func (s *session) describeAt(code string, off int) string {
 			continue
 		}
 		if start := operandStart(toks, paren-1); start >= 0 {
-			if text := s.describeExpr(parseOperand(code, toks[start].off, toks[paren].off)); text != "" {
+			if text := at(parseOperand(code, toks[start].off, toks[paren].off), toks[start].off); text != "" {
 				return text
 			}
 		}
 	}
 	if end := identEnd(code, off); wordBefore(code, off) < end {
-		return s.describeExpr(operandBefore(code, end))
+		return at(operandBefore(code, end))
 	}
-	if e := operandBefore(code, off); e != nil {
+	if e, start := operandBefore(code, off); e != nil {
 		if call, ok := e.(*ast.CallExpr); ok {
-			return s.describeExpr(call.Fun)
+			return at(call.Fun, start)
 		}
-		return s.describeExpr(e)
+		return at(e, start)
 	}
 	// after "name ": the name before
 	k := off
@@ -331,7 +383,7 @@ func (s *session) describeAt(code string, off int) string {
 		k--
 	}
 	if k < off && wordBefore(code, k) < k {
-		return s.describeExpr(operandBefore(code, k))
+		return at(operandBefore(code, k))
 	}
 	return ""
 }
@@ -346,19 +398,22 @@ func (s *session) packageOf(e ast.Expr) (string, bool) {
 
 // describeExpr returns the signature and documentation of a name, a package
 // member or a field or method (`cfg.Epochs`, `p.Hello`, `ps[0].Name`), or "".
-func (s *session) describeExpr(e ast.Expr) string {
+func (s *session) describeExpr(ty *typer, e ast.Expr) string {
 	switch x := e.(type) {
 	case *ast.ParenExpr:
-		return s.describeExpr(x.X)
+		return s.describeExpr(ty, x.X)
 	case *ast.Ident:
+		if _, local := ty.locals[x.Name]; local {
+			if t := ty.identType(x.Name); t.known() {
+				return "var " + x.Name + " " + ty.typeText(t)
+			}
+			return ""
+		}
 		return s.describe("", x.Name)
 	case *ast.SelectorExpr:
-		if id, ok := x.X.(*ast.Ident); ok {
-			if _, isPkg := s.packagePath(id.Name); isPkg {
-				return s.describe(id.Name, x.Sel.Name)
-			}
+		if _, isPkg := ty.packageOf(x.X); isPkg {
+			return s.describe(x.X.(*ast.Ident).Name, x.Sel.Name)
 		}
-		ty := s.typer()
 		m, ok := ty.member(ty.exprType(x.X), x.Sel.Name)
 		if !ok {
 			return ""
@@ -406,7 +461,7 @@ func (s *session) describe(qual, name string) string {
 	if qual != "" {
 		p, ok := s.packagePath(qual)
 		if !ok {
-			return s.describeExpr(&ast.SelectorExpr{X: ast.NewIdent(qual), Sel: ast.NewIdent(name)})
+			return s.describeExpr(s.typer(), &ast.SelectorExpr{X: ast.NewIdent(qual), Sel: ast.NewIdent(name)})
 		}
 		v, ok := packageSymbols()[p][name]
 		if !ok {

@@ -139,6 +139,48 @@ func TestCompleteLiteralFields(t *testing.T) {
 	}
 }
 
+// TestCompleteCellVariables completes the members of variables of the cell being
+// edited, which the session has not run: its statements' variables, range and
+// switch variables, parameters of the funcs around the cursor, in their scopes.
+func TestCompleteCellVariables(t *testing.T) {
+	p := start(t)
+	p.ok(memberSession)
+	pMembers := "[Age Grow Hello Name secret]"
+	for code, want := range map[string]string{
+		"for _, v := range ps {\n\tv.":                              pMembers,
+		"for i, v := range ps {\n\tfmt.Println(i, v.He":             "[Hello]",
+		"for k, v := range m {\n\tx := v\n\tx.He":                   "[Hello]",
+		"for _, b := range []byte(\"ab\") {\n\tb.":                  "[]",
+		"x := q.Inner\nx.He":                                        "[Hello]",
+		"func f(a *P, b train.Config) {\n\tb.Ep":                    "[Epochs]",
+		"func f(a *P, b train.Config) {\n\ta.":                      pMembers,
+		"func (c Q) Twice() int {\n\treturn c.Inner.A":              "[Age]",
+		"sort.Slice(ps, func(i, j int) bool {\n\treturn ps[i].A":    "[Age]",
+		"switch v := any(p).(type) {\ncase P:\n\tv.He":              "[Hello]",
+		"if x := mk(); x.Age > 0 {\n\tx.Na":                         "[Name]",
+		"q := q.Inner\nq.":                                          pMembers, // the cell's q, a P
+		"strings := p\nstrings.":                                    pMembers,
+		"if true {\n\tzz := p\n}\nzz.":                              "[]", // out of its scope
+		"var w struct{ Alpha, Beta int }\nw.":                       "[Alpha Beta]",
+		"import \"fmt\"\ntype T struct{}\ny := p\nfmt.Println(y.He": "[Hello]",
+	} {
+		if got, _, _ := p.completion(code); fmt.Sprint(got) != want {
+			t.Errorf("complete %q = %v, want %s", code, got, want)
+		}
+	}
+	if got, _, _ := p.completion("value := 3\nif true {\n\tfmt.Println(val"); fmt.Sprint(got) != "[value]" {
+		t.Errorf("complete a variable of the cell: %v", got)
+	}
+	for code, want := range map[string]string{
+		"for _, v := range ps {\n\tv":      "var v P",
+		"for _, v := range ps {\n\tv.Name": "field Name string",
+	} {
+		if text := p.inspection(code, utf8.RuneCountInString(code)); text != want {
+			t.Errorf("inspect %q = %q, want %q", code, text, want)
+		}
+	}
+}
+
 // TestCompleteRedeclaredType: a variable made before its type was declared again
 // keeps the old type's fields (yaegi made a new type); one made after has the new.
 func TestCompleteRedeclaredType(t *testing.T) {
@@ -214,15 +256,23 @@ func TestInspectMembers(t *testing.T) {
 
 // BenchmarkComplete measures complete requests through the executor's pipes
 // (some frontends send one per keystroke): a prefix of a cell name, a member of
-// an expression, and a composite literal's key.
+// an expression, a composite literal's key, a package member, and a member of a
+// loop variable at the end of a cell of 200 lines. exec-cpu-us/op is the
+// executor's CPU time per request (see BenchmarkExecute).
 func BenchmarkComplete(b *testing.B) {
 	p := start(b)
 	p.settle = 0
 	p.ok(memberSession)
-	for _, code := range []string{"x := ps", "ps[0].Na", "x := P{Na", "strings.ToU"} {
-		b.Run(code, func(b *testing.B) {
+	long := strings.Repeat("x := ps[0].Age + len(m)\nfmt.Println(x, q.Inner.Name)\n", 100) + "for _, v := range ps {\n\tv.Na"
+	for name, code := range map[string]string{"name": "x := ps", "member": "ps[0].Na", "literal": "x := P{Na",
+		"package": "strings.ToU", "long-cell": long} {
+		b.Run(name, func(b *testing.B) {
+			c0 := procCPU(p.cmd.Process.Pid)
 			for i := 0; i < b.N; i++ {
 				p.request(ipc.Request{Kind: ipc.KindComplete, Code: code, Cursor: utf8.RuneCountInString(code)})
+			}
+			if c0 >= 0 {
+				b.ReportMetric(float64(procCPU(p.cmd.Process.Pid)-c0)/1e3/float64(b.N), "exec-cpu-us/op")
 			}
 		})
 	}

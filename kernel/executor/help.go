@@ -85,7 +85,7 @@ func isIdent(s string) bool {
 // same name, so that the two never disagree.
 func (s *session) help(target string) (string, *cellError) {
 	if e, err := parser.ParseExpr(target); err == nil && isNameChain(e) {
-		if text := s.describeExpr(e); text != "" {
+		if text := s.describeExpr(s.typer(), e); text != "" {
 			return text, nil
 		}
 	}

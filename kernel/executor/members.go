@@ -49,6 +49,7 @@ type member struct {
 // typer types expressions of a session, for one request.
 type typer struct {
 	s       *session
+	locals  map[string]cell.LocalVar // the cell being edited: its variables visible at the cursor
 	globals map[string]reflect.Value
 	busy    map[string]bool // variables being typed: `x := x.Next()` in a later cell refers to the earlier x
 	depth   int
@@ -57,6 +58,20 @@ type typer struct {
 func (s *session) typer() *typer {
 	return &typer{s: s, globals: s.globals(), busy: map[string]bool{}}
 }
+
+// typerAt returns a typer that also knows the variables of code, the cell being
+// edited, visible at byte offset at.
+func (s *session) typerAt(code string, at int) *typer {
+	ty := s.typer()
+	if len(code) <= maxLocalsCell {
+		ty.locals = cell.Locals(code, at)
+	}
+	return ty
+}
+
+// maxLocalsCell bounds the cells whose own variables completion looks for: it
+// parses the cell at every request.
+const maxLocalsCell = 1 << 16
 
 // maxDepth bounds the recursion of typing (a type that embeds itself through a
 // pointer, a chain of variables).
@@ -79,7 +94,24 @@ func (ty *typer) declared(name string) bool {
 	return ok
 }
 
-func (ty *typer) packageOf(e ast.Expr) (string, bool) { return ty.s.packageOf(e) }
+// packageOf returns the import path of a package name, if e is one (and no
+// variable of the cell hides it).
+func (ty *typer) packageOf(e ast.Expr) (string, bool) {
+	if id, ok := e.(*ast.Ident); ok {
+		if _, local := ty.locals[id.Name]; local {
+			return "", false
+		}
+	}
+	return ty.s.packageOf(e)
+}
+
+// typeText writes a type as Go source.
+func (ty *typer) typeText(t staticType) string {
+	if t.src != nil {
+		return nodeText(t.src)
+	}
+	return t.rt.String()
+}
 
 // typeExpr resolves a type as written in a cell.
 func (ty *typer) typeExpr(e ast.Expr) staticType {
@@ -176,6 +208,19 @@ func (ty *typer) elem(t staticType) staticType {
 		return ty.typeExpr(x.Value)
 	}
 	return staticType{}
+}
+
+// key returns the type of the keys of a map type, or int for the indexes of
+// other types.
+func (ty *typer) key(t staticType) staticType {
+	u := ty.underlying(t)
+	if u.rt != nil && u.rt.Kind() == reflect.Map {
+		return staticType{rt: u.rt.Key()}
+	}
+	if m, ok := u.src.(*ast.MapType); ok {
+		return ty.typeExpr(m.Key)
+	}
+	return staticType{rt: predeclaredTypes["int"]}
 }
 
 // result returns the type of result i of a func type.
@@ -321,8 +366,28 @@ func (ty *typer) isType(e ast.Expr) bool {
 	return false
 }
 
-// identType returns the type of a session name used as a value.
+// identType returns the type of a name used as a value: a variable of the cell
+// being edited, or a name of the session.
 func (ty *typer) identType(name string) staticType {
+	if l, ok := ty.locals[name]; ok && !ty.busy["local "+name] {
+		ty.busy["local "+name] = true // in `p := p.Inner`, the p on the right is the one before
+		defer delete(ty.busy, "local "+name)
+		if l.RangeOf == nil {
+			return ty.defType(l.VarDef)
+		}
+		x := ty.exprType(l.RangeOf)
+		if p, ok := ty.deref(x); ok { // a pointer to an array
+			x = p
+		}
+		u := ty.underlying(x)
+		if l.Key {
+			return ty.key(u)
+		}
+		if u.rt != nil && u.rt.Kind() == reflect.String {
+			return staticType{rt: predeclaredTypes["rune"]}
+		}
+		return ty.elem(u)
+	}
 	switch ty.s.pre.Names()[name] {
 	case "func":
 		if d := ty.s.pre.FuncDecl(name); d != nil {
@@ -752,6 +817,9 @@ func (ty *typer) valueOf(e ast.Expr) (reflect.Value, bool) {
 	case *ast.ParenExpr:
 		return ty.valueOf(x.X)
 	case *ast.Ident:
+		if _, local := ty.locals[x.Name]; local {
+			return reflect.Value{}, false // not run yet
+		}
 		if k := ty.s.pre.Names()[x.Name]; k == "var" || k == "const" {
 			v, ok := ty.globals[x.Name]
 			return v, ok && v.IsValid()
@@ -900,17 +968,17 @@ func parseOperand(code string, start, end int) ast.Expr {
 }
 
 // operandBefore returns the expression that ends at byte offset end of code (a
-// dot follows it), or nil.
-func operandBefore(code string, end int) ast.Expr {
+// dot follows it) and the offset where it starts, or nil.
+func operandBefore(code string, end int) (ast.Expr, int) {
 	toks := scanTokens(code[:end])
 	if len(toks) == 0 {
-		return nil
+		return nil, end
 	}
 	start := operandStart(toks, len(toks)-1)
 	if start < 0 {
-		return nil
+		return nil, end
 	}
-	return parseOperand(code, toks[start].off, end)
+	return parseOperand(code, toks[start].off, end), toks[start].off
 }
 
 // unclosed returns the indexes of the tokens that open a group still open at
