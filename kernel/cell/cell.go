@@ -1611,7 +1611,7 @@ func (r *rewriter) rewriteStmts(f *ast.File, in string) []edit {
 		fc := topFn
 		switch st.(type) {
 		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
-			if multiDefine(st) || bindingTypeSwitch(st) || r.copiesLoopVars(st) || r.shadowsGlobal(st, top) {
+			if multiDefine(st) || bindingTypeSwitch(st) || r.copiesLoopVars(st) || r.shadowsGlobal(st, top) || initDefines(st) || r.definesIntRange(st, prefix) {
 				edits = append(edits,
 					edit{pos: r.off(st.Pos()), end: r.off(st.Pos()), text: "func() { ", order: -50},
 					edit{pos: r.off(st.End()), end: r.off(st.End()), text: " }()", order: 50})
@@ -1716,6 +1716,54 @@ func bindingTypeSwitch(st ast.Stmt) bool {
 }
 
 // multiDefine reports whether st defines two or more variables at once somewhere inside.
+// initDefines reports whether st (under its labels) is an if, for or switch whose
+// init statement defines variables. yaegi's top level makes them session
+// variables: after `for i := 0; i < n; i++ {}`, i was 200000, and %whos listed it.
+func initDefines(st ast.Stmt) bool {
+	for {
+		l, ok := st.(*ast.LabeledStmt)
+		if !ok {
+			break
+		}
+		st = l.Stmt
+	}
+	var init ast.Stmt
+	switch x := st.(type) {
+	case *ast.IfStmt:
+		init = x.Init
+	case *ast.ForStmt:
+		init = x.Init
+	case *ast.SwitchStmt:
+		init = x.Init
+	case *ast.TypeSwitchStmt:
+		init = x.Init
+	}
+	a, ok := init.(*ast.AssignStmt)
+	return ok && a.Tok == token.DEFINE
+}
+
+// definesIntRange reports whether st (under its labels) is `for i := range n` over
+// an integer, which rangeInt rewrites as a three-clause loop whose i yaegi's top
+// level would make a session variable, as for initDefines.
+func (r *rewriter) definesIntRange(st ast.Stmt, prefix int) bool {
+	for {
+		l, ok := st.(*ast.LabeledStmt)
+		if !ok {
+			break
+		}
+		st = l.Stmt
+	}
+	rs, ok := st.(*ast.RangeStmt)
+	if !ok || rs.Tok != token.DEFINE || rs.Key == nil || rs.X == nil {
+		return false
+	}
+	if r.opt.IntRanges[r.off(rs.X.Pos())-prefix] || r.intExpr(rs.X) {
+		return true
+	}
+	id, ok := rs.X.(*ast.Ident)
+	return ok && id.Obj == nil && r.s.IntVar != nil && r.s.IntVar(id.Name)
+}
+
 func multiDefine(st ast.Stmt) bool {
 	found := false
 	ast.Inspect(st, func(n ast.Node) bool {

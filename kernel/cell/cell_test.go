@@ -422,7 +422,7 @@ func TestExplicitSemicolons(t *testing.T) {
 	if strings.Contains(d, ";") {
 		t.Errorf("statement semicolons left in declarations: %q", code(p.Decls))
 	}
-	if !strings.Contains(code(p.Stmts), "for y := 0; y < w; y++ { img++ };") {
+	if !strings.Contains(code(p.Stmts), "func() { for y := 0; y < w; y++ { img++ } }();") {
 		t.Errorf("statements: %q", code(p.Stmts))
 	}
 }

@@ -14,9 +14,9 @@ func TestLoopVariableCopies(t *testing.T) {
 		{"for k, v := range m { go func() { use(k, v) }() }", "{ k := k; v := v; ", true},
 		{"for _, v := range xs { ps = append(ps, &v) }", "{ v := v; ", true},
 		{"for _, v := range xs { f := func(v int) {}; f(v) }", "", false}, // the literal's own v
-		{"for i := 0; i < 3; i++ { use(i) }", "", false},
-		{"for i := 0; i < 9; i++ { i++; go func() { use(i) }() }", "", false},
-		{"for i := 0; i < 9; i++ { p := &i; go func() { use(i, p) }() }", "", false},
+		{"for i := 0; i < 3; i++ { use(i) }", "", true},                   // i is the loop's own (initDefines)
+		{"for i := 0; i < 9; i++ { i++; go func() { use(i) }() }", "", true},
+		{"for i := 0; i < 9; i++ { p := &i; go func() { use(i, p) }() }", "", true},
 		{"for i = 0; i < 3; i++ { go func() { use(i) }() }", "", false},
 		{"if ok { for _, v := range xs { go func() { use(v) }() } }", "{ v := v; ", true},
 		{"go func() { for _, v := range xs { go func() { use(v) }() } }()", "{ v := v; ", false},
@@ -52,7 +52,8 @@ func TestTopLevelShadowingWrapped(t *testing.T) {
 		"for _, x := range xs {\n}":      true,
 		"{\n\tvar x = 2\n\t_ = x\n}":     true,
 		"y := 1\nif true {\n\ty := 2\n}": true,
-		"for j := 0; j < 2; j++ {\n}":    false,
+		"for j := 0; j < 2; j++ {\n}":    true, // j is the loop's own (initDefines)
+		"for j = 0; j < 2; j++ {\n}":     false,
 		"{\n\tgo func() { x := 2 }()\n}": false,
 		"if true {\n\ty := 2\n}\ny := 1": true, // a name the cell's top level declares
 	} {

@@ -1193,3 +1193,18 @@ func TestCompileMessages(t *testing.T) {
 		t.Errorf("calling an int: %s %q", r.ename(), r.evalue())
 	}
 }
+
+// The variables an if, for or switch declares in its init statement are its own,
+// as in Go: they do not outlive it as session variables.
+func TestInitVariablesAreLocal(t *testing.T) {
+	p := start(t)
+	p.ok("total := 0\nfor j := 0; j < 5; j++ {\n\ttotal += j\n}\nif q := total * 2; q > 5 {\n\ttotal++\n}\nswitch k := total % 3; k {\ncase 2:\n\ttotal += 100\n}\nouter:\nfor m := 0; m < 3; m++ {\n\tfor {\n\t\tcontinue outer\n\t}\n}\nn := 2\nfor r := range 3 {\n\ttotal += r\n}\nfor r2 := range n {\n\ttotal += r2\n}")
+	if v := p.ok("total").value(); v != "115" {
+		t.Errorf("total = %s, want 115", v)
+	}
+	for _, name := range []string{"j", "q", "k", "m", "r", "r2"} {
+		if r := p.run(name); r.ename() != "CompileError" || !strings.Contains(r.evalue(), "undefined: "+name) {
+			t.Errorf("%s after its statement: %s %q", name, r.ename(), r.evalue())
+		}
+	}
+}
