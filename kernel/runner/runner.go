@@ -4,6 +4,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -215,11 +216,16 @@ func (nb *Notebook) Marshal() ([]byte, error) {
 		cells = append(cells, c.raw)
 	}
 	nb.raw["cells"] = cells
-	b, err := json.MarshalIndent(nb.raw, "", " ")
-	if err != nil {
+	// As Jupyter writes notebooks: one-space indent, keys sorted, <, > and &
+	// as they are (encoding/json would write \u003c in HTML outputs and code).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(nb.raw); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // jupyterOutput converts multiline text fields to line lists, as nbformat files do.

@@ -207,3 +207,21 @@ func TestCellTags(t *testing.T) {
 		t.Errorf("the run went on after an untagged failure: %v", nb.Cells[5].Outputs)
 	}
 }
+
+// goinv run writes a notebook as Jupyter does: HTML and code characters as they are.
+func TestMarshalKeepsHTMLCharacters(t *testing.T) {
+	nb := notebook(t, [2]string{"code", "p := &x\nfmt.Println(a < b && c > d)"})
+	nb.Cells[0].Outputs = []map[string]any{{"output_type": "display_data", "data": map[string]any{"text/html": "<b>bold</b>"}, "metadata": map[string]any{}}}
+	b, err := nb.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"p := &x\n"`, `a < b && c > d`, `"<b>bold</b>"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("notebook lacks %s:\n%s", want, b)
+		}
+	}
+	if _, err := Parse(b); err != nil {
+		t.Errorf("does not parse back: %v", err)
+	}
+}
