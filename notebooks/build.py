@@ -116,7 +116,7 @@ def main():
                 bad += 1
             continue
         keep_outputs(nb, dest)
-        dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")  # as goinv run writes it
         print(f"built {dest.relative_to(HERE.parent)} ({len(nb['cells'])} cells)")
     sys.exit(1 if bad else 0)
 

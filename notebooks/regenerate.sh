@@ -27,8 +27,8 @@ for nb in [0-9][0-9]-*.ipynb; do
 	fi
 	echo "regenerate: $nb (GOINV_QUICK=${GOINV_QUICK:-0})"
 	t0=$SECONDS
-	# --allow-errors: the tour shows a panic and a crash on purpose (cells tagged raises-exception)
-	"$root/bin/goinv" run "$nb" --out "$nb" --allow-errors
+	# The tour's panic and crash on purpose are tagged raises-exception: any other error stops here.
+	"$root/bin/goinv" run "$nb" --out "$nb"
 	/usr/bin/python3 "$root/notebooks/test/check_outputs.py" "$nb"
 	echo "regenerate: $nb done in $((SECONDS - t0)) s"
 done
