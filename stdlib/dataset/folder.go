@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/image/draw"
+
+	"github.com/goinv/goinv/stdlib/display"
 )
 
 // FolderOptions configures LoadFolder. The zero value keeps the size of the first
@@ -23,6 +25,17 @@ type FolderOptions struct {
 	Gray          bool // one luminance channel instead of three
 	// Context, if not nil, cancels a long load between images.
 	Context context.Context
+}
+
+// folderProgressFrom is the number of image files from which LoadFolder shows a
+// progress bar (decoding and resizing a photo takes milliseconds).
+var folderProgressFrom = 500
+
+// folderProgress is a variable so that tests can watch it; it returns the step and
+// finish callbacks of a progress display.
+var folderProgress = func(name string, total int) (add func(int), done func()) {
+	p := display.NewProgress(name, total)
+	return p.Add, p.Done
 }
 
 // imageExts are the extensions LoadFolder reads; other files are skipped.
@@ -59,39 +72,53 @@ func LoadFolder(dir string, opts FolderOptions) (*Dataset, error) {
 	if opts.Gray {
 		d.C = 1
 	}
+	// The files are listed first, so that a large folder can show its progress.
+	type file struct {
+		label int
+		path  string
+	}
+	var files []file
 	for label, cls := range classes {
-		files, err := os.ReadDir(filepath.Join(dir, cls))
+		entries, err := os.ReadDir(filepath.Join(dir, cls))
 		if err != nil {
 			return nil, fmt.Errorf("dataset: %w", err)
 		}
-		names := make([]string, 0, len(files))
-		for _, f := range files {
+		names := make([]string, 0, len(entries))
+		for _, f := range entries {
 			if !f.IsDir() && imageExts[strings.ToLower(filepath.Ext(f.Name()))] {
 				names = append(names, f.Name())
 			}
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			path := filepath.Join(dir, cls, name)
-			img, err := decodeImageFile(path)
-			if err != nil {
-				return nil, err
-			}
-			// Each dimension left at 0 is taken from the first image: Width: 64 alone
-			// used to be dropped for the first image's width too.
-			if b := img.Bounds(); d.W == 0 {
-				d.W = b.Dx()
-			}
-			if b := img.Bounds(); d.H == 0 {
-				d.H = b.Dy()
-			}
-			if err := d.Append(FromImage(img, d.W, d.H, opts.Gray), label); err != nil {
-				return nil, fmt.Errorf("dataset: %s: %w", path, err)
-			}
+			files = append(files, file{label, filepath.Join(dir, cls, name)})
 		}
+	}
+	add, done := func(int) {}, func() {}
+	if len(files) >= folderProgressFrom {
+		add, done = folderProgress("load "+d.Name, len(files))
+	}
+	defer done()
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		img, err := decodeImageFile(f.path)
+		if err != nil {
+			return nil, err
+		}
+		// Each dimension left at 0 is taken from the first image: Width: 64 alone
+		// used to be dropped for the first image's width too.
+		if b := img.Bounds(); d.W == 0 {
+			d.W = b.Dx()
+		}
+		if b := img.Bounds(); d.H == 0 {
+			d.H = b.Dy()
+		}
+		if err := d.Append(FromImage(img, d.W, d.H, opts.Gray), f.label); err != nil {
+			return nil, fmt.Errorf("dataset: %s: %w", f.path, err)
+		}
+		add(1)
 	}
 	if d.Len() == 0 {
 		return nil, fmt.Errorf("dataset: %s: no PNG, JPEG or GIF images in the class folders", dir)

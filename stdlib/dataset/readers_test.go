@@ -553,9 +553,21 @@ func TestFolderReader(t *testing.T) {
 	save("dogs/c.gif", pal, func(w io.Writer, m image.Image) error { return gif.Encode(w, m, nil) })
 	save("dogs/d.png", gray, png.Encode)
 	write(t, dir, "dogs/notes.txt", []byte("skipped"))
+	// A large folder shows its progress (here "large" is 3 images or more).
+	oldFrom, oldProgress := folderProgressFrom, folderProgress
+	defer func() { folderProgressFrom, folderProgress = oldFrom, oldProgress }()
+	folderProgressFrom = 3
+	steps, total, finished := 0, 0, false
+	folderProgress = func(name string, n int) (func(int), func()) {
+		total = n
+		return func(k int) { steps += k }, func() { finished = true }
+	}
 	d, err := LoadFolder(dir, FolderOptions{Width: 8, Height: 8})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if total != 4 || steps != 4 || !finished {
+		t.Errorf("progress: total %d, %d steps, finished %v; want 4 images", total, steps, finished)
 	}
 	if d.Len() != 4 || d.C != 3 || d.H != 8 || d.W != 8 || !reflect.DeepEqual(d.Classes, []string{"cats", "dogs"}) || !reflect.DeepEqual(d.Labels, []int{0, 0, 1, 1}) {
 		t.Fatalf("folder: %v labels %v", d, d.Labels)
