@@ -420,3 +420,27 @@ def test_interrupt_names_running_line(kernel):
     assert c["ename"] == "Interrupted", c
     tb = "\n".join(c["traceback"])
     assert "at line 5, column 1 of this cell" in tb and "   5 | for {" in tb, tb
+
+
+def test_complete_and_inspect_members(kernel):
+    """Tab after a dot lists the fields and methods of what comes before it, cell
+    types included; cursor positions count code points; Shift-Tab inside a call's
+    parentheses shows the func called, and on a field its type and value."""
+    _, kc = kernel
+    content, _ = run(kc, 'type P struct{ Name string; age int }\n'
+                         '// Hello greets.\nfunc (p P) Hello() string { return "hi " + p.Name }\n'
+                         'ps := []P{{"a", 3}}')
+    assert content["status"] == "ok", content
+    code = 'é := ps[0].'
+    r = kc.complete(code, len(code), reply=True, timeout=TIMEOUT)["content"]
+    assert r["matches"] == ["Hello", "Name", "age"], r
+    assert (r["cursor_start"], r["cursor_end"]) == (len(code), len(code)), r
+    code = 'for _, v := range ps {\n\tv.He'
+    r = kc.complete(code, len(code), reply=True, timeout=TIMEOUT)["content"]
+    assert r["matches"] == ["Hello"], r
+    code = 'strings.Split(ps[0].Name, '
+    r = kc.inspect(code, len(code), reply=True, timeout=TIMEOUT)["content"]
+    assert r["found"] and "func Split(s, sep string) []string" in r["data"]["text/plain"], r
+    code = 'ps[0].age'
+    r = kc.inspect(code, len(code), reply=True, timeout=TIMEOUT)["content"]
+    assert r["found"] and r["data"]["text/plain"] == "field age int = 3", r

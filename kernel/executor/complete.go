@@ -368,7 +368,14 @@ func (s *session) describeAt(code string, off int) string {
 			}
 		}
 	}
-	if end := identEnd(code, off); wordBefore(code, off) < end {
+	if end, start := identEnd(code, off), wordBefore(code, off); start < end {
+		// a key of a struct literal: the field
+		for _, m := range s.literalFields(code, start) {
+			if m.name == code[start:end] {
+				decl, doc := m.about()
+				return strings.TrimSpace(decl + "\n\n" + doc)
+			}
+		}
 		return at(operandBefore(code, end))
 	}
 	if e, start := operandBefore(code, off); e != nil {

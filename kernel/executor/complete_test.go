@@ -231,6 +231,8 @@ func TestInspectMembers(t *testing.T) {
 		{"ps[0].Age", 0, []string{"var ps []P = [{Name:a Age:3 secret:4}]"}},
 		{"P", -1, []string{"type P struct", "func (p P) Hello() string", "func (p *P) Grow()"}},
 		{"mk", -1, []string{"func mk() P"}},
+		{"c := train.Config{Seed: 1, Epochs: 3}", 29, []string{"field Epochs int", "default 30"}},
+		{"x := Q{Inner: p}", 9, []string{"field Inner P", "the inner one"}},
 	} {
 		cursor := c.cursor
 		if cursor < 0 {

@@ -1001,7 +1001,7 @@ func TestHelpPage(t *testing.T) {
 		"?noSuchThing":     "noSuchThing not found",
 		"fmt.NoSuchFunc?":  "package fmt has no exported name NoSuchFunc",
 		"?nopkg.Foo":       "nopkg is not a package or a variable",
-		"helpVar.Missing?": "helpVar has no field or method Missing",
+		"helpVar.Missing?": "helpVar has no field or method Missing (Tab after a dot lists the members",
 		"?1+2":             "help needs a name",
 		"?":                "help needs a name",
 	} {

@@ -96,7 +96,7 @@ func (s *session) help(target string) (string, *cellError) {
 		case target == "":
 			msg = "help needs a name: ?fmt.Println or fmt.Println?"
 		case isNameChain(parseOrNil(target)):
-			msg = fmt.Sprintf("%s not found (Tab after a dot lists the fields and methods of what comes before it)", target)
+			msg = fmt.Sprintf("%s not found (Tab after a dot lists the members of what comes before it)", target)
 		}
 		return "", &cellError{ename: "NameError", evalue: msg, traceback: []string{"NameError: " + msg}}
 	}
@@ -113,6 +113,6 @@ func (s *session) help(target string) (string, *cellError) {
 			msg = fmt.Sprintf("%s.%s not found: %s is not a package or a variable of this session", qual, name, qual)
 		}
 	}
-	msg += " (Tab after a package name and a dot lists its members; %help lists the magics)"
+	msg += " (Tab after a dot lists the members of what comes before it; %help lists the magics)"
 	return "", &cellError{ename: "NameError", evalue: msg, traceback: []string{"NameError: " + msg}}
 }
