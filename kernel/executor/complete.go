@@ -120,6 +120,9 @@ func (s *session) packagePath(name string) (string, bool) {
 
 func (s *session) complete(code string, cursor int) map[string]any {
 	off := byteOffset(code, cursor)
+	if r, ok := completeMagic(code, off); ok {
+		return r
+	}
 	start := wordBefore(code, off)
 	prefix := code[start:off]
 	cands := []string{} // a list even when empty: frontends index it

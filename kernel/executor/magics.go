@@ -219,3 +219,30 @@ func (s *session) runCommand(ctx context.Context, cmd *exec.Cmd, what string) *c
 	}
 	return nil
 }
+
+// magicNames are the magics completion offers, as typed at the start of a line.
+var magicNames = []string{"%cd", "%env", "%help", "%reset", "%time", "%timeit", "%whos",
+	"%%bash", "%%html", "%%latex", "%%markdown", "%%sh", "%%svg", "%%writefile"}
+
+// completeMagic completes a magic's name at the start of a line (`%ti` → %time,
+// %timeit; `%%ht` → %%html), and reports whether the cursor, at byte offset off,
+// is in one.
+func completeMagic(code string, off int) (map[string]any, bool) {
+	lineStart := strings.LastIndexByte(code[:off], '\n') + 1
+	word := strings.TrimLeft(code[lineStart:off], " \t")
+	if !strings.HasPrefix(word, "%") || strings.ContainsAny(word, " \t") {
+		return nil, false
+	}
+	if strings.HasPrefix(word, "%%") && strings.TrimSpace(code[:lineStart]) != "" {
+		return nil, false // a cell magic is only the first line
+	}
+	matches := []string{}
+	for _, m := range magicNames {
+		if strings.HasPrefix(m, word) {
+			matches = append(matches, m)
+		}
+	}
+	start := off - len(word)
+	return map[string]any{"status": "ok", "matches": matches,
+		"cursor_start": runeCount(code[:start]), "cursor_end": runeCount(code[:off]), "metadata": map[string]any{}}, true
+}

@@ -103,3 +103,34 @@ func TestCellMagics(t *testing.T) {
 		t.Errorf("%%%%bash exit 3: %s %q", r.ename(), r.evalue())
 	}
 }
+
+func TestCompleteMagics(t *testing.T) {
+	for _, c := range []struct {
+		code  string
+		want  string
+		start int
+	}{
+		{"%ti", "%time %timeit", 0},
+		{"%%ht", "%%html", 0},
+		{"x := 1\n%wh", "%whos", 7},
+		{"  %re", "%reset", 2},
+	} {
+		r, ok := completeMagic(c.code, len(c.code))
+		if !ok {
+			t.Errorf("%q: not completed as a magic", c.code)
+			continue
+		}
+		var got []string
+		for _, m := range r["matches"].([]string) {
+			got = append(got, m)
+		}
+		if strings.Join(got, " ") != c.want || r["cursor_start"] != c.start {
+			t.Errorf("%q: %v from %v, want %q from %d", c.code, got, r["cursor_start"], c.want, c.start)
+		}
+	}
+	for _, code := range []string{"x := a % b", "x := 1\n%%ba"} { // a cell magic is only the first line
+		if _, ok := completeMagic(code, len(code)); ok {
+			t.Errorf("%q is completed as a magic", code)
+		}
+	}
+}
