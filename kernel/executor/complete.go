@@ -140,7 +140,7 @@ func (s *session) complete(code string, cursor int) map[string]any {
 	add := func(name string) { addKind(name, "") }
 	fields := []string{} // the field names of a composite literal, listed first
 	if start > 0 && code[start-1] == '.' {
-		x, xs := operandBefore(code, start-1)
+		x, xs := memberOperand(code, start-1)
 		ty := s.typer()
 		if root := rootName(x); root != "" && mentions(code[:xs], root) {
 			ty = s.typerAt(code, xs) // the cell may declare it

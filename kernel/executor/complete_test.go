@@ -80,6 +80,8 @@ func TestCompleteMembers(t *testing.T) {
 		"sb.Wr":              "[Write WriteByte WriteRune WriteString]",
 		"rerr.":              "[Error]",
 		"strings.ToUpperS":   "[ToUpperSpecial]",
+		"x := q\n// see p.":  "[]", // a dot in a comment
+		`s := "q.`:           "[]", // in a string
 	} {
 		if got, _, _ := p.completion(code); fmt.Sprint(got) != want {
 			t.Errorf("complete %q = %v, want %s", code, got, want)

@@ -981,6 +981,21 @@ func operandBefore(code string, end int) (ast.Expr, int) {
 	return parseOperand(code, toks[start].off, end), toks[start].off
 }
 
+// memberOperand returns the expression before the dot at byte offset dot of code
+// and the offset where it starts, or nil when there is none or the dot is in a
+// comment or a string.
+func memberOperand(code string, dot int) (ast.Expr, int) {
+	toks := scanTokens(code[:dot+1])
+	if len(toks) < 2 || toks[len(toks)-1].tok != token.PERIOD || toks[len(toks)-1].off != dot {
+		return nil, dot
+	}
+	start := operandStart(toks, len(toks)-2)
+	if start < 0 {
+		return nil, dot
+	}
+	return parseOperand(code, toks[start].off, dot), toks[start].off
+}
+
 // unclosed returns the indexes of the tokens that open a group still open at
 // the end of toks, innermost last.
 func unclosed(toks []scanned) []int {
