@@ -726,6 +726,7 @@ func (s *Session) Prepare(src string, opt Options) (*Plan, error) {
 		}
 	}
 	r.fset = fset
+	attachFirstLineDoc(fset, declF)
 	r.collect(declF, stmtF)
 	if r.singleValueCheck(declF, stmtF); r.err != nil {
 		return nil, r.err

@@ -772,3 +772,26 @@ func TestExpressionListHint(t *testing.T) {
 		t.Errorf("Prepare of an expression list = %v", err)
 	}
 }
+
+// TestFirstLineDoc: a doc comment that starts on a cell's first line documents the
+// declaration below it (behind the "package main;" the pre-pass puts on that line,
+// the parser took it for the package clause's comment).
+func TestFirstLineDoc(t *testing.T) {
+	for src, want := range map[string]string{
+		"// Foo says hi.\nfunc Foo() {}":             "Foo says hi.\n",
+		"// Foo says hi.\n// Really.\nfunc Foo() {}": "Foo says hi.\nReally.\n",
+		"// T is a type.\ntype Foo int":              "T is a type.\n",
+		"// a note\n\nfunc Foo() {}":                 "",
+		"func Foo() {} // not a doc":                 "",
+	} {
+		s := NewSession()
+		p, err := s.Prepare(src, Options{})
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		p.Commit()
+		if got := s.Doc("Foo"); got != want {
+			t.Errorf("%q: doc %q, want %q", src, got, want)
+		}
+	}
+}

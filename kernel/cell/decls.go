@@ -66,6 +66,42 @@ func (s *Session) UnexportedFields() []string {
 	return out
 }
 
+// attachFirstLineDoc gives the comment on a cell's first line back to the
+// declaration it documents: behind "package main;" on that line, the parser
+// takes it for the package clause's line comment, so `// F does...` above
+// `func F` on the cell's first lines was no doc comment.
+func attachFirstLineDoc(fset *token.FileSet, f *ast.File) {
+	if f == nil || len(f.Comments) == 0 || len(f.Decls) == 0 {
+		return
+	}
+	first := f.Comments[0]
+	line := func(p token.Pos) int { return fset.Position(p).Line }
+	if line(first.Pos()) != line(f.Package) {
+		return
+	}
+	for _, d := range f.Decls {
+		if d.Pos() < first.End() {
+			continue
+		}
+		var doc **ast.CommentGroup
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			doc = &d.Doc
+		case *ast.FuncDecl:
+			doc = &d.Doc
+		default:
+			return
+		}
+		switch {
+		case *doc == nil && line(d.Pos()) == line(first.End())+1:
+			*doc = first
+		case *doc != nil && line((*doc).Pos()) == line(first.End())+1:
+			*doc = &ast.CommentGroup{List: append(append([]*ast.Comment(nil), first.List...), (*doc).List...)}
+		}
+		return
+	}
+}
+
 // withoutBody returns a copy of a func declaration without its body, which the
 // session need not keep.
 func withoutBody(d *ast.FuncDecl) *ast.FuncDecl {
