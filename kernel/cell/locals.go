@@ -20,11 +20,21 @@ type LocalVar struct {
 	Key     bool
 }
 
-// Locals returns the variables of src, a cell being edited, visible at byte offset
+// Scope is what a cell being edited declares, visible at the cursor: variables,
+// and the types (with their methods) and funcs of its top level, which the
+// session does not know before the cell runs.
+type Scope struct {
+	Vars    map[string]LocalVar
+	Types   map[string]*ast.TypeSpec
+	Methods map[string]map[string]*ast.FuncDecl // type name → method name → declaration
+	Funcs   map[string]*ast.FuncDecl
+}
+
+// Locals returns what src, a cell being edited, declares visible at byte offset
 // at. The text from at on is dropped and the groups still open there are closed
 // (and, if that does not parse, the cursor's line too), so that a cell in the
-// middle of a line parses.
-func Locals(src string, at int) map[string]LocalVar {
+// middle of a line parses. It returns nil if the cell does not parse.
+func Locals(src string, at int) *Scope {
 	if at > len(src) {
 		at = len(src)
 	}
@@ -33,8 +43,8 @@ func Locals(src string, at int) map[string]LocalVar {
 		cuts = append(cuts, ls)
 	}
 	for _, cut := range cuts {
-		if vars, ok := localsAt(src[:cut]+closers(src[:cut]), cut); ok {
-			return vars
+		if sc, ok := localsAt(src[:cut]+closers(src[:cut]), cut); ok {
+			return sc
 		}
 	}
 	return nil
@@ -73,9 +83,10 @@ func closers(src string) string {
 // topLevelDecl finds a line that starts a func, type or import declaration.
 var topLevelDecl = regexp.MustCompile(`(?m)^(func|type|import)\b`)
 
-func localsAt(src string, at int) (map[string]LocalVar, bool) {
+func localsAt(src string, at int) (*Scope, bool) {
 	fset := token.NewFileSet()
-	w := &localsWalker{vars: map[string]LocalVar{}}
+	w := &localsWalker{vars: map[string]LocalVar{}, sc: &Scope{Types: map[string]*ast.TypeSpec{},
+		Methods: map[string]map[string]*ast.FuncDecl{}, Funcs: map[string]*ast.FuncDecl{}}}
 	declIn, stmtIn := "", stmtWrap+stmtLead+src+"\n}"
 	if topLevelDecl.MatchString(src) { // else the cell is all statements: one parse
 		segs, err := split(src)
@@ -90,15 +101,17 @@ func localsAt(src string, at int) (map[string]LocalVar, bool) {
 		return nil, false
 	}
 	if declIn != "" {
-		declF, err := parser.ParseFile(fset, "", declIn, parser.SkipObjectResolution)
+		declF, err := parser.ParseFile(fset, "", declIn, parser.SkipObjectResolution|parser.ParseComments)
 		if err != nil {
 			return nil, false
 		}
+		attachFirstLineDoc(fset, declF)
 		w.decls(declF, at)
 	}
 	w.at = stmtF.Pos() + token.Pos(len(stmtWrap)+len(stmtLead)+at)
 	w.stmts(mainBody(stmtF))
-	return w.vars, true
+	w.sc.Vars = w.vars
+	return w.sc, true
 }
 
 // decls records the cell's package-level vars and goes into the func the cursor is in.
@@ -112,7 +125,26 @@ func (w *localsWalker) decls(declF *ast.File, at int) {
 					w.valueSpec(sp.(*ast.ValueSpec))
 				}
 			}
+			if d.Tok == token.TYPE { // a cell's types are visible all through it
+				for _, sp := range d.Specs {
+					if ts := sp.(*ast.TypeSpec); ts.Name.Name != "_" {
+						if ts.Doc == nil && len(d.Specs) == 1 {
+							ts.Doc = d.Doc // the comment of `// T is ...` above `type T ...`
+						}
+						w.sc.Types[ts.Name.Name] = ts
+					}
+				}
+			}
 		case *ast.FuncDecl:
+			switch tn := recvTypeName(d); {
+			case d.Recv == nil && d.Name.Name != "init" && d.Name.Name != "_":
+				w.sc.Funcs[d.Name.Name] = d
+			case tn != "" && d.Name.Name != "_":
+				if w.sc.Methods[tn] == nil {
+					w.sc.Methods[tn] = map[string]*ast.FuncDecl{}
+				}
+				w.sc.Methods[tn][d.Name.Name] = d
+			}
 			if d.Body != nil && w.inside(d.Body) {
 				if d.Recv != nil {
 					w.fields(d.Recv)
@@ -127,6 +159,7 @@ func (w *localsWalker) decls(declF *ast.File, at int) {
 type localsWalker struct {
 	at   token.Pos
 	vars map[string]LocalVar
+	sc   *Scope
 }
 
 func (w *localsWalker) inside(n ast.Node) bool { return n.Pos() < w.at && w.at <= n.End() }

@@ -160,8 +160,16 @@ func (s *session) complete(code string, cursor int) map[string]any {
 		}
 		fields = cands
 		cands = []string{}
-		for name := range cell.Locals(code, start) {
-			addKind(name, "variable")
+		if sc := cell.Locals(code, start); sc != nil {
+			for name := range sc.Vars {
+				addKind(name, "variable")
+			}
+			for name := range sc.Types {
+				addKind(name, "class")
+			}
+			for name := range sc.Funcs {
+				addKind(name, "function")
+			}
 		}
 		for _, kw := range goKeywords() {
 			addKind(kw, "keyword")
@@ -418,6 +426,12 @@ func (s *session) describeExpr(ty *typer, e ast.Expr) string {
 				return "var " + x.Name + " " + ty.typeText(t)
 			}
 			return ""
+		}
+		if sc := ty.cellSc; sc != nil && sc.Types[x.Name] != nil {
+			return strings.TrimSpace("type " + nodeText(sc.Types[x.Name]) + "\n\n" + commentText(sc.Types[x.Name].Doc, nil))
+		}
+		if sc := ty.cellSc; sc != nil && sc.Funcs[x.Name] != nil {
+			return strings.TrimSpace(nodeText(sc.Funcs[x.Name]) + "\n\n" + commentText(sc.Funcs[x.Name].Doc, nil))
 		}
 		return s.describe("", x.Name)
 	case *ast.SelectorExpr:

@@ -149,22 +149,25 @@ func TestCompleteCellVariables(t *testing.T) {
 	p.ok(memberSession)
 	pMembers := "[Age Grow Hello Name secret]"
 	for code, want := range map[string]string{
-		"for _, v := range ps {\n\tv.":                              pMembers,
-		"for i, v := range ps {\n\tfmt.Println(i, v.He":             "[Hello]",
-		"for k, v := range m {\n\tx := v\n\tx.He":                   "[Hello]",
-		"for _, b := range []byte(\"ab\") {\n\tb.":                  "[]",
-		"x := q.Inner\nx.He":                                        "[Hello]",
-		"func f(a *P, b train.Config) {\n\tb.Ep":                    "[Epochs]",
-		"func f(a *P, b train.Config) {\n\ta.":                      pMembers,
-		"func (c Q) Twice() int {\n\treturn c.Inner.A":              "[Age]",
-		"sort.Slice(ps, func(i, j int) bool {\n\treturn ps[i].A":    "[Age]",
-		"switch v := any(p).(type) {\ncase P:\n\tv.He":              "[Hello]",
-		"if x := mk(); x.Age > 0 {\n\tx.Na":                         "[Name]",
-		"q := q.Inner\nq.":                                          pMembers, // the cell's q, a P
-		"strings := p\nstrings.":                                    pMembers,
-		"if true {\n\tzz := p\n}\nzz.":                              "[]", // out of its scope
-		"var w struct{ Alpha, Beta int }\nw.":                       "[Alpha Beta]",
-		"import \"fmt\"\ntype T struct{}\ny := p\nfmt.Println(y.He": "[Hello]",
+		"for _, v := range ps {\n\tv.":                                                 pMembers,
+		"for i, v := range ps {\n\tfmt.Println(i, v.He":                                "[Hello]",
+		"for k, v := range m {\n\tx := v\n\tx.He":                                      "[Hello]",
+		"for _, b := range []byte(\"ab\") {\n\tb.":                                     "[]",
+		"x := q.Inner\nx.He":                                                           "[Hello]",
+		"func f(a *P, b train.Config) {\n\tb.Ep":                                       "[Epochs]",
+		"func f(a *P, b train.Config) {\n\ta.":                                         pMembers,
+		"func (c Q) Twice() int {\n\treturn c.Inner.A":                                 "[Age]",
+		"sort.Slice(ps, func(i, j int) bool {\n\treturn ps[i].A":                       "[Age]",
+		"switch v := any(p).(type) {\ncase P:\n\tv.He":                                 "[Hello]",
+		"if x := mk(); x.Age > 0 {\n\tx.Na":                                            "[Name]",
+		"q := q.Inner\nq.":                                                             pMembers, // the cell's q, a P
+		"strings := p\nstrings.":                                                       pMembers,
+		"if true {\n\tzz := p\n}\nzz.":                                                 "[]", // out of its scope
+		"var w struct{ Alpha, Beta int }\nw.":                                          "[Alpha Beta]",
+		"type T struct{ Alpha int }\nfunc (t T) Beta() int { return 1 }\nt := T{}\nt.": "[Alpha Beta]",
+		"func mk2() *Q { return nil }\nmk2().Ex":                                       "[Extra]",
+		"type P struct{ Zed int }\nx := P{}\nx.":                                       "[Zed]", // P declared again: no methods yet
+		"import \"fmt\"\ntype T struct{}\ny := p\nfmt.Println(y.He":                    "[Hello]",
 	} {
 		if got, _, _ := p.completion(code); fmt.Sprint(got) != want {
 			t.Errorf("complete %q = %v, want %s", code, got, want)
@@ -173,9 +176,13 @@ func TestCompleteCellVariables(t *testing.T) {
 	if got, _, _ := p.completion("value := 3\nif true {\n\tfmt.Println(val"); fmt.Sprint(got) != "[value]" {
 		t.Errorf("complete a variable of the cell: %v", got)
 	}
+	if got, _, _ := p.completion("type T struct{ Alpha int }\nx := T{Al"); len(got) == 0 || got[0] != "Alpha" {
+		t.Errorf("complete a field of a type of the cell: %v", got)
+	}
 	for code, want := range map[string]string{
-		"for _, v := range ps {\n\tv":      "var v P",
-		"for _, v := range ps {\n\tv.Name": "field Name string",
+		"for _, v := range ps {\n\tv":                    "var v P",
+		"for _, v := range ps {\n\tv.Name":               "field Name string",
+		"// T is a type.\ntype T struct{ Alpha int }\nT": "type T struct{ Alpha int }\n\nT is a type.",
 	} {
 		if text := p.inspection(code, utf8.RuneCountInString(code)); text != want {
 			t.Errorf("inspect %q = %q, want %q", code, text, want)

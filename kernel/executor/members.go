@@ -50,6 +50,7 @@ type member struct {
 type typer struct {
 	s       *session
 	locals  map[string]cell.LocalVar // the cell being edited: its variables visible at the cursor
+	cellSc  *cell.Scope              // and its types and funcs
 	globals map[string]reflect.Value
 	busy    map[string]bool // variables being typed: `x := x.Next()` in a later cell refers to the earlier x
 	depth   int
@@ -64,9 +65,54 @@ func (s *session) typer() *typer {
 func (s *session) typerAt(code string, at int) *typer {
 	ty := s.typer()
 	if len(code) <= maxLocalsCell {
-		ty.locals = cell.Locals(code, at)
+		if sc := cell.Locals(code, at); sc != nil {
+			ty.locals, ty.cellSc = sc.Vars, sc
+		}
 	}
 	return ty
+}
+
+// typeSpec returns the declaration of a type of the cell being edited or of the
+// session, or nil.
+func (ty *typer) typeSpec(name string) *ast.TypeSpec {
+	if ty.cellSc != nil {
+		if ts := ty.cellSc.Types[name]; ts != nil {
+			return ts
+		}
+	}
+	return ty.s.pre.TypeSpec(name)
+}
+
+// methodDecls returns the methods of a type of the cell being edited or of the
+// session (a type the cell declares again has the cell's methods alone).
+func (ty *typer) methodDecls(name string) map[string]*ast.FuncDecl {
+	if ty.cellSc == nil || ty.cellSc.Methods[name] == nil && ty.cellSc.Types[name] == nil {
+		return ty.s.pre.MethodDecls(name)
+	}
+	ms := map[string]*ast.FuncDecl{}
+	if ty.cellSc.Types[name] == nil {
+		for k, d := range ty.s.pre.MethodDecls(name) {
+			ms[k] = d
+		}
+	}
+	for k, d := range ty.cellSc.Methods[name] {
+		ms[k] = d
+	}
+	return ms
+}
+
+// funcDecl returns the declaration of a func of the cell being edited or of the
+// session, or nil.
+func (ty *typer) funcDecl(name string) *ast.FuncDecl {
+	if ty.cellSc != nil {
+		if d := ty.cellSc.Funcs[name]; d != nil {
+			return d
+		}
+	}
+	if ty.s.pre.Names()[name] == "func" {
+		return ty.s.pre.FuncDecl(name)
+	}
+	return nil
 }
 
 // maxLocalsCell bounds the cells whose own variables completion looks for: it
@@ -90,8 +136,14 @@ var predeclaredTypes = map[string]reflect.Type{
 // declared reports whether a cell declared name (which then hides a predeclared
 // name or a package of that name).
 func (ty *typer) declared(name string) bool {
-	_, ok := ty.s.pre.Names()[name]
-	return ok
+	if _, ok := ty.s.pre.Names()[name]; ok {
+		return true
+	}
+	if ty.cellSc != nil {
+		_, v := ty.cellSc.Vars[name]
+		return v || ty.cellSc.Types[name] != nil || ty.cellSc.Funcs[name] != nil
+	}
+	return false
 }
 
 // packageOf returns the import path of a package name, if e is one (and no
@@ -119,7 +171,7 @@ func (ty *typer) typeExpr(e ast.Expr) staticType {
 	case *ast.ParenExpr:
 		return ty.typeExpr(x.X)
 	case *ast.Ident:
-		if ty.s.pre.TypeSpec(x.Name) != nil {
+		if ty.typeSpec(x.Name) != nil {
 			return staticType{src: x}
 		}
 		if rt, ok := predeclaredTypes[x.Name]; ok && !ty.declared(x.Name) {
@@ -155,7 +207,7 @@ func (ty *typer) pointerTo(t staticType) staticType {
 
 // sessionType returns the name of the cell type t is, or "".
 func (ty *typer) sessionType(t staticType) string {
-	if id, ok := t.src.(*ast.Ident); ok && ty.s.pre.TypeSpec(id.Name) != nil {
+	if id, ok := t.src.(*ast.Ident); ok && ty.typeSpec(id.Name) != nil {
 		return id.Name
 	}
 	return ""
@@ -169,7 +221,7 @@ func (ty *typer) underlying(t staticType) staticType {
 		if name == "" {
 			return t
 		}
-		t = ty.typeExpr(ty.s.pre.TypeSpec(name).Type)
+		t = ty.typeExpr(ty.typeSpec(name).Type)
 	}
 	return staticType{}
 }
@@ -346,7 +398,7 @@ func (ty *typer) callType(call *ast.CallExpr, i int) staticType {
 func (ty *typer) isType(e ast.Expr) bool {
 	switch x := e.(type) {
 	case *ast.Ident:
-		if ty.s.pre.TypeSpec(x.Name) != nil {
+		if ty.typeSpec(x.Name) != nil {
 			return true
 		}
 		_, basic := predeclaredTypes[x.Name]
@@ -388,11 +440,10 @@ func (ty *typer) identType(name string) staticType {
 		}
 		return ty.elem(u)
 	}
+	if d := ty.funcDecl(name); d != nil {
+		return staticType{src: d.Type}
+	}
 	switch ty.s.pre.Names()[name] {
-	case "func":
-		if d := ty.s.pre.FuncDecl(name); d != nil {
-			return staticType{src: d.Type}
-		}
 	case "var":
 		var t staticType
 		if def, ok := ty.s.pre.VarDef(name); ok && !ty.busy[name] {
@@ -508,7 +559,7 @@ func (ty *typer) membersDepth(t staticType, depth int) []member {
 	}
 	var out []member
 	if name := ty.sessionType(t); name != "" {
-		for mname, d := range ty.s.pre.MethodDecls(name) {
+		for mname, d := range ty.methodDecls(name) {
 			out = append(out, ty.cellMethod(mname, d))
 		}
 		u := ty.underlying(t)
@@ -801,9 +852,14 @@ func commentText(doc, line *ast.CommentGroup) string {
 // nodeText prints a piece of syntax kept from a cell.
 func nodeText(n ast.Node) string {
 	var b strings.Builder
-	if d, ok := n.(*ast.FuncDecl); ok {
+	switch d := n.(type) {
+	case *ast.FuncDecl:
 		c := *d
 		c.Doc, c.Body = nil, nil
+		n = &c
+	case *ast.TypeSpec:
+		c := *d
+		c.Doc, c.Comment = nil, nil
 		n = &c
 	}
 	(&printer.Config{Mode: printer.UseSpaces, Tabwidth: 4}).Fprint(&b, token.NewFileSet(), n)
