@@ -3,6 +3,7 @@ package cell
 import (
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"regexp"
@@ -793,5 +794,33 @@ func TestFirstLineDoc(t *testing.T) {
 		if got := s.Doc("Foo"); got != want {
 			t.Errorf("%q: doc %q, want %q", src, got, want)
 		}
+	}
+}
+
+// TestVarDefsKeepNoBodies: the declarations kept for completion hold no func
+// bodies or literal elements, also inside a call's arguments.
+func TestVarDefsKeepNoBodies(t *testing.T) {
+	s := NewSession()
+	p, err := s.Prepare("func f(g func() int, xs []int) int { return g() }\nr := f(func() int { return 1 }, []int{1, 2, 3})\nt := []int{4, 5}", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Commit()
+	d, ok := s.VarDef("r")
+	call, _ := d.Value.(*ast.CallExpr)
+	if !ok || call == nil || len(call.Args) != 2 {
+		t.Fatalf("VarDef(r) = %#v", d)
+	}
+	if fl, _ := call.Args[0].(*ast.FuncLit); fl == nil || fl.Body != nil {
+		t.Errorf("func literal argument kept: %#v", call.Args[0])
+	}
+	if cl, _ := call.Args[1].(*ast.CompositeLit); cl == nil || cl.Elts != nil {
+		t.Errorf("composite literal argument kept: %#v", call.Args[1])
+	}
+	if d, _ := s.VarDef("t"); d.Value.(*ast.CompositeLit).Elts != nil {
+		t.Errorf("composite literal kept: %#v", d.Value)
+	}
+	if fd := s.FuncDecl("f"); fd == nil || fd.Body != nil {
+		t.Errorf("FuncDecl(f) = %#v", fd)
 	}
 }

@@ -111,14 +111,22 @@ func withoutBody(d *ast.FuncDecl) *ast.FuncDecl {
 }
 
 // typeOnly returns what of an initializer its type needs: a composite literal or
-// a func literal without its elements or body (a cell that declares a table of
-// ten thousand numbers should not keep their syntax).
+// a func literal without its elements or body, also as a call's argument (a cell
+// that declares a table of ten thousand numbers, or passes a long func to a
+// call, should not keep their syntax).
 func typeOnly(e ast.Expr) ast.Expr {
 	switch x := e.(type) {
 	case *ast.CompositeLit:
 		return &ast.CompositeLit{Type: x.Type}
 	case *ast.FuncLit:
 		return &ast.FuncLit{Type: x.Type}
+	case *ast.CallExpr:
+		c := *x
+		c.Args = make([]ast.Expr, len(x.Args))
+		for i, a := range x.Args {
+			c.Args[i] = typeOnly(a)
+		}
+		return &c
 	}
 	return e
 }

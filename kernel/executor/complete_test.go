@@ -160,6 +160,7 @@ func TestCompleteCellVariables(t *testing.T) {
 		"sort.Slice(ps, func(i, j int) bool {\n\treturn ps[i].A":                       "[Age]",
 		"switch v := any(p).(type) {\ncase P:\n\tv.He":                                 "[Hello]",
 		"if x := mk(); x.Age > 0 {\n\tx.Na":                                            "[Name]",
+		"ch := make(chan P, 1)\nx := <-ch\nx.He":                                       "[Hello]",
 		"q := q.Inner\nq.":                                                             pMembers, // the cell's q, a P
 		"strings := p\nstrings.":                                                       pMembers,
 		"if true {\n\tzz := p\n}\nzz.":                                                 "[]", // out of its scope

@@ -354,6 +354,13 @@ func (ty *typer) exprType(e ast.Expr) staticType {
 		if x.Op != token.ARROW {
 			return ty.exprType(x.X)
 		}
+		u := ty.underlying(ty.exprType(x.X)) // a receive: the channel's element
+		if u.rt != nil && u.rt.Kind() == reflect.Chan {
+			return staticType{rt: u.rt.Elem()}
+		}
+		if ch, ok := u.src.(*ast.ChanType); ok {
+			return ty.typeExpr(ch.Value)
+		}
 	case *ast.BinaryExpr:
 		switch x.Op {
 		case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ, token.LAND, token.LOR:
