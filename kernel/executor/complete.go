@@ -18,6 +18,7 @@ import (
 	"github.com/traefik/yaegi/stdlib/unrestricted"
 
 	"github.com/goinv/goinv/kernel/cell"
+	"github.com/goinv/goinv/kernel/ipc"
 	"github.com/goinv/goinv/stdlib/symbols"
 )
 
@@ -347,6 +348,19 @@ func goKeywords() []string {
 		}
 	}
 	return kws
+}
+
+// unpanicked answers a complete or inspect request with an error reply if
+// answering panics: a bug in typing a half-written cell must not end the
+// session and its variables.
+func unpanicked(answer func() map[string]any) (reply map[string]any) {
+	defer func() {
+		if r := recover(); r != nil {
+			ipc.Tracef("executor: completion panicked: %v", r)
+			reply = map[string]any{"status": "error", "ename": "InternalError", "evalue": fmt.Sprint(r), "traceback": []string{}}
+		}
+	}()
+	return answer()
 }
 
 func (s *session) inspect(code string, cursor, detail int) map[string]any {

@@ -289,3 +289,49 @@ func BenchmarkComplete(b *testing.B) {
 		})
 	}
 }
+
+// TestCompleteEveryPosition completes and inspects at every cursor position of
+// cells that mix the session's names, a cell's own declarations, half-written
+// expressions, strings and comments: every request gets an ok reply and the
+// session lives on.
+func TestCompleteEveryPosition(t *testing.T) {
+	p := start(t)
+	p.ok(memberSession)
+	p.settle = 0 // these requests print nothing
+	cells := []string{
+		memberSession,
+		"type T[E any] struct{ v E; next *T[E] }\nfunc (t *T[E]) Next() *T[E] { return t.next }\nvar tt T[int]\nx := tt.Next().next.v\n",
+		"ch := make(chan map[string][]*P)\ngo func() { for m := range ch { _ = m[\"a\"][0].Hello() } }()\n",
+		"s := `raw p.` + \"q.\" // p.Na\nswitch v := any(q).(type) {\ncase Q, *Q:\n\t_ = v\ndefault:\n}\n",
+		"f := func(a ...P) (r P, err error) { return a[0], nil }\nr0, _ := f(p)\nfmt.Println(r0.Name, (*pp).Age, ps[1:][0].Inner, m[\"x\"].Hello(), cfg.LRAt(1.5))",
+		"x := P{Name: \"é\", Age: len([]rune(\"ü\")),\n\tsecret: 1}.Hello()[1:]\ny := struct{ A, b int }{1, 2}.b\n",
+		"((((", "}}}.", "p..", ".", "P{{{", "[]P{{Na", "map[P]P{{}: {}}[P{}].",
+	}
+	for _, code := range cells {
+		n := utf8.RuneCountInString(code)
+		for c := 0; c <= n; c++ {
+			for _, kind := range []string{ipc.KindComplete, ipc.KindInspect} {
+				r := p.request(ipc.Request{Kind: kind, Code: code, Cursor: c})
+				if r.reply["status"] != "ok" {
+					t.Fatalf("%s of %q at %d: %v", kind, code, c, r.reply)
+				}
+			}
+		}
+	}
+	if v := p.ok("p.Age").value(); v != "3" {
+		t.Errorf("session after the requests: p.Age = %q", v)
+	}
+}
+
+// TestUnpanicked: a panic while answering a complete or inspect request is an
+// error reply, not the end of the executor.
+func TestUnpanicked(t *testing.T) {
+	var nilMap map[string]int
+	r := unpanicked(func() map[string]any { nilMap["x"] = 1; return nil })
+	if r["status"] != "error" || !strings.Contains(fmt.Sprint(r["evalue"]), "nil map") {
+		t.Errorf("reply %v", r)
+	}
+	if r := unpanicked(func() map[string]any { return map[string]any{"status": "ok"} }); r["status"] != "ok" {
+		t.Errorf("reply %v", r)
+	}
+}

@@ -163,9 +163,9 @@ func (x *Executor) worker() {
 		case ipc.KindExecute:
 			content, result = x.run(q)
 		case ipc.KindComplete:
-			content = x.sess.complete(q.Code, q.Cursor)
+			content = unpanicked(func() map[string]any { return x.sess.complete(q.Code, q.Cursor) })
 		case ipc.KindInspect:
-			content = x.sess.inspect(q.Code, q.Cursor, q.DetailLevel)
+			content = unpanicked(func() map[string]any { return x.sess.inspect(q.Code, q.Cursor, q.DetailLevel) })
 		case ipc.KindIsComplete:
 			content = isComplete(q.Code)
 		default:
