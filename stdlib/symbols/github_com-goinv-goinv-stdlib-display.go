@@ -32,6 +32,8 @@ func init() {
 		"SVG":                  reflect.ValueOf(display.SVG),
 		"SetSink":              reflect.ValueOf(display.SetSink),
 		"Show":                 reflect.ValueOf(display.Show),
+		"Table":                reflect.ValueOf(display.Table),
+		"TableMaxRows":         reflect.ValueOf(&display.TableMaxRows).Elem(),
 
 		// type definitions
 		"Handle":     reflect.ValueOf((*display.Handle)(nil)),
