@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,8 +38,57 @@ func plainText(v interface{}) string {
 		if text = longValue(v); text == "" {
 			text = fmt.Sprintf("%+v", v)
 		}
+		text = unexportedNames(reflect.TypeOf(v), text)
 	}
 	return capText(text)
+}
+
+// unexportedNames gives the unexported fields of cell types in text, v's %+v, the
+// names the cell wrote. yaegi exports them with an X before the name, and the
+// pre-pass tags them `json:"-"` (see cell.hideUnexported), which tells them from a
+// field the cell named X...: `{Name:a Xtags:[x]}` is shown `{Name:a tags:[x]}`.
+// Values behind interfaces are not looked into.
+func unexportedNames(t reflect.Type, text string) string {
+	names := map[string]bool{}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		if t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Struct:
+			for i := range t.NumField() {
+				f := t.Field(i)
+				if yaegiRenamed(f) {
+					names[f.Name[1:]] = true
+				}
+				walk(f.Type)
+			}
+		case reflect.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
+			walk(t.Elem())
+		}
+	}
+	walk(t)
+	if len(names) == 0 {
+		return text
+	}
+	var alt []string
+	for n := range names {
+		alt = append(alt, regexp.QuoteMeta(n))
+	}
+	re := regexp.MustCompile(`([{ ])X(` + strings.Join(alt, "|") + `):`)
+	return re.ReplaceAllString(text, "$1$2:")
+}
+
+// yaegiRenamed reports whether f is an unexported field of a cell's struct type,
+// as yaegi and the pre-pass leave it: "X" + a lower-case name, tagged json:"-".
+func yaegiRenamed(f reflect.StructField) bool {
+	return len(f.Name) > 1 && f.Name[0] == 'X' && f.Name[1] >= 'a' && f.Name[1] <= 'z' && f.Tag.Get("json") == "-"
 }
 
 // longValue formats a slice, array or map of more than longElems elements by its

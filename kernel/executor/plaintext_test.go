@@ -47,3 +47,18 @@ func TestPlainTextLongValues(t *testing.T) {
 		t.Errorf("the cut split a character")
 	}
 }
+
+// A cell's struct value shows its unexported fields by the names the cell wrote.
+func TestUnexportedFieldNamesShown(t *testing.T) {
+	p := start(t)
+	p.ok("type Rec struct {\n\tName string\n\ttags []string\n\tXray int\n\tinner *Rec\n}")
+	if v := p.ok("r := Rec{Name: \"Xtags: stays\", tags: []string{\"a\"}, Xray: 3}\nr").value(); v != `{Name:Xtags: stays tags:[a] Xray:3 inner:<nil>}` {
+		t.Errorf("r shows %s", v)
+	}
+	if v := p.ok("[]*Rec{&r}[0]").value(); v != `&{Name:Xtags: stays tags:[a] Xray:3 inner:<nil>}` {
+		t.Errorf("&r shows %s", v)
+	}
+	if v := p.ok("map[string]Rec{\"k\": r}").value(); v != `map[k:{Name:Xtags: stays tags:[a] Xray:3 inner:<nil>}]` {
+		t.Errorf("a map of Rec shows %s", v)
+	}
+}
