@@ -1010,12 +1010,12 @@ func (r *rewriter) collect(declF, stmtF *ast.File) {
 						r.renames[name] = internal
 						r.p.types[name] = internal
 						r.p.names[name] = "type"
-						r.p.docs[name] = docOf(d.Doc, sp.Doc)
+						r.p.docs[name] = FirstComment(sp.Doc, d.Doc)
 					case *ast.ValueSpec:
 						for _, nm := range sp.Names {
 							if nm.Name != "_" {
 								r.p.names[nm.Name] = d.Tok.String()
-								r.p.docs[nm.Name] = docOf(d.Doc, sp.Doc)
+								r.p.docs[nm.Name] = FirstComment(sp.Doc, d.Doc)
 							}
 						}
 					}
@@ -1028,7 +1028,7 @@ func (r *rewriter) collect(declF, stmtF *ast.File) {
 				}
 				if d.Recv == nil && d.Name.Name != "init" && d.Name.Name != "_" {
 					r.p.names[d.Name.Name] = "func"
-					r.p.docs[d.Name.Name] = docOf(d.Doc, nil)
+					r.p.docs[d.Name.Name] = FirstComment(d.Doc)
 				}
 			}
 		}
@@ -1081,12 +1081,14 @@ func recvTypeName(d *ast.FuncDecl) string {
 	return ""
 }
 
-func docOf(a, b *ast.CommentGroup) string {
-	if b != nil {
-		return b.Text()
-	}
-	if a != nil {
-		return a.Text()
+// FirstComment is the text of the first of groups that is not nil (a spec's
+// own doc comment before its declaration group's, a field's doc comment before
+// its line comment), or "".
+func FirstComment(groups ...*ast.CommentGroup) string {
+	for _, g := range groups {
+		if g != nil {
+			return g.Text()
+		}
 	}
 	return ""
 }
@@ -1705,10 +1707,7 @@ func (r *rewriter) callArity(call *ast.CallExpr, in string) (LastKind, string) {
 // (`switch v := x.(type)`), which yaegi mishandles at the top level ("index out of
 // range").
 func bindingTypeSwitch(st ast.Stmt) bool {
-	if l, ok := st.(*ast.LabeledStmt); ok {
-		st = l.Stmt
-	}
-	ts, ok := st.(*ast.TypeSwitchStmt)
+	ts, ok := unlabeled(st).(*ast.TypeSwitchStmt)
 	if !ok {
 		return false
 	}
@@ -1717,17 +1716,22 @@ func bindingTypeSwitch(st ast.Stmt) bool {
 }
 
 // multiDefine reports whether st defines two or more variables at once somewhere inside.
+// unlabeled is the statement under st's labels (st itself if it has none).
+func unlabeled(st ast.Stmt) ast.Stmt {
+	for {
+		l, ok := st.(*ast.LabeledStmt)
+		if !ok {
+			return st
+		}
+		st = l.Stmt
+	}
+}
+
 // initDefines reports whether st (under its labels) is an if, for or switch whose
 // init statement defines variables. yaegi's top level makes them session
 // variables: after `for i := 0; i < n; i++ {}`, i was 200000, and %whos listed it.
 func initDefines(st ast.Stmt) bool {
-	for {
-		l, ok := st.(*ast.LabeledStmt)
-		if !ok {
-			break
-		}
-		st = l.Stmt
-	}
+	st = unlabeled(st)
 	var init ast.Stmt
 	switch x := st.(type) {
 	case *ast.IfStmt:
@@ -1747,13 +1751,7 @@ func initDefines(st ast.Stmt) bool {
 // an integer, which rangeInt rewrites as a three-clause loop whose i yaegi's top
 // level would make a session variable, as for initDefines.
 func (r *rewriter) definesIntRange(st ast.Stmt, prefix int) bool {
-	for {
-		l, ok := st.(*ast.LabeledStmt)
-		if !ok {
-			break
-		}
-		st = l.Stmt
-	}
+	st = unlabeled(st)
 	rs, ok := st.(*ast.RangeStmt)
 	if !ok || rs.Tok != token.DEFINE || rs.Key == nil || rs.X == nil {
 		return false

@@ -134,14 +134,7 @@ func (r *rewriter) instrList(list []ast.Stmt, fc *fnCtx, first, decl bool) {
 // in the loop that returns leaves the deeper call's site behind: with recursion a
 // reported line can be that of a call that already returned.)
 func (r *rewriter) hoist(st ast.Stmt, fc *fnCtx, mark int) {
-	inner := st
-	for {
-		l, ok := inner.(*ast.LabeledStmt)
-		if !ok {
-			break
-		}
-		inner = l.Stmt
-	}
+	inner := unlabeled(st)
 	switch inner.(type) {
 	case *ast.ForStmt, *ast.RangeStmt:
 	default:

@@ -442,10 +442,10 @@ func (s *session) describeExpr(ty *typer, e ast.Expr) string {
 			return ""
 		}
 		if sc := ty.cellSc; sc != nil && sc.Types[x.Name] != nil {
-			return strings.TrimSpace("type " + nodeText(sc.Types[x.Name]) + "\n\n" + commentText(sc.Types[x.Name].Doc, nil))
+			return strings.TrimSpace("type " + nodeText(sc.Types[x.Name]) + "\n\n" + cell.FirstComment(sc.Types[x.Name].Doc))
 		}
 		if sc := ty.cellSc; sc != nil && sc.Funcs[x.Name] != nil {
-			return strings.TrimSpace(nodeText(sc.Funcs[x.Name]) + "\n\n" + commentText(sc.Funcs[x.Name].Doc, nil))
+			return strings.TrimSpace(nodeText(sc.Funcs[x.Name]) + "\n\n" + cell.FirstComment(sc.Funcs[x.Name].Doc))
 		}
 		return s.describe("", x.Name)
 	case *ast.SelectorExpr:

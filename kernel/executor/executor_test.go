@@ -194,6 +194,16 @@ func (p *proc) run(code string) result {
 }
 
 // ok runs code and fails the test on an error reply.
+// compileError runs code, which must fail with the CompileError want.
+func (p *proc) compileError(code, want string) result {
+	p.t.Helper()
+	r := p.run(code)
+	if r.ename() != "CompileError" || r.evalue() != want {
+		p.t.Errorf("%q: %s %q\nwant CompileError %q\n%s", code, r.ename(), r.evalue(), want, r.traceback())
+	}
+	return r
+}
+
 func (p *proc) ok(code string) result {
 	p.t.Helper()
 	r := p.run(code)
@@ -1101,10 +1111,7 @@ func TestUndefinedNames(t *testing.T) {
 		"a, b := strconv.Quote(\"x\")":        "1:1: assignment mismatch: 2 variables but strconv.Quote returns 1 value",
 		"q, r, e := strconv.Atoi(\"1\")":      "1:12: assignment mismatch: 3 variables but strconv.Atoi returns 2 values",
 	} {
-		r := p.run(code)
-		if r.ename() != "CompileError" || r.evalue() != want {
-			t.Errorf("%q: %s %q, want CompileError %q\n%s", code, r.ename(), r.evalue(), want, r.traceback())
-		}
+		p.compileError(code, want)
 	}
 	if v := p.ok("w").value(); v != "3" {
 		t.Errorf("w = %q after the errors", v)
@@ -1138,10 +1145,7 @@ func TestSingleValueContext(t *testing.T) {
 		"func k() int {\n\tw := two()\n\treturn w\n}":                              "2:7: assignment mismatch: 1 variable but two returns 2 values",
 		"func three() (int, int, int) { return 1, 2, 3 }\nfmt.Println(three(), 4)": "2:13: multiple-value three(...) (3 values) in single-value context",
 	} {
-		r := p.run(code)
-		if r.ename() != "CompileError" || r.evalue() != want {
-			t.Errorf("%q: %s %q, want CompileError %q", code, r.ename(), r.evalue(), want)
-		}
+		p.compileError(code, want)
 	}
 	for code, want := range map[string]string{
 		"q, err := two()\nq": "7",
@@ -1171,10 +1175,7 @@ func TestCompileMessages(t *testing.T) {
 		"if len(xs) > 0 {\n\tbreak\n}": "2:2: break is not in a loop, switch, or select",
 		"for k, v := range 5 {\n\t_, _ = k, v\n}": "1:8: range over 5 permits only one iteration variable",
 	} {
-		r := p.run(code)
-		if r.ename() != "CompileError" || r.evalue() != want {
-			t.Errorf("%q: %s %q\nwant CompileError %q", code, r.ename(), r.evalue(), want)
-		}
+		r := p.compileError(code, want)
 		if strings.Contains(r.stderr, "nil type") {
 			t.Errorf("%q logged %q", code, r.stderr)
 		}

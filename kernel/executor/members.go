@@ -589,7 +589,7 @@ func (ty *typer) membersDepth(t staticType, depth int) []member {
 			for _, nm := range f.Names {
 				ft, _ := f.Type.(*ast.FuncType)
 				out = append(out, member{name: nm.Name, method: true, typ: staticType{src: ft}, about: func() (string, string) {
-					return "func " + nm.Name + strings.TrimPrefix(nodeText(ft), "func"), commentText(f.Doc, f.Comment)
+					return "func " + nm.Name + strings.TrimPrefix(nodeText(ft), "func"), cell.FirstComment(f.Doc, f.Comment)
 				}})
 			}
 			if len(f.Names) == 0 { // an embedded interface
@@ -607,7 +607,7 @@ func (ty *typer) membersDepth(t staticType, depth int) []member {
 // cellMethod describes a method declared in a cell.
 func (ty *typer) cellMethod(name string, d *ast.FuncDecl) member {
 	return member{name: name, method: true, typ: staticType{src: d.Type}, about: func() (string, string) {
-		return ty.s.pre.Unmangle(nodeText(d)), commentText(d.Doc, nil)
+		return ty.s.pre.Unmangle(nodeText(d)), cell.FirstComment(d.Doc)
 	}}
 }
 
@@ -643,7 +643,7 @@ func (ty *typer) structFields(st *ast.StructType, depth int) []member {
 				return fv, fv.IsValid()
 			}
 			out = append(out, member{name: name, typ: ft, field: get, about: func() (string, string) {
-				return "field " + name + " " + nodeText(f.Type), commentText(f.Doc, f.Comment)
+				return "field " + name + " " + nodeText(f.Type), cell.FirstComment(f.Doc, f.Comment)
 			}})
 			if embedded {
 				for _, m := range ty.membersDepth(ft, depth+1) {
@@ -836,7 +836,7 @@ func rtFieldDoc(rt reflect.Type, f reflect.StructField) string {
 		if fl, ok := n.(*ast.Field); ok {
 			for _, nm := range fl.Names {
 				if nm.Name == f.Name {
-					text = commentText(fl.Doc, fl.Comment)
+					text = cell.FirstComment(fl.Doc, fl.Comment)
 				}
 			}
 			return false
@@ -844,16 +844,6 @@ func rtFieldDoc(rt reflect.Type, f reflect.StructField) string {
 		return text == ""
 	})
 	return text
-}
-
-func commentText(doc, line *ast.CommentGroup) string {
-	if doc != nil {
-		return doc.Text()
-	}
-	if line != nil {
-		return line.Text()
-	}
-	return ""
 }
 
 // nodeText prints a piece of syntax kept from a cell.
