@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/goinv/goinv/stdlib/nn"
 	"github.com/goinv/goinv/stdlib/safetensors"
 )
 
@@ -166,6 +167,13 @@ func decodeCheckpoint(r io.Reader, name string) (*checkpoint, error) {
 		return nil, fmt.Errorf("munit: %w", err)
 	}
 	var aj archJSON
+	if _, ok := meta["config"]; !ok {
+		what := "it has no generator configuration in its metadata"
+		if _, ok := meta[nn.MetaArch]; ok {
+			what = "it is a classifier checkpoint: load it with nn.Load"
+		}
+		return nil, fmt.Errorf("munit: read %s: not a MUNIT generator: %s", name, what)
+	}
 	if err := json.Unmarshal([]byte(meta["config"]), &aj); err != nil {
 		return nil, fmt.Errorf("munit: read %s: no generator configuration in the metadata: %w", name, err)
 	}

@@ -326,6 +326,22 @@ func TestTrainSaysWhatToFix(t *testing.T) {
 	}
 }
 
+// TestLoadClassifierCheckpoint: a classifier's file given to Load failed with "no
+// generator configuration in the metadata: unexpected end of JSON input".
+func TestLoadClassifierCheckpoint(t *testing.T) {
+	m := nn.SmallCNN(nn.Arch{Seed: 1})
+	if err := m.Init(1, 8, 8, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cnn.safetensors")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "not a MUNIT generator: it is a classifier checkpoint: load it with nn.Load") {
+		t.Errorf("Load of a classifier: err = %v", err)
+	}
+}
+
 func TestHistoryPlot(t *testing.T) {
 	h := &History{}
 	for i := 1; i <= 120; i++ {

@@ -61,6 +61,13 @@ func Load(path string) (*Model, error) {
 		return nil, err
 	}
 	var a Arch
+	if _, ok := f.Metadata[MetaArch]; !ok {
+		what := "its metadata has no " + MetaArch
+		if _, ok := f.Metadata["config"]; ok {
+			what = "it looks like a MUNIT generator: load it with munit.Load"
+		}
+		return nil, fmt.Errorf("nn: load %s: not a classifier checkpoint written by Save: %s", path, what)
+	}
 	if err := json.Unmarshal([]byte(f.Metadata[MetaArch]), &a); err != nil {
 		return nil, fmt.Errorf("nn: load %s: metadata %q: %w", path, MetaArch, err)
 	}

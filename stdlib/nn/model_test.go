@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/goinv/goinv/stdlib/dataset"
+	"github.com/goinv/goinv/stdlib/safetensors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -277,5 +278,19 @@ func TestLoadWeightsOtherArchitecture(t *testing.T) {
 	// Another seed is the same architecture.
 	if err := SmallCNN(Arch{Seed: 7}).LoadWeights(linear); err != nil {
 		t.Errorf("same architecture, other seed: %v", err)
+	}
+}
+
+// TestLoadOtherKindOfCheckpoint: a generator's file given to Load failed on its missing
+// "arch" metadata ("unexpected end of JSON input").
+func TestLoadOtherKindOfCheckpoint(t *testing.T) {
+	f := &safetensors.File{Metadata: map[string]string{"format": "goinv-munit-generator", "config": "{}"}}
+	f.Add(safetensors.F32("gen.w", []int{1}, []float32{1}))
+	path := filepath.Join(t.TempDir(), "gen.safetensors")
+	if err := safetensors.WriteFile(path, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "not a classifier checkpoint written by Save: it looks like a MUNIT generator: load it with munit.Load") {
+		t.Errorf("Load of a generator: err = %v", err)
 	}
 }

@@ -179,6 +179,19 @@ func (t Tensor) check() error {
 	return nil
 }
 
+// damaged is the advice for a file that is not what its header says.
+const damaged = "save it again, or fetch a complete copy (an interrupted save, download or copy?)"
+
+// isText reports whether b looks like the start of a text file.
+func isText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // maxHeader bounds the JSON header, as the reference implementation does (100 MB).
 const maxHeader = 100 << 20
 
@@ -186,25 +199,42 @@ const maxHeader = 100 << 20
 // that match the shapes and cover the data exactly, without overlaps.
 func Decode(r io.Reader) (*File, error) {
 	var n [8]byte
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return nil, fmt.Errorf("safetensors: read header length: %w", err)
+	if got, err := io.ReadFull(r, n[:]); err != nil {
+		if got == 0 && err == io.EOF {
+			return nil, fmt.Errorf("safetensors: the file is empty; %s", damaged)
+		}
+		return nil, fmt.Errorf("safetensors: truncated: the file ends after %d bytes, inside the 8-byte header length; %s", got, damaged)
 	}
 	hl := binary.LittleEndian.Uint64(n[:])
 	if hl > maxHeader {
-		return nil, fmt.Errorf("safetensors: header of %d bytes is too large", hl)
+		if isText(n[:]) {
+			return nil, fmt.Errorf("safetensors: not a safetensors file: it starts with %q, which is text (a safetensors file starts with the length of its JSON header)", n[:])
+		}
+		return nil, fmt.Errorf("safetensors: not a safetensors file, or a damaged one: its first 8 bytes give a header of %d bytes (at most %d); %s", hl, maxHeader, damaged)
 	}
 	hb := make([]byte, hl)
-	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, fmt.Errorf("safetensors: read header: %w", err)
+	if got, err := io.ReadFull(r, hb); err != nil {
+		return nil, fmt.Errorf("safetensors: truncated: the file ends %d bytes into its %d-byte JSON header; %s", got, hl, damaged)
 	}
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(hb))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("safetensors: parse header: %w", err)
+		return nil, fmt.Errorf("safetensors: the header is not a JSON object (%v): not a safetensors file, or a damaged one; %s", err, damaged)
 	}
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: read data: %w", err)
+	}
+	// A file cut short shows as tensors beyond the data: say so once, for the file.
+	need := 0
+	for name, msg := range raw {
+		var e entry
+		if name != "__metadata__" && json.Unmarshal(msg, &e) == nil && e.Offsets[1] > need {
+			need = e.Offsets[1]
+		}
+	}
+	if need > len(body) {
+		return nil, fmt.Errorf("safetensors: truncated: the header describes %d bytes of tensor data, the file holds %d; %s", need, len(body), damaged)
 	}
 	f := &File{}
 	type span struct {

@@ -67,6 +67,37 @@ func TestDecodeRejectsBadFiles(t *testing.T) {
 	}
 }
 
+// TestDecodeSaysWhatIsWrong: a broken file read as "read header length: EOF", "header
+// of 8031924123371070824 bytes is too large" (a text file) or "tensor has byte range
+// outside the data" (a cut file), which said nothing of the file as a whole.
+func TestDecodeSaysWhatIsWrong(t *testing.T) {
+	f := &File{}
+	f.Add(F32("a", []int{2}, []float32{1, 2}))
+	f.Add(F32("b", []int{3}, []float32{1, 2, 3}))
+	var buf bytes.Buffer
+	if err := Encode(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	for _, c := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"empty", nil, "the file is empty; save it again"},
+		{"length", good[:5], "truncated: the file ends after 5 bytes, inside the 8-byte header length"},
+		{"header", good[:12], "truncated: the file ends 4 bytes into its"},
+		{"data", good[:len(good)-6], "truncated: the header describes 20 bytes of tensor data, the file holds 14"},
+		{"text", []byte("hello world, this is text"), `not a safetensors file: it starts with "hello wo", which is text`},
+		{"binary", []byte{0x89, 'P', 'N', 'G', 0xff, 0xff, 0xff, 0xff, 0}, "not a safetensors file, or a damaged one"},
+		{"json", append([]byte{4, 0, 0, 0, 0, 0, 0, 0}, "[1]x"...), "the header is not a JSON object"},
+	} {
+		if _, err := Decode(bytes.NewReader(c.file)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
 // pythonReader follows the published format spec with numpy only (the python
 // safetensors package is not installed on this machine) and prints every tensor.
 const pythonReader = `
