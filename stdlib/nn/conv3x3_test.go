@@ -14,6 +14,7 @@ import (
 // float64, on plane sizes that fill vectors exactly, leave tails, and span several
 // rows per vector, and channel counts that leave remainders of every register block.
 func TestConv3x3Kernels(t *testing.T) {
+	needConv3x3Kernels(t)
 	cases := []struct{ n, cin, cout, h, w int }{
 		{2, 3, 16, 32, 32},
 		{3, 16, 16, 8, 8},
@@ -180,6 +181,7 @@ func TestConvThreadIndependent(t *testing.T) {
 // (conv3x3Inner) gives the same bits as its general path, so that turning it on
 // changes no model's results.
 func TestConv3x3InnerSameBits(t *testing.T) {
+	needConv3x3Kernels(t)
 	defer func(v bool) { conv3x3Inner = v }(conv3x3Inner)
 	for _, c := range []struct{ n, cin, cout, h, w int }{
 		{2, 16, 16, 32, 32}, {3, 32, 32, 16, 16}, {2, 64, 64, 8, 8}, {2, 3, 16, 32, 32},
@@ -211,6 +213,7 @@ func TestConv3x3InnerSameBits(t *testing.T) {
 // fewer images the second time) as the layers do: the packed images' zero borders
 // must survive from call to call.
 func TestConv3x3DWT(t *testing.T) {
+	needConv3x3Kernels(t)
 	cases := []struct{ n, cin, cout, h, w, stride int }{
 		{3, 16, 16, 32, 32, 1}, {4, 32, 32, 16, 16, 1}, {5, 64, 64, 8, 8, 1}, {3, 16, 32, 14, 14, 1},
 		{3, 16, 5, 7, 9, 1}, {2, 32, 7, 3, 20, 1}, {3, 16, 1, 33, 1, 1}, {2, 48, 2, 1, 1, 1}, {3, 16, 4, 5, 5, 1},
@@ -252,6 +255,7 @@ func TestConv3x3DWT(t *testing.T) {
 // without bias, calling it twice on one scratch buffer as the layers do, and that
 // its Go reference does too.
 func TestConv3x3FwdT(t *testing.T) {
+	needConv3x3Kernels(t)
 	cases := []struct{ n, cin, cout, h, w int }{
 		{3, 16, 32, 16, 16}, {2, 32, 32, 16, 16}, {3, 64, 64, 8, 8}, {2, 32, 64, 8, 8},
 		{2, 16, 32, 5, 8}, {2, 48, 96, 3, 16}, {2, 16, 32, 1, 8},
@@ -293,6 +297,7 @@ func TestConv3x3FwdT(t *testing.T) {
 // where this CPU has it, else the Go reference) against direct summation in float64,
 // calling it twice on one scratch buffer.
 func TestConv3x3FwdTStride2(t *testing.T) {
+	needConv3x3Kernels(t)
 	cases := []struct{ n, cin, cout, h, w int }{
 		{3, 16, 32, 32, 32}, {2, 32, 64, 16, 16}, {2, 16, 32, 5, 16}, {2, 48, 64, 4, 15},
 	}
@@ -320,5 +325,15 @@ func TestConv3x3FwdTStride2(t *testing.T) {
 			goConv3x3FwdTStride(pl, 2, x, wq, bias, gy, c.n, c.cin, c.cout)
 			compare(t, fmt.Sprintf("%s, call %d: go y", name, k), gy, want)
 		}
+	}
+}
+
+// needConv3x3Kernels skips a test that calls the AVX-512 kernels directly on a CPU
+// without AVX-512 (they die there with SIGILL, taking the package's other tests with
+// them); the layers then use the portable convolution, which the other tests cover.
+func needConv3x3Kernels(t *testing.T) {
+	t.Helper()
+	if !haveConv3x3 {
+		t.Skip("no AVX-512 here: the direct 3×3 kernels are not used")
 	}
 }
