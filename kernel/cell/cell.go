@@ -94,6 +94,10 @@ type Session struct {
 	// refuse a call of several results where one value is wanted, which yaegi
 	// runs with the first (see multivalue.go). May be nil.
 	Results func(path, name string) int
+	// PkgType returns the type, as Go source, of the func or variable name of
+	// the package at path ("func(int) string" for strconv.Itoa), or "". It types
+	// such arguments of generic calls (see generic.go). May be nil.
+	PkgType func(path, name string) string
 
 	names    map[string]string // declared top-level name → kind (var, const, func, type)
 	funcSigs map[string]string // func name → signature of its variable
@@ -1120,6 +1124,7 @@ func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
 				edits = append(edits, edit{pos: r.off(x.Pos()), end: r.off(x.End()), text: internal})
 			}
 		case *ast.CallExpr:
+			edits = append(edits, r.explicitTypeArgs(x)...)
 			if id, ok := x.Fun.(*ast.Ident); ok && !declaredHere(id) && !sessionHas(id.Name) {
 				repl := map[string]string{"min": MinFunc, "max": MaxFunc, "clear": ClearFunc}[id.Name]
 				if repl != "" && id.Name != "clear" {

@@ -27,6 +27,7 @@ import (
 // syntax, which would keep the declaring cell's syntax tree alive.
 type genericFunc struct {
 	typeParams map[string]bool
+	order      []string // the type parameters in order
 	sig        string
 }
 
@@ -111,6 +112,7 @@ func (r *rewriter) recordGeneric(d *ast.FuncDecl, in string) {
 	for _, f := range d.Type.TypeParams.List {
 		for _, n := range f.Names {
 			g.typeParams[n.Name] = true
+			g.order = append(g.order, n.Name)
 		}
 	}
 	g.sig = "func" + r.renamed(in[r.off(d.Type.Params.Pos()):r.off(d.Type.End())])
@@ -368,30 +370,7 @@ func (r *rewriter) genericResults(call *ast.CallExpr) (types []string, generic b
 		if !generic {
 			return nil, false
 		}
-		bound := map[string]string{}
-		for i, p := range params {
-			if i >= len(call.Args) {
-				break
-			}
-			args := call.Args[i : i+1]
-			if el, ok := p.(*ast.Ellipsis); ok {
-				p = el.Elt
-				if call.Ellipsis.IsValid() {
-					p = &ast.ArrayType{Elt: el.Elt}
-				}
-				args = call.Args[i:]
-			}
-			for _, a := range args { // the first argument of a known type decides
-				at := r.typeOf(a)
-				if at == "" {
-					continue
-				}
-				if ae, err := parser.ParseExpr(at); err == nil {
-					unify(p, ae, at, g.typeParams, bound)
-					break
-				}
-			}
-		}
+		bound := r.bindTypeParams(g, params, call)
 		for _, rt := range results {
 			res := g.sig[rt.Pos()-ft.Pos() : rt.End()-ft.Pos()]
 			for tp := range g.typeParams {
@@ -409,6 +388,138 @@ func (r *rewriter) genericResults(call *ast.CallExpr) (types []string, generic b
 		return types, true
 	}
 	return nil, false
+}
+
+// bindTypeParams binds g's type parameters to the types of call's arguments, as
+// far as r.typeOf knows them; params are g's parameter types, one per parameter.
+func (r *rewriter) bindTypeParams(g *genericFunc, params []ast.Expr, call *ast.CallExpr) map[string]string {
+	bound := map[string]string{}
+	for i, p := range params {
+		if i >= len(call.Args) {
+			break
+		}
+		args := call.Args[i : i+1]
+		if el, ok := p.(*ast.Ellipsis); ok {
+			p = el.Elt
+			if call.Ellipsis.IsValid() {
+				p = &ast.ArrayType{Elt: el.Elt}
+			}
+			args = call.Args[i:]
+		}
+		for _, a := range args { // the first argument of a known type decides
+			at := r.typeOf(a)
+			if at == "" {
+				continue
+			}
+			if ae, err := parser.ParseExpr(at); err == nil {
+				unify(p, ae, at, g.typeParams, bound)
+				break
+			}
+		}
+	}
+	return bound
+}
+
+// explicitTypeArgs instantiates a call of a cell's generic func explicitly where
+// yaegi infers it wrong: a type parameter that only a func parameter's results
+// mention (U of `func Map[T, U any](xs []T, f func(T) U) []U`) was taken for
+// another one, and `Map(xs, func(x int) string {...})` failed with "cannot use
+// type func(int) string as type func(int) int". Given the type arguments
+// (`Map[int, string](...)`) yaegi runs it. Only where every type parameter is
+// bound by arguments of known type and no untyped constant decides one.
+func (r *rewriter) explicitTypeArgs(call *ast.CallExpr) []edit {
+	id, ok := call.Fun.(*ast.Ident)
+	if !ok || id.Obj != nil {
+		return nil
+	}
+	g := r.p.generics[id.Name]
+	if g == nil && !r.cellNames[id.Name] {
+		g = r.s.generics[id.Name]
+	}
+	if g == nil || len(g.order) == 0 {
+		return nil
+	}
+	ft, err := parser.ParseExpr(g.sig)
+	if err != nil {
+		return nil
+	}
+	var params []ast.Expr
+	for _, f := range ft.(*ast.FuncType).Params.List {
+		for range max(len(f.Names), 1) {
+			params = append(params, f.Type)
+		}
+	}
+	if !funcResultOnly(params, g.order) {
+		return nil
+	}
+	for _, a := range call.Args {
+		if untypedConst(a) {
+			return nil
+		}
+	}
+	bound := r.bindTypeParams(g, params, call)
+	args := make([]string, len(g.order))
+	for i, tp := range g.order {
+		if args[i] = bound[tp]; args[i] == "" {
+			return nil
+		}
+	}
+	return []edit{{pos: r.off(id.End()), end: r.off(id.End()), text: "[" + strings.Join(args, ", ") + "]"}}
+}
+
+// funcResultOnly reports whether one of the type parameters appears in params
+// only among the results of func types.
+func funcResultOnly(params []ast.Expr, typeParams []string) bool {
+	for _, tp := range typeParams {
+		inResult, elsewhere := false, false
+		for _, p := range params {
+			var walk func(n ast.Node, inRes bool)
+			walk = func(n ast.Node, inRes bool) {
+				ast.Inspect(n, func(c ast.Node) bool {
+					switch c := c.(type) {
+					case *ast.FuncType:
+						if c.Params != nil {
+							walk(c.Params, inRes)
+						}
+						if c.Results != nil {
+							walk(c.Results, true)
+						}
+						return false
+					case *ast.Ident:
+						if c.Name == tp {
+							if inRes {
+								inResult = true
+							} else {
+								elsewhere = true
+							}
+						}
+					}
+					return true
+				})
+			}
+			walk(p, false)
+		}
+		if inResult && !elsewhere {
+			return true
+		}
+	}
+	return false
+}
+
+// untypedConst reports whether e is an untyped constant as written: a literal,
+// or an operation on literals.
+func untypedConst(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		return true
+	case *ast.ParenExpr:
+		return untypedConst(x.X)
+	case *ast.UnaryExpr:
+		return untypedConst(x.X)
+	case *ast.BinaryExpr:
+		return untypedConst(x.X) && untypedConst(x.Y)
+	}
+	return false
 }
 
 // unify binds the type parameters in param (a parameter type) to the parts
@@ -443,9 +554,34 @@ func unify(param ast.Expr, arg ast.Expr, argText string, typeParams map[string]b
 			if a, ok := a.(*ast.ChanType); ok {
 				walk(p.Value, a.Value)
 			}
+		case *ast.FuncType:
+			if a, ok := a.(*ast.FuncType); ok {
+				pairs := func(pl, al *ast.FieldList) {
+					ps, as := fieldTypes(pl), fieldTypes(al)
+					for i := range min(len(ps), len(as)) {
+						walk(ps[i], as[i])
+					}
+				}
+				pairs(p.Params, a.Params)
+				pairs(p.Results, a.Results)
+			}
 		}
 	}
 	walk(param, arg)
+}
+
+// fieldTypes is the type of each parameter or result a field list declares.
+func fieldTypes(fl *ast.FieldList) []ast.Expr {
+	if fl == nil {
+		return nil
+	}
+	var out []ast.Expr
+	for _, f := range fl.List {
+		for range max(len(f.Names), 1) {
+			out = append(out, f.Type)
+		}
+	}
+	return out
 }
 
 // mentions reports whether e names one of the type parameters.
@@ -503,6 +639,15 @@ func (r *rewriter) typeOf(e ast.Expr) string {
 		if x.Type != nil {
 			return r.cellText(x.Type)
 		}
+	case *ast.FuncLit:
+		return r.cellText(x.Type)
+	case *ast.SelectorExpr:
+		if pkg, ok := x.X.(*ast.Ident); ok && pkg.Obj == nil && !r.cellNames[pkg.Name] && r.s.PkgType != nil {
+			if path := r.importPath(pkg.Name); path != "" {
+				return r.s.PkgType(path, x.Sel.Name)
+			}
+		}
+		return ""
 	case *ast.ParenExpr:
 		return r.typeOf(x.X)
 	case *ast.BasicLit:

@@ -1209,3 +1209,21 @@ func TestInitVariablesAreLocal(t *testing.T) {
 		}
 	}
 }
+
+// A type parameter that only a func argument's result decides: yaegi infers it
+// wrong, the pre-pass instantiates the call.
+func TestGenericFuncResultParam(t *testing.T) {
+	p := start(t)
+	p.ok("func Map[T, U any](xs []T, f func(T) U) []U {\n\tout := make([]U, 0, len(xs))\n\tfor _, x := range xs {\n\t\tout = append(out, f(x))\n\t}\n\treturn out\n}\nxs := []int{1, 2, 3}")
+	for code, want := range map[string]string{
+		"Map([]int{1, 2, 3}, func(x int) string { return fmt.Sprint(x * 2) })":                                               "[2 4 6]",
+		"Map(xs, func(x int) float64 { return float64(x) / 2 })":                                                             "[0.5 1 1.5]",
+		"strs := Map(xs, strconv.Itoa)\nstrs":                                                                                "[1 2 3]",
+		"func twice(ys []int) []string {\n\treturn Map(ys, func(y int) string { return strconv.Itoa(2 * y) })\n}\ntwice(xs)": "[2 4 6]",
+		"Map[int, bool](xs, func(x int) bool { return x > 1 })":                                                              "[false true true]",
+	} {
+		if v := p.ok(code).value(); v != want {
+			t.Errorf("%q shows %s, want %s", code, v, want)
+		}
+	}
+}

@@ -434,3 +434,16 @@ func packageFuncResults(path, name string) int {
 	}
 	return v.Type().NumOut()
 }
+
+// packageMemberType is the type, as Go source, of the func or variable name of
+// the package at path, or "" (a type, a constant, a generic package's member).
+func packageMemberType(path, name string) string {
+	if slices.Contains(genericPackages, path) {
+		return ""
+	}
+	v, ok := packageSymbols()[path][name]
+	if !ok || !(v.Kind() == reflect.Func || v.CanAddr()) {
+		return ""
+	}
+	return strings.ReplaceAll(v.Type().String(), "interface {}", "any")
+}

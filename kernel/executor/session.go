@@ -143,6 +143,7 @@ func (s *session) reset() error {
 	s.pre.VarType = s.varType
 	s.pre.TypeOf = s.typeOf
 	s.pre.Results = packageFuncResults
+	s.pre.PkgType = packageMemberType
 	s.cells = map[int]cellText{}
 	return nil
 }
