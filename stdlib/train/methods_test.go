@@ -256,6 +256,17 @@ func TestConfigRejectsNegatives(t *testing.T) {
 	}
 }
 
+// TestFitSaysHowTheGITBankDiffers: "GIT bank images or classes differ" said neither
+// what the bank held nor how to make a fitting one.
+func TestFitSaysHowTheGITBankDiffers(t *testing.T) {
+	d := longTailed(4, 4)
+	bank := &dataset.Dataset{Name: "bank", C: 1, H: 28, W: 28, Pix: make([]uint8, 2*28*28), Labels: []int{0, 1}, Classes: []string{"a", "b"}}
+	_, err := Fit(context.Background(), nn.SmallCNN(nn.Arch{}), d, Config{Epochs: 1, Quiet: true, GIT: &GIT{Bank: bank}})
+	if err == nil || !strings.Contains(err.Error(), `the GIT bank "bank" has 1×28×28 images of 2 classes, the training set "lt" 1×8×8 images of 2: make the bank from this training set`) {
+		t.Errorf("a bank of other images: err = %v", err)
+	}
+}
+
 // TestFitSaysWhichArgumentIsMissing: "nil model or dataset" did not say which.
 func TestFitSaysWhichArgumentIsMissing(t *testing.T) {
 	d := longTailed(4, 4)

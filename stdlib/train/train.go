@@ -353,7 +353,8 @@ func Fit(ctx context.Context, model *nn.Model, trainSet *dataset.Dataset, cfg Co
 	}
 	if g := cfg.GIT; g != nil && g.Bank != nil {
 		if g.Bank.C != trainSet.C || g.Bank.H != trainSet.H || g.Bank.W != trainSet.W || g.Bank.NumClasses() != trainSet.NumClasses() {
-			return nil, errors.New("train: GIT bank images or classes differ from the training set's")
+			return nil, fmt.Errorf("train: the GIT bank %q has %d×%d×%d images of %d classes, the training set %q %d×%d×%d images of %d: make the bank from this training set (munit.Bank(ctx, generator, trainSet, perClass, seed))",
+				g.Bank.Name, g.Bank.C, g.Bank.H, g.Bank.W, g.Bank.NumClasses(), trainSet.Name, trainSet.C, trainSet.H, trainSet.W, trainSet.NumClasses())
 		}
 	}
 	t, err := newTrainer(model, trainSet, cfg)
