@@ -227,6 +227,20 @@ func TestRunRedoesCutShortRunAndRefusesOtherSettings(t *testing.T) {
 	if !bytes.Equal(after, data) {
 		t.Error("file after redoing the cut-short run differs from the original")
 	}
+	// A crash in the middle of writing a line: the run it belongs to is run again.
+	os.WriteFile(path, data[:len(data)-7], 0o644)
+	tr = &fakeTrainer{}
+	if res, err := Run(context.Background(), config(path, tr)); err != nil || tr.calls != 1 || len(res.Rows) != 24 {
+		t.Errorf("after a cut line: err %v, %d trainings; want the last run again", err, tr.calls)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
+		t.Error("file after redoing the run with a cut line differs from the original")
+	}
+	os.WriteFile(path, []byte("name,size\nx,1\n"), 0o644)
+	if _, err := Run(context.Background(), config(path, &fakeTrainer{})); err == nil || !strings.Contains(err.Error(), "choose another ResultsPath, or delete it") {
+		t.Errorf("a results path holding another CSV: err %v", err)
+	}
+	os.WriteFile(path, data, 0o644)
 	cfg := config(path, &fakeTrainer{})
 	cfg.EKLD.Transforms = 9
 	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "other settings") {

@@ -43,7 +43,7 @@ func openStore(path string, m Meta, k int) (*store, error) {
 	metaPath := path + ".meta.json"
 	want, _ := json.MarshalIndent(m, "", "  ")
 	st := &store{path: path}
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.WriteFile(metaPath, append(want, '\n'), 0o644); err != nil {
@@ -53,10 +53,15 @@ func openStore(path string, m Meta, k int) (*store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("experiment: open results: %w", err)
 	}
-	rows, err := ReadCSV(f)
-	f.Close()
+	// A crash in the middle of an append leaves a last line without its end: it is
+	// dropped with the rest of its run, which is then cut short and run again.
+	cut := len(data) > 0 && data[len(data)-1] != '\n'
+	if cut {
+		data = data[:bytes.LastIndexByte(data, '\n')+1]
+	}
+	rows, err := ReadCSV(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("experiment: results file %s: %w", path, err)
+		return nil, fmt.Errorf("experiment: results file %s: %w: it is not (or no longer) a results file of Run; choose another ResultsPath, or delete it to start over", path, err)
 	}
 	if got, err := os.ReadFile(metaPath); err == nil {
 		if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
@@ -71,7 +76,7 @@ func openStore(path string, m Meta, k int) (*store, error) {
 	for _, r := range rows {
 		count[RunKey{r.Transform, r.Method, r.Instance}]++
 	}
-	clean := true
+	clean := !cut
 	for _, r := range rows {
 		if count[RunKey{r.Transform, r.Method, r.Instance}] == k {
 			st.rows = append(st.rows, r)
