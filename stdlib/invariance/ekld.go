@@ -133,6 +133,9 @@ func EKLD(ctx context.Context, m nn.Classifier, test *dataset.Dataset, t nuisanc
 	if err := test.Validate(); err != nil {
 		return nil, fmt.Errorf("eKLD: %w", err)
 	}
+	if test.Len() == 0 {
+		return nil, fmt.Errorf("eKLD: the test set %q has no images", test.Name)
+	}
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err

@@ -367,6 +367,9 @@ func TestEKLDBadOptions(t *testing.T) {
 	if _, err := EKLD(context.Background(), m, d, shift{}, quiet(Options{Images: 2, Transforms: 2, Classes: []int{1}, TrainSizes: []int{5, 50}})); err != nil {
 		t.Errorf("sizes for the measured classes: %v", err)
 	}
+	if _, err := EKLD(context.Background(), m, d.Head(0), shift{}, quiet(Options{})); err == nil || !strings.Contains(err.Error(), "has no images") {
+		t.Errorf("an empty test set: err = %v", err)
+	}
 	noB := d.Filter(func(_ dataset.Image, y int) bool { return y != 1 })
 	if _, err := EKLD(context.Background(), m, noB, shift{}, quiet(Options{Images: 2, Transforms: 2})); err == nil || !strings.Contains(err.Error(), "no image of class b: measure only the classes it has with Options.Classes") {
 		t.Errorf("a class without test images: err = %v", err)
