@@ -191,6 +191,7 @@ func groupThousands(n int) string {
 func (s *session) whos() {
 	names := s.pre.Names()
 	globals := s.globals()
+	ty := s.typer()
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "Name\tKind\tType\tValue")
 	fmt.Fprintln(w, "----\t----\t----\t-----")
@@ -205,6 +206,12 @@ func (s *session) whos() {
 			kind = "var"
 		}
 		typ := s.pre.Unmangle(v.Type().String())
+		// As written where the cells declared it: reflect has lost the names of cell types.
+		if fd := s.pre.FuncDecl(name); kind == "func" && fd != nil {
+			typ = s.pre.Unmangle(nodeText(fd.Type))
+		} else if t := ty.identType(name); kind != "func" && t.src != nil {
+			typ = nodeText(t.src)
+		}
 		val := ""
 		if c, ok := v.Interface().(constant.Value); ok && kind == "const" {
 			// yaegi keeps a constant as a go/constant value

@@ -69,11 +69,14 @@ func TestWhos(t *testing.T) {
 	p.ok("type Point struct{ X, Y int }\nconst limit = 3\npt := Point{1, 2}\nlabel := \"a very long label that goes on and on and on and on and on and on and on\"\nfunc double(x int) int { return 2 * x }\nys := []int{4, 5}")
 	out := p.ok("%whos").stdout
 	for _, want := range []string{
-		"Name ", "pt ", "{X:1 Y:2}", "limit ", "const  untyped int", "double ", "func(int) int", "Point ", "type", "label ", "on and on …", "len 2: [4 5]",
+		"Name ", "pt ", "Point", "{X:1 Y:2}", "limit ", "const  untyped int", "double ", "func(x int) int", "Point ", "type", "label ", "on and on …", "len 2: [4 5]",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("%%whos lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "struct {") {
+		t.Errorf("%%whos shows the structure of a cell type, not its name:\n%s", out)
 	}
 	if strings.Contains(out, "goinv") {
 		t.Errorf("%%whos shows goinv's own variables:\n%s", out)
