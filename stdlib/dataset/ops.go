@@ -64,10 +64,15 @@ func (d *Dataset) Filter(keep func(img Image, label int) bool) *Dataset {
 }
 
 // OnlyClasses returns a new dataset with only the images of the given classes, in their
-// original order. Labels and class names are kept as they are (not renumbered).
+// original order. Labels and class names are kept as they are (not renumbered). It
+// panics, saying so, for a class outside [0, NumClasses): a typo would otherwise keep
+// fewer classes without a word.
 func (d *Dataset) OnlyClasses(classes ...int) *Dataset {
 	want := make(map[int]bool, len(classes))
 	for _, c := range classes {
+		if c < 0 || c >= d.NumClasses() {
+			panic(fmt.Sprintf("dataset %q: OnlyClasses: class %d is outside [0, %d)", d.Name, c, d.NumClasses()))
+		}
 		want[c] = true
 	}
 	var idx []int

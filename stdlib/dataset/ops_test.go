@@ -164,6 +164,7 @@ func TestBadArgumentsFromCells(t *testing.T) {
 		"Batch":              {func() { d.Batch([]int{1, 1000}) }, "image index 1000 outside [0, 6)"},
 		"NewImage(-1, 2, 2)": {func() { NewImage(-1, 2, 2) }, "negative image size"},
 		"SampleIndices nil":  {func() { d.SampleIndices(1, nil) }, "needs a seeded *rand.Rand"},
+		"OnlyClasses(1, 42)": {func() { d.OnlyClasses(1, 42) }, `dataset "small": OnlyClasses: class 42 is outside [0, 3)`},
 	} {
 		if got := panicMessage(tc.f); !strings.Contains(got, tc.want) {
 			t.Errorf("%s panicked with %q, want %q", name, got, tc.want)
