@@ -665,15 +665,25 @@ func TestInterruptKeepsResultOfCompiledCall(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
 	}()
-	r := p.run("out, _ = exec.Command(\"sh\", \"-c\", \"sleep 0.5; echo done\").Output()\nout = nil")
+	r := p.run("out, _ = exec.Command(\"sh\", \"-c\", \"sleep 0.35; echo done\").Output()\nout = nil")
 	if r.ename() != "Interrupted" {
 		t.Fatalf("interrupted command: %s %q", r.ename(), r.evalue())
 	}
-	if r.elapsed < 400*time.Millisecond {
+	if r.elapsed < 300*time.Millisecond {
 		t.Errorf("the reply came %v after the cell started, before the command ended", r.elapsed)
 	}
 	if v := p.ok("string(out)").value(); v != `"done\n"` {
 		t.Errorf("out after the interrupt: %s, want the command's output (and the statement after it not run)", v)
+	}
+	// A compiled call outside the toolkit that ignores the interrupt is not waited
+	// for long: Interrupt on a sleep answers at once.
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		ipc.WriteFrame(p.req, ipc.Request{Kind: ipc.KindInterrupt})
+	}()
+	r = p.run("import \"time\"\ntime.Sleep(20 * time.Second)")
+	if r.ename() != "Interrupted" || r.elapsed > 200*time.Millisecond+interruptGrace+400*time.Millisecond {
+		t.Errorf("interrupting time.Sleep: %s after %v", r.ename(), r.elapsed)
 	}
 }
 

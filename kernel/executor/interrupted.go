@@ -12,11 +12,21 @@ import (
 	"github.com/traefik/yaegi/interp"
 )
 
-// interruptWait bounds how long an interrupted cell waits for the compiled call it was
-// in to return. Toolkit loops watch the cell's context and return within a batch or
-// an iteration; a call that ignores it (a sleep, an external command) is left running
-// after this, as the supervisor kills the executor after its own grace (5 s).
-var interruptWait = 2 * time.Second
+// interruptWait bounds how long an interrupted cell waits for the toolkit call it was
+// in to return: toolkit loops watch the cell's context and return within a batch or
+// an iteration, with a partial result. Another compiled call (a sleep, a channel
+// receive, a lock, reading stdin, an external command) most often ignores the
+// interrupt: it is waited for only interruptGrace, so that pressing Interrupt on
+// time.Sleep answers at once, and one that was about to return still lands its
+// result. A call left running is not waited for again; the supervisor ends a
+// session that ignores an interrupt for its own grace (5 s).
+var (
+	interruptWait  = 2 * time.Second
+	interruptGrace = 300 * time.Millisecond
+)
+
+// toolkitFrame marks a goroutine inside the toolkit, in runtime.Stack's output.
+var toolkitFrame = []byte("\ngithub.com/goinv/goinv/stdlib/")
 
 // execute runs prog as yaegi's ExecuteWithContext does, but when ctx is cancelled it
 // also waits, up to interruptWait, for the goroutine that ran prog to end.
@@ -40,24 +50,29 @@ func (s *session) execute(ctx context.Context, prog *interp.Program) (reflect.Va
 // those that outlived an earlier wait (a call that ignores interrupts: it is not
 // waited for again).
 func (s *session) awaitInterrupted() {
-	deadline := time.Now().Add(interruptWait)
+	start := time.Now()
 	for {
 		running := programGoroutines()
 		for id := range s.ignoredInterrupt {
-			if !running[id] {
+			if _, ok := running[id]; !ok {
 				delete(s.ignoredInterrupt, id)
 			}
 		}
-		waiting := false
-		for id := range running {
+		waiting, patient := false, false
+		for id, inToolkit := range running {
 			if !s.ignoredInterrupt[id] {
 				waiting = true
+				patient = patient || inToolkit
 			}
 		}
 		if !waiting {
 			return
 		}
-		if time.Now().After(deadline) {
+		limit := interruptGrace
+		if patient {
+			limit = interruptWait
+		}
+		if time.Since(start) > limit {
 			if s.ignoredInterrupt == nil {
 				s.ignoredInterrupt = map[int]bool{}
 			}
@@ -75,7 +90,8 @@ func (s *session) awaitInterrupted() {
 // are not waited for.
 var programCreator = []byte("\ncreated by github.com/traefik/yaegi/interp.(*Interpreter).ExecuteWithContext")
 
-// programGoroutines returns the IDs of the goroutines running an interpreted program.
+// programGoroutines returns the IDs of the goroutines running an interpreted program,
+// each with whether it is inside the toolkit.
 func programGoroutines() map[int]bool {
 	buf := make([]byte, 64<<10)
 	for {
@@ -95,7 +111,7 @@ func programGoroutines() map[int]bool {
 		f := bytes.Fields(g)
 		if len(f) > 1 {
 			if id, err := strconv.Atoi(string(f[1])); err == nil {
-				ids[id] = true
+				ids[id] = bytes.Contains(g, toolkitFrame)
 			}
 		}
 	}
