@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"strings"
 )
 
 // yaegi takes the first result of a call of several results wherever one value is
@@ -29,10 +30,10 @@ func (r *rewriter) singleValueCheck(declF, stmtF *ast.File) {
 
 // singleValueWalk checks the calls of f, whose user text starts at offset prefix.
 func (r *rewriter) singleValueWalk(f *ast.File, prefix int, cellFuncs map[string]*ast.FuncType) {
-	if f == nil || r.err != nil {
-		return
+	if f == nil || r.err != nil || !strings.Contains(r.src, "(") {
+		return // no call: `1 + 1`
 	}
-	var stack []ast.Node
+	stack := make([]ast.Node, 0, 32)
 	ast.Inspect(f, func(n ast.Node) bool {
 		if r.err != nil {
 			return false

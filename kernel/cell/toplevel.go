@@ -3,6 +3,7 @@ package cell
 import (
 	"go/ast"
 	"go/token"
+	"strings"
 )
 
 // topLevelBranches sets r.err for a return at a cell's top level, and for a break
@@ -12,6 +13,9 @@ import (
 func (r *rewriter) topLevelBranches(stmtF *ast.File) {
 	if stmtF == nil || r.err != nil || len(stmtF.Decls) == 0 {
 		return
+	}
+	if !strings.Contains(r.src, "return") && !strings.Contains(r.src, "break") && !strings.Contains(r.src, "continue") {
+		return // most cells: nothing to look for
 	}
 	body := stmtF.Decls[len(stmtF.Decls)-1].(*ast.FuncDecl).Body
 	prefix := len(stmtWrap) + len(stmtLead)
