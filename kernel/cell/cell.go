@@ -909,6 +909,7 @@ type rewriter struct {
 	lastStart                  int // the last statement in the statement input
 	lastEnd                    int
 	rangeN                     int
+	deferN                     int // numbers the temporaries of deferred calls (see defers.go)
 	seenRange                  map[*ast.RangeStmt]bool
 	// stmtFuncs are the cell offsets of the funcs that the statements assign (see
 	// funcsUsingStmtVars).
@@ -1108,7 +1109,7 @@ func mainBody(f *ast.File) []ast.Stmt {
 
 // common rewrites for both halves: type renames, min/max/clear, range over int.
 func (r *rewriter) common(f *ast.File, in string, prefix int) []edit {
-	var edits []edit
+	edits := r.deferArgs(f, in)
 	declaredHere := func(id *ast.Ident) bool { return id.Obj != nil }
 	sessionHas := func(name string) bool {
 		_, ok := r.s.names[name]

@@ -1237,3 +1237,22 @@ func TestGenericFuncResultParam(t *testing.T) {
 		}
 	}
 }
+
+// A deferred call's arguments are evaluated where the defer stands, as in Go
+// (yaegi evaluated them when the call ran).
+func TestDeferEvaluatesArgumentsEarly(t *testing.T) {
+	p := start(t)
+	for code, want := range map[string]string{
+		"func g() (out string) {\n\tx := 1\n\tdefer func(v int) { out = fmt.Sprint(v) }(x)\n\tx = 2\n\treturn\n}\ng()":                                                `"1"`,
+		"func h() (out []int) {\n\tfor i := 0; i < 3; i++ {\n\t\tdefer func(v int) { out = append(out, v) }(i)\n\t}\n\treturn\n}\nh()":                                "[2 1 0]",
+		"type box struct{ n int }\nfunc setTo(p *int, v int) { *p = v }\nfunc k() (out int) {\n\tb := &box{1}\n\tdefer setTo(&out, b.n)\n\tb.n = 5\n\treturn\n}\nk()": "1",
+	} {
+		if v := p.ok(code).value(); v != want {
+			t.Errorf("%q shows %s, want %s", code, v, want)
+		}
+	}
+	r := p.ok("func p() {\n\tx := \"first\"\n\tdefer fmt.Println(\"x was\", x)\n\tx = \"second\"\n}\np()")
+	if r.stdout != "x was first\n" {
+		t.Errorf("defer fmt.Println(x) printed %q", r.stdout)
+	}
+}
