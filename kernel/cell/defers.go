@@ -21,6 +21,9 @@ import (
 // the func value (deferring a func held in a local variable hangs yaegi, so a
 // deferred func literal cannot be made one) and top-level defers (see topDefers).
 func (r *rewriter) deferArgs(f *ast.File, in string) []edit {
+	if !strings.Contains(r.src, "defer") {
+		return nil // most cells: nothing to look for
+	}
 	var edits []edit
 	var inFunc func(body *ast.BlockStmt)
 	visitLits := func(n ast.Node) {
