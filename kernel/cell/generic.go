@@ -350,19 +350,7 @@ func (r *rewriter) genericResults(call *ast.CallExpr) (types []string, generic b
 			return nil, false
 		}
 		sig := ft.(*ast.FuncType)
-		var params, results []ast.Expr
-		for _, f := range sig.Params.List {
-			for range max(len(f.Names), 1) {
-				params = append(params, f.Type)
-			}
-		}
-		if sig.Results != nil {
-			for _, f := range sig.Results.List {
-				for range max(len(f.Names), 1) {
-					results = append(results, f.Type)
-				}
-			}
-		}
+		params, results := fieldTypes(sig.Params), fieldTypes(sig.Results)
 		generic := false
 		for _, res := range results {
 			generic = generic || mentions(res, g.typeParams)
@@ -443,12 +431,7 @@ func (r *rewriter) explicitTypeArgs(call *ast.CallExpr) []edit {
 	if err != nil {
 		return nil
 	}
-	var params []ast.Expr
-	for _, f := range ft.(*ast.FuncType).Params.List {
-		for range max(len(f.Names), 1) {
-			params = append(params, f.Type)
-		}
-	}
+	params := fieldTypes(ft.(*ast.FuncType).Params)
 	if !funcResultOnly(params, g.order) {
 		return nil
 	}

@@ -63,12 +63,12 @@ func (r *rewriter) resultCount(call *ast.CallExpr, cellFuncs map[string]*ast.Fun
 	case *ast.Ident:
 		if fn.Obj != nil {
 			if fd, ok := fn.Obj.Decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Type.TypeParams == nil {
-				return fn.Name, fieldCount(fd.Type.Results)
+				return fn.Name, len(fieldTypes(fd.Type.Results))
 			}
 			return fn.Name, -1 // a local variable, parameter, ...
 		}
 		if ft, ok := cellFuncs[fn.Name]; ok {
-			return fn.Name, fieldCount(ft.Results)
+			return fn.Name, len(fieldTypes(ft.Results))
 		}
 		if r.cellNames[fn.Name] || r.s.generics[fn.Name] != nil {
 			return fn.Name, -1
@@ -76,7 +76,7 @@ func (r *rewriter) resultCount(call *ast.CallExpr, cellFuncs map[string]*ast.Fun
 		if sig, ok := r.s.funcSigs[fn.Name]; ok && r.s.names[fn.Name] == "func" {
 			if e, err := parser.ParseExpr("func" + sig); err == nil {
 				if ft, ok := e.(*ast.FuncType); ok {
-					return fn.Name, fieldCount(ft.Results)
+					return fn.Name, len(fieldTypes(ft.Results))
 				}
 			}
 		}
@@ -90,18 +90,6 @@ func (r *rewriter) resultCount(call *ast.CallExpr, cellFuncs map[string]*ast.Fun
 		}
 	}
 	return "", -1
-}
-
-// fieldCount is the number of results a result list declares.
-func fieldCount(fl *ast.FieldList) int {
-	if fl == nil {
-		return 0
-	}
-	n := 0
-	for _, f := range fl.List {
-		n += max(len(f.Names), 1)
-	}
-	return n
 }
 
 // singleValueUse returns Go's error for a call of k results (k ≥ 2) used in
